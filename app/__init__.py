@@ -1,0 +1,39 @@
+"""AegisGitea MCP: an MCP gateway that lets AI clients work with a self-hosted Gitea safely."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def load_settings(config: Any = None) -> Any:
+    """Settings from the argument, or from `.env` and the environment."""
+    from app.config import Settings
+
+    if isinstance(config, Settings):
+        return config
+    if isinstance(config, Mapping):
+        return Settings.from_mapping({k.upper(): v for k, v in config.items()})
+    return Settings.from_env()
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, errors."""
+    from app import errors, logging, metrics
+    from blueprints import core
+    from blueprints import metrics as metrics_bp
+
+    settings = load_settings(config)
+    app = Flask(__name__)
+    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)
+    logging.init_app(app, settings.log_level)
+    errors.init_app(app)
+    app.register_blueprint(core.bp)
+    if settings.metrics_enabled:
+        metrics.init_app(app)
+        app.register_blueprint(metrics_bp.bp)
+    return app

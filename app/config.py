@@ -1,0 +1,334 @@
+"""Settings: every variable of the configuration reference, typed, validated, fail-fast."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SECRET_MODES = ("off", "mask", "block")
+AUDIT_FAIL_MODES = ("closed", "open")
+INSECURE_HOSTS = ("0.0.0.0", "::", "")
+
+
+class Secret:
+    """A configured secret: its repr and str never show the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+class SettingsError(Exception):
+    """Every configuration problem found at start-up, reported together."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = [f"  - {p}" for p in self.problems]
+        return "Invalid configuration ({} problem{}):\n{}".format(
+            len(self.problems), "" if len(self.problems) == 1 else "s", "\n".join(lines)
+        )
+
+
+def parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {raw!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ValueError(f"must be {bound}, got {value}")
+        return value
+
+    return parse
+
+
+def positive_float(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"must be greater than 0, got {value}")
+    return value
+
+
+def choice(options: tuple[str, ...], upper: bool = False) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().upper() if upper else raw.strip().lower()
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def url(schemes: tuple[str, ...] = ("http", "https")) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.netloc:
+            raise ValueError(
+                f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}, got {raw!r}"
+            )
+        return value
+
+    return parse
+
+
+def csv(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def secret(raw: str) -> Secret:
+    return Secret(raw.strip())
+
+
+def secret_list(raw: str) -> tuple[Secret, ...]:
+    return tuple(Secret(item) for item in csv(raw))
+
+
+def text(raw: str) -> str:
+    return raw.strip()
+
+
+def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse_optional(raw: str) -> Any:
+        return parse(raw) if raw.strip() else None
+
+    return parse_optional
+
+
+def setting(default: Any, parse: Callable[[str], Any], doc: str) -> Any:
+    return dataclasses.field(default=default, metadata={"parse": parse, "doc": doc})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Typed view of the environment; field names are the variable names in lower case."""
+
+    # Gitea and OAuth
+    gitea_url: str | None = setting(None, optional(url()), "Base URL of your Gitea instance")
+    oauth_mode: bool = setting(False, parse_bool, "Authenticate users with OAuth through Gitea")
+    gitea_oauth_client_id: str = setting("", text, "Gitea OAuth2 application client id")
+    gitea_oauth_client_secret: Secret = setting(Secret(""), secret, "Gitea OAuth2 client secret")
+    oauth_expected_audience: str = setting("", text, "Additional accepted JWT audience")
+    oauth_cache_ttl_seconds: int = setting(300, int_in(0), "OIDC discovery/JWKS cache TTL")
+    oauth_state_secret: Secret = setting(Secret(""), secret, "HMAC secret for OAuth state (>= 32 chars)")
+    oauth_redirect_allowlist: tuple[str, ...] = setting((), csv, "Extra allowed OAuth redirect URIs")
+    oauth_accept_gitea_tokens: bool = setting(False, parse_bool, "Accept raw Gitea tokens (non-conforming)")
+    # Server
+    mcp_host: str = setting("127.0.0.1", text, "Interface to bind to")
+    mcp_port: int = setting(8080, int_in(1, 65535), "Port to listen on")
+    public_base_url: str | None = setting(None, optional(url()), "Public base URL (behind a proxy)")
+    allow_insecure_bind: bool = setting(False, parse_bool, "Explicit opt-in to bind all interfaces")
+    log_level: str = setting("INFO", choice(LOG_LEVELS, upper=True), "Log level")
+    startup_validate_gitea: bool = setting(True, parse_bool, "Validate Gitea OIDC discovery at start")
+    dcr_enabled: bool = setting(True, parse_bool, "Dynamic client registration at /register")
+    dcr_storage_path: str = setting(
+        "/var/lib/aegis-mcp/dcr_clients.json", text, "Persisted OAuth client registry"
+    )
+    gunicorn_workers: int = setting(1, int_in(1, 64), "gunicorn worker processes")
+    gunicorn_threads: int = setting(32, int_in(1, 1024), "Threads per gunicorn worker")
+    graceful_timeout: int = setting(30, int_in(1), "Seconds a worker gets to finish on shutdown")
+    trusted_proxy_count: int = setting(0, int_in(0, 10), "Reverse proxies in front (X-Forwarded-For)")
+    allowed_origins: tuple[str, ...] = setting((), csv, "Browser origins allowed to call /mcp")
+    max_request_bytes: int = setting(1048576, int_in(1024), "Largest accepted request body")
+    metrics_enabled: bool = setting(True, parse_bool, "Serve Prometheus metrics at /metrics")
+    redis_url: str | None = setting(
+        None, optional(url(("redis", "rediss", "unix"))), "Redis for shared state across workers"
+    )
+    # Security and limits
+    max_auth_failures: int = setting(5, int_in(1), "Failed auth attempts before rate limiting")
+    auth_failure_window: int = setting(300, int_in(1), "Window in seconds for auth failures")
+    rate_limit_per_minute: int = setting(60, int_in(1), "Per-IP request limit")
+    token_rate_limit_per_minute: int = setting(120, int_in(1), "Per-token request limit")
+    max_file_size_bytes: int = setting(1048576, int_in(1), "Max file payload returned by read tools")
+    max_tool_response_items: int = setting(200, int_in(1), "Max list items in tool responses")
+    max_tool_response_chars: int = setting(20000, int_in(100), "Max chars in text fields")
+    request_timeout_seconds: float = setting(30.0, positive_float, "Upstream timeout for Gitea")
+    secret_detection_mode: str = setting("mask", choice(SECRET_MODES), "off, mask or block")
+    repo_authz_cache_ttl_seconds: int = setting(60, int_in(0), "TTL of per-user permission checks")
+    # Policy and audit
+    policy_file: str | None = setting(None, optional(text), "YAML policy file")
+    audit_log_path: str = setting("/var/log/aegis-mcp/audit.log", text, "Audit log file")
+    audit_fail_mode: str = setting("closed", choice(AUDIT_FAIL_MODES), "Reads when audit fails")
+    # Write mode
+    write_mode: bool = setting(False, parse_bool, "Enable write tools")
+    write_repository_whitelist: tuple[str, ...] = setting((), csv, "owner/repo allowed to write")
+    write_allow_all_token_repos: bool = setting(False, parse_bool, "Allow writes to every repo")
+    # Automation
+    automation_enabled: bool = setting(False, parse_bool, "Enable automation endpoints")
+    automation_scheduler_enabled: bool = setting(False, parse_bool, "Enable the scheduler loop")
+    automation_stale_days: int = setting(30, int_in(1), "Age threshold for stale issues")
+    # Legacy compatibility
+    gitea_token: Secret = setting(Secret(""), secret, "Service token for Gitea (API-key/PAT mode)")
+    mcp_api_keys: tuple[Secret, ...] = setting((), secret_list, "API keys (>= 32 chars each)")
+    auth_enabled: bool = setting(True, parse_bool, "Require authentication (loopback only if off)")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> Settings:
+        """Read settings from `.env` overlaid by the process environment; raise on any problem."""
+        source: dict[str, str] = {}
+        if dotenv_path and os.path.isfile(dotenv_path):
+            source.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        source.update(os.environ if environ is None else environ)
+        return cls.from_mapping(source)
+
+    @classmethod
+    def from_mapping(cls, source: Mapping[str, Any]) -> Settings:
+        values, problems = {}, []
+        for field in dataclasses.fields(cls):
+            raw = source.get(field.name.upper())
+            if raw is None:
+                continue
+            try:
+                values[field.name] = field.metadata["parse"](str(raw))
+            except ValueError as exc:
+                problems.append(f"{field.name.upper()}: {exc}")
+        settings = cls(**values)
+        problems.extend(settings.problems())
+        if problems:
+            raise SettingsError(problems)
+        return settings
+
+    def replace(self, **changes: Any) -> Settings:
+        """Copy with changes, validated like the original."""
+        settings = dataclasses.replace(self, **changes)
+        if problems := settings.problems():
+            raise SettingsError(problems)
+        return settings
+
+    def problems(self) -> list[str]:
+        """Cross-field rules; each message says what to set."""
+        return [p for check in _CROSS_CHECKS for p in check(self)]
+
+    @property
+    def public_url(self) -> str:
+        return self.public_base_url or f"http://{self.mcp_host}:{self.mcp_port}"
+
+    @property
+    def binds_loopback(self) -> bool:
+        return is_loopback(self.mcp_host)
+
+    def describe(self) -> dict[str, Any]:
+        """Safe-to-log view: secrets shown as set/unset only."""
+        out: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, Secret) or field.name == "mcp_api_keys":
+                value = "***" if value else ""
+            out[field.name.upper()] = value
+        return out
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_bind(s: Settings) -> list[str]:
+    if s.mcp_host.strip("[]") in INSECURE_HOSTS and not s.allow_insecure_bind:
+        return [
+            f"MCP_HOST={s.mcp_host or '(empty)'} would listen on every interface; bind 127.0.0.1 behind "
+            "a TLS reverse proxy, or set ALLOW_INSECURE_BIND=true to opt in"
+        ]
+    return []
+
+
+def _check_gitea(s: Settings) -> list[str]:
+    return [] if s.gitea_url else ["GITEA_URL: required, e.g. https://gitea.example.com"]
+
+
+def _check_oauth(s: Settings) -> list[str]:
+    if not s.oauth_mode:
+        return []
+    problems = []
+    if not s.gitea_oauth_client_id:
+        problems.append("GITEA_OAUTH_CLIENT_ID: required when OAUTH_MODE=true")
+    if not s.gitea_oauth_client_secret:
+        problems.append("GITEA_OAUTH_CLIENT_SECRET: required when OAUTH_MODE=true")
+    if len(s.oauth_state_secret.reveal()) < 32:
+        problems.append(
+            "OAUTH_STATE_SECRET: required when OAUTH_MODE=true, at least 32 characters "
+            "(e.g. openssl rand -hex 32)"
+        )
+    return problems
+
+
+def _check_api_keys(s: Settings) -> list[str]:
+    short = [i + 1 for i, key in enumerate(s.mcp_api_keys) if len(key.reveal()) < 32]
+    problems = [f"MCP_API_KEYS: key #{i} is shorter than 32 characters (make generate-key)" for i in short]
+    if not s.oauth_mode and s.auth_enabled and not s.mcp_api_keys:
+        problems.append(
+            "MCP_API_KEYS: required in API-key mode (OAUTH_MODE=false); generate one with make generate-key, "
+            "or set OAUTH_MODE=true"
+        )
+    return problems
+
+
+def _check_auth_disabled(s: Settings) -> list[str]:
+    if not s.auth_enabled and not s.binds_loopback:
+        return ["AUTH_ENABLED=false is only allowed when MCP_HOST is a loopback address (127.0.0.1)"]
+    return []
+
+
+def _check_write_mode(s: Settings) -> list[str]:
+    if s.write_mode and not s.write_repository_whitelist and not s.write_allow_all_token_repos:
+        return [
+            "WRITE_MODE=true needs WRITE_REPOSITORY_WHITELIST=owner/repo,... (recommended) "
+            "or WRITE_ALLOW_ALL_TOKEN_REPOS=true"
+        ]
+    bad = [r for r in s.write_repository_whitelist if r.count("/") != 1 or r.startswith("/") or r.endswith("/")]
+    return [f"WRITE_REPOSITORY_WHITELIST: {r!r} is not owner/repo" for r in bad]
+
+
+_CROSS_CHECKS = (_check_gitea, _check_bind, _check_oauth, _check_api_keys, _check_auth_disabled, _check_write_mode)
+
+
+def settings_table() -> list[tuple[str, Any, str]]:
+    """(VARIABLE, default, description) for every setting, for docs and .env.example."""
+    return [
+        (f.name.upper(), f.default, f.metadata["doc"]) for f in dataclasses.fields(Settings)
+    ]

@@ -1,0 +1,73 @@
+"""gunicorn settings for AegisGitea MCP: gthread worker, secure bind, JSON logs, multiprocess metrics.
+
+Settings come from the environment and `.env` (app/config.py). Any configuration problem stops the
+server here, before a worker starts, with every problem listed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from app.config import INSECURE_HOSTS, Settings, SettingsError  # noqa: E402
+from app.logging import logging_config  # noqa: E402
+
+try:
+    _settings = Settings.from_env()
+except SettingsError as _exc:
+    sys.stderr.write(f"aegis-mcp: refusing to start.\n{_exc.render()}\n")
+    sys.exit(1)
+
+bind = [f"[{_settings.mcp_host}]:{_settings.mcp_port}" if ":" in _settings.mcp_host else f"{_settings.mcp_host}:{_settings.mcp_port}"]
+worker_class = "gthread"
+workers = _settings.gunicorn_workers
+threads = _settings.gunicorn_threads
+# gthread's timeout is a worker heartbeat, not a request deadline; streams bound their own lifetime.
+timeout = 60
+graceful_timeout = _settings.graceful_timeout
+keepalive = 5
+# gunicorn 27 otherwise opens one control socket per user, shared by every gunicorn of that user.
+control_socket_disable = True
+# The app writes the access log itself (one JSON line per request with request id and route template).
+accesslog = None
+logconfig_dict = logging_config(_settings.log_level)
+forwarded_allow_ips = "127.0.0.1,::1"
+
+# Prometheus multiprocess mode: every worker writes its samples here; /metrics sums them.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="aegis-metrics-")
+_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def _bind_host(address: str) -> str:
+    host = address.rsplit(":", 1)[0] if ":" in address else address
+    return host.strip("[]")
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Refuse to listen on every interface without ALLOW_INSECURE_BIND, even if -b overrides bind."""
+    insecure = [a for a in server.cfg.bind if _bind_host(a) in INSECURE_HOSTS]
+    if insecure and not _settings.allow_insecure_bind:
+        sys.stderr.write(
+            f"aegis-mcp: refusing to bind {', '.join(insecure)}: that listens on every interface. "
+            "Bind 127.0.0.1 behind a TLS reverse proxy, or set ALLOW_INSECURE_BIND=true to opt in.\n"
+        )
+        sys.exit(1)
+    # Samples from an earlier run would be summed into this one.
+    for name in os.listdir(_metrics_dir):
+        os.unlink(os.path.join(_metrics_dir, name))
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):  # type: ignore[no-untyped-def]
+    if os.path.basename(_metrics_dir).startswith("aegis-metrics-"):
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -1,0 +1,88 @@
+"""Marshmallow schemas for the YAML policy file (spec/Policy.md)."""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+TOOL_NAME = re.compile(r"^(?:[a-z0-9_]{1,64}|automation_\*)$")
+REPOSITORY_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}/(?:[A-Za-z0-9_.-]{1,100}|\*)$")
+GLOB_CHARS = re.compile(r"^[^\\\x00-\x1f\x7f]{1,512}$")
+
+
+def validate_tool_name(name: str) -> None:
+    """Accept Gitea-style tool names and the automation_* wildcard."""
+    if not TOOL_NAME.match(name):
+        raise ValidationError(f"invalid tool name {name!r}: expected [a-z0-9_]{{1,64}} or automation_*")
+
+
+def validate_repository_key(key: str) -> None:
+    """Accept owner/repo or owner/*."""
+    if not REPOSITORY_KEY.match(key):
+        raise ValidationError(f"invalid repository key {key!r}: expected owner/repo or owner/*")
+
+
+def validate_path_glob(glob: str) -> None:
+    """Accept relative globs without traversal, so a rule means what it says."""
+    if not GLOB_CHARS.match(glob):
+        raise ValidationError(f"invalid path glob {glob!r}: empty, too long, backslash or control character")
+    if glob.startswith("/") or "//" in glob:
+        raise ValidationError(f"invalid path glob {glob!r}: must be relative without empty segments")
+    if any(part in (".", "..") for part in glob.split("/")):
+        raise ValidationError(f"invalid path glob {glob!r}: '.' and '..' segments are not allowed")
+
+
+class ToolListsSchema(Schema):
+    """Tool allow and deny lists."""
+
+    class Meta:
+        unknown = RAISE
+
+    allow = fields.List(fields.String(validate=validate_tool_name), load_default=list)
+    deny = fields.List(fields.String(validate=validate_tool_name), load_default=list)
+
+
+class PathListsSchema(Schema):
+    """Path glob allow and deny lists."""
+
+    class Meta:
+        unknown = RAISE
+
+    allow = fields.List(fields.String(validate=validate_path_glob), load_default=list)
+    deny = fields.List(fields.String(validate=validate_path_glob), load_default=list)
+
+
+class RepositoryRuleSchema(Schema):
+    """Rules for one repository key."""
+
+    class Meta:
+        unknown = RAISE
+
+    tools = fields.Nested(ToolListsSchema, load_default=dict)
+    paths = fields.Nested(PathListsSchema, load_default=dict)
+
+
+class DefaultsSchema(Schema):
+    """Default decisions for tools no list mentions."""
+
+    class Meta:
+        unknown = RAISE
+
+    read = fields.String(validate=validate.OneOf(["allow", "deny"]), load_default="allow")
+    write = fields.String(validate=validate.OneOf(["allow", "deny"]), load_default="deny")
+
+
+class PolicyFileSchema(Schema):
+    """The whole policy file."""
+
+    class Meta:
+        unknown = RAISE
+
+    defaults = fields.Nested(DefaultsSchema, load_default=dict)
+    tools = fields.Nested(ToolListsSchema, load_default=dict)
+    repositories = fields.Dict(
+        keys=fields.String(validate=validate_repository_key),
+        values=fields.Nested(RepositoryRuleSchema),
+        load_default=dict,
+    )
