@@ -5,15 +5,19 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from types import TracebackType
+from typing import Self
+
+from app.errors import ServiceUnavailable
 
 
-class StoreUnavailable(Exception):
-    """The shared store cannot be reached; callers answer 503."""
-
-    status_code = 503
+class StoreUnavailable(ServiceUnavailable):
+    """The shared store cannot be reached; the error handler answers 503."""
 
     def __init__(self, backend: str, op: str) -> None:
-        super().__init__(f"shared store ({backend}) unavailable during {op}")
+        super().__init__(
+            f"Shared state ({backend}) is unavailable; retry shortly.",
+            headers={"Retry-After": "5"},
+        )
         self.backend = backend
         self.op = op
 
@@ -51,7 +55,7 @@ class Subscription(abc.ABC):
     def closed(self) -> bool:
         """Whether close() has been called."""
 
-    def __enter__(self) -> Subscription:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -120,5 +124,6 @@ class Store(abc.ABC):
     def storage_uri(self) -> str:
         """Return the Flask-Limiter storage URI for the same backend."""
 
+    @abc.abstractmethod
     def close(self) -> None:
-        """Release connections; the default backend holds none."""
+        """Release connections held by this process."""

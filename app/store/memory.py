@@ -15,12 +15,15 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_KEYS = 100_000
 SUBSCRIBER_QUEUE_SIZE = 1_000
 
+# Named once here because MemoryStore.set shadows the builtin inside the class.
+Members = set[bytes]
+
 
 @dataclass
 class Entry:
     """One stored value and the monotonic time it expires at (None: never)."""
 
-    value: bytes | set[bytes]
+    value: bytes | Members
     expires_at: float | None = None
 
     def expired(self, now: float) -> bool:
@@ -100,7 +103,7 @@ class MemoryStore(Store):
     def get(self, key: str) -> bytes | None:
         with self._lock:
             entry = self._live(key)
-        if entry is None or isinstance(entry.value, set):
+        if entry is None or not isinstance(entry.value, bytes):
             return None
         return entry.value
 
@@ -143,7 +146,7 @@ class MemoryStore(Store):
                 entry.expires_at = expires_at
             return added
 
-    def _entry_for_write(self, key: str, empty: bytes | set[bytes]) -> Entry:
+    def _entry_for_write(self, key: str, empty: bytes | Members) -> Entry:
         """Return the live entry at `key`, creating it with `empty` (lock held)."""
         entry = self._live(key)
         if entry is None:
@@ -153,13 +156,13 @@ class MemoryStore(Store):
 
     @staticmethod
     def _scalar(entry: Entry) -> bytes:
-        if isinstance(entry.value, set):
+        if not isinstance(entry.value, bytes):
             raise TypeError("key holds a set, not a value")
         return entry.value
 
     @staticmethod
-    def _members(entry: Entry) -> set[bytes]:
-        if not isinstance(entry.value, set):
+    def _members(entry: Entry) -> Members:
+        if isinstance(entry.value, bytes):
             raise TypeError("key holds a value, not a set")
         return entry.value
 
@@ -212,3 +215,6 @@ class MemoryStore(Store):
 
     def storage_uri(self) -> str:
         return "memory://"
+
+    def close(self) -> None:
+        return None  # nothing to release: the data lives as long as the process

@@ -137,7 +137,7 @@ class RedisStore(Store):
         return bool(pipe.execute()[0])
 
     def sismember(self, key: str, member: bytes) -> bool:
-        return self._run("sismember", lambda: bool(self._client.sismember(key, member)))
+        return self._run("sismember", lambda: bool(self._client.sismember(key, cast(str, member))))
 
     def srem(self, key: str, member: bytes) -> bool:
         return self._run("srem", lambda: bool(self._client.srem(key, member)))
