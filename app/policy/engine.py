@@ -123,7 +123,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    keys = [loader.construct_object(k) for k, _ in node.value]  # type: ignore[no-untyped-call]
+    keys = [loader.construct_object(k) for k, _ in node.value]
     duplicates = sorted({str(k) for k in keys if keys.count(k) > 1})
     if duplicates:
         raise yaml.constructor.ConstructorError(None, None, f"duplicate keys {duplicates}", node.start_mark)
@@ -182,7 +182,7 @@ class Policy:
     def parse(cls, text: str, source: str = "<string>", known_tools: Iterable[str] | None = None) -> Policy:
         """Validate policy YAML text and compile it."""
         try:
-            raw = yaml.load(text, Loader=UniqueKeyLoader)
+            raw = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise PolicyError([f"invalid YAML: {exc}"]) from exc
         if not isinstance(raw, dict):
@@ -201,8 +201,7 @@ class Policy:
         if not repository:
             return []
         key = repository.lower()
-        rules = [rule for rule in (self.exact.get(key), self.by_owner.get(key.split("/", 1)[0])) if rule]
-        return rules
+        return [rule for rule in (self.exact.get(key), self.by_owner.get(key.split("/", 1)[0])) if rule]
 
     def decide(self, tool: str, is_write: bool, repository: str | None, path: str | None = None) -> PolicyDecision:
         """Decide whether a tool may run on a repository (and path)."""
@@ -282,14 +281,9 @@ class Policy:
         """Search the defaults and every rule for one place the tool is allowed."""
         if self._decide_tool(tool, is_write, []).allowed:
             return True
-        candidates = [[rule] + self.rules_for(rule.key) for rule in self.exact.values()]
+        candidates = [self.rules_for(rule.key) for rule in self.exact.values()]
         candidates += [[rule] for rule in self.by_owner.values()]
-        return any(self._decide_tool(tool, is_write, _unique(rules)).allowed for rules in candidates)
-
-
-def _unique(rules: list[RepositoryRule]) -> list[RepositoryRule]:
-    """Drop repeated rules while keeping order."""
-    return list(dict.fromkeys(rules))
+        return any(self._decide_tool(tool, is_write, rules).allowed for rules in candidates)
 
 
 def _allow(reason: str, rule: str) -> PolicyDecision:
