@@ -14,7 +14,7 @@ from dotenv import dotenv_values
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRET_MODES = ("off", "mask", "block")
 AUDIT_FAIL_MODES = ("closed", "open")
-INSECURE_HOSTS = ("0.0.0.0", "::", "")
+INSECURE_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - the list of binds we refuse
 
 
 class Secret:
@@ -204,12 +204,15 @@ class Settings:
     auth_enabled: bool = setting(True, parse_bool, "Require authentication (loopback only if off)")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> Settings:
-        """Read settings from `.env` overlaid by the process environment; raise on any problem."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | None = None) -> Settings:
+        """Read settings from `.env` (or AEGIS_ENV_FILE) overlaid by the environment; raise on any problem."""
+        environ = os.environ if environ is None else environ
+        if dotenv_path is None:
+            dotenv_path = environ.get("AEGIS_ENV_FILE", ".env")
         source: dict[str, str] = {}
         if dotenv_path and os.path.isfile(dotenv_path):
             source.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
-        source.update(os.environ if environ is None else environ)
+        source.update(environ)
         return cls.from_mapping(source)
 
     @classmethod
@@ -224,7 +227,8 @@ class Settings:
             except ValueError as exc:
                 problems.append(f"{field.name.upper()}: {exc}")
         settings = cls(**values)
-        problems.extend(settings.problems())
+        named = {p.split(":", 1)[0] for p in problems}
+        problems.extend(p for p in settings.problems() if p.split(":", 1)[0] not in named)
         if problems:
             raise SettingsError(problems)
         return settings

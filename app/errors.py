@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, jsonify
+from flask import Flask, Response, current_app, g, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("aegis.errors")
@@ -142,8 +142,18 @@ def _from_unexpected(exc: Exception) -> Response:
     return error_response(500, "Internal error. Quote the request id when you report it.")
 
 
+def _reject_oversized_body() -> None:
+    """413 before any view runs, whether or not the view reads the body."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(
+            f"The request body is {request.content_length} bytes; MAX_REQUEST_BYTES allows {limit}."
+        )
+
+
 def init_app(app: Flask) -> None:
     """Route every error through error_response; no stack trace ever reaches a client."""
+    app.before_request(_reject_oversized_body)
     app.register_error_handler(AegisError, _from_aegis_error)
     app.register_error_handler(HTTPException, _from_http_exception)
     app.register_error_handler(Exception, _from_unexpected)

@@ -58,8 +58,8 @@ def logging_config(level: str) -> dict[str, Any]:
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-                "rename_fields": {"asctime": "ts", "levelname": "level", "name": "logger"},
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+                "rename_fields": {"asctime": "ts", "levelname": "level", "name": "logger", "process": "pid"},
                 "datefmt": "%Y-%m-%dT%H:%M:%S%z",
             }
         },

@@ -13,8 +13,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from app.config import INSECURE_HOSTS, Settings, SettingsError  # noqa: E402
-from app.logging import logging_config  # noqa: E402
+from app.config import INSECURE_HOSTS, Settings, SettingsError
+from app.logging import logging_config
 
 try:
     _settings = Settings.from_env()
@@ -22,7 +22,8 @@ except SettingsError as _exc:
     sys.stderr.write(f"aegis-mcp: refusing to start.\n{_exc.render()}\n")
     sys.exit(1)
 
-bind = [f"[{_settings.mcp_host}]:{_settings.mcp_port}" if ":" in _settings.mcp_host else f"{_settings.mcp_host}:{_settings.mcp_port}"]
+_host = f"[{_settings.mcp_host}]" if ":" in _settings.mcp_host else _settings.mcp_host
+bind = [f"{_host}:{_settings.mcp_port}"]
 worker_class = "gthread"
 workers = _settings.gunicorn_workers
 threads = _settings.gunicorn_threads

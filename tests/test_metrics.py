@@ -1,0 +1,47 @@
+"""Prometheus metrics: route templates as labels, counts summed across gunicorn workers."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+
+import requests
+
+from app import create_app
+
+VALID = {"GITEA_URL": "http://127.0.0.1:9", "MCP_API_KEYS": "m" * 32}
+
+
+def sample(text: str, method: str, path: str, status: str) -> float:
+    pattern = rf'^aegis_http_requests_total\{{method="{method}",path="{re.escape(path)}",status="{status}"\}} (\S+)$'
+    match = re.search(pattern, text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_counts_are_summed_across_two_workers(gunicorn_server) -> None:
+    server = gunicorn_server(GUNICORN_WORKERS="2", GUNICORN_THREADS="4")
+    for _ in range(60):
+        requests.get(f"{server.url}/", headers={"Connection": "close"}, timeout=5)
+    pids = {line["pid"] for line in server.log_lines() if line.get("route") == "/"}
+    assert len(pids) == 2, "both workers must have served requests for this test to mean anything"
+    for _ in range(4):  # whichever worker answers the scrape, the sum is the same
+        text = requests.get(f"{server.url}/metrics", headers={"Connection": "close"}, timeout=5).text
+        assert sample(text, "GET", "/", "200") == 60.0
+
+
+def test_random_urls_do_not_create_a_series_each() -> None:
+    app = create_app(VALID)
+    client = app.test_client()
+    for _ in range(10_000):
+        path = "/" + "".join(random.choices(string.ascii_lowercase + "/", k=12))  # noqa: S311
+        client.get(path)
+    text = client.get("/metrics").text
+    series = [line for line in text.splitlines() if line.startswith("aegis_http_requests_total{")]
+    assert len(series) < 10
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in series) >= 10_000
+
+
+def test_metrics_can_be_disabled(gunicorn_server) -> None:
+    server = gunicorn_server(METRICS_ENABLED="false")
+    assert requests.get(f"{server.url}/metrics", timeout=5).status_code == 404
