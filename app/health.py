@@ -32,7 +32,7 @@ def check_audit_path(settings: Settings) -> dict[str, Any]:
 
 
 def check_store(settings: Settings) -> dict[str, Any]:
-    from app.store import create_store  # noqa: PLC0415 - the store is optional until configured
+    from app.store import create_store
 
     try:
         create_store(settings.redis_url).ping()

@@ -1,0 +1,59 @@
+# AegisGitea MCP. `make demo` and `make test` do all the set-up on a fresh Debian machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install install-dev system-deps clients run demo test lint generate-key bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed        ## runtime dependencies in .venv
+
+install-dev: $(VENV)/.installed-dev  ## runtime + test/lint dependencies in .venv
+
+system-deps:  ## Debian packages the tests start for real: git, Redis, nginx
+	@missing=""; \
+	for pair in git:git redis-server:redis-server nginx:nginx; do \
+	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+clients:  ## MCP clients the tests drive: mcp 1.x venv, Node 22, Inspector CLI, conformance suite
+	bash tests/clients/setup_clients.sh
+
+run: install  ## the service with settings from .env
+	$(BIN)/gunicorn -c ops/gunicorn.conf.py wsgi:app
+
+demo: install-dev system-deps  ## the service against the bundled Gitea emulator with demo data
+	$(BIN)/python scripts/demo.py
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy app blueprints schemas wsgi.py
+
+test: install-dev system-deps clients lint  ## everything the tests need, then lint and the whole suite
+	$(BIN)/pytest
+
+generate-key: install  ## print a new API key for MCP_API_KEYS
+	$(BIN)/python scripts/generate_api_key.py
+
+bench: install-dev system-deps
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .venv-mcp1 tests/clients/node_modules .pytest_cache .mypy_cache .ruff_cache
