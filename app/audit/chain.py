@@ -1,0 +1,165 @@
+"""The hash-chained audit log writer, safe across gunicorn workers and threads.
+
+Each append takes an exclusive ``flock`` on the log, reads the last entry hash from the
+file tail (other processes append too), writes one line with O_APPEND and records the
+new hash in ``<log>.state``. The state file is what links the first entry after a
+``logrotate copytruncate`` to the last entry of the rotated segment.
+
+A torn last line (a crash mid-write) is terminated with a newline and followed by a
+``security_event`` ``audit_torn_line_recovered`` that links to the last whole entry and
+carries the fragment's sha256; the verifier accepts exactly that pattern.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from app.audit.hashing import GENESIS_HASH, HEX_HASH, TORN_LINE_RECOVERED, canonical_json, is_sealed, line_sha256, seal
+
+TAIL_BLOCK = 4096
+
+
+class AuditWriteError(Exception):
+    """The audit entry could not be written; callers fail closed."""
+
+
+def utc_timestamp() -> str:
+    """Return an ISO-8601 UTC timestamp with microseconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def read_tail(fd: int, size: int) -> tuple[bytes | None, bytes]:
+    """Return (last whole line, bytes after the last newline) reading only the file tail."""
+    start, block = size, TAIL_BLOCK
+    while True:
+        start = max(0, start - block)
+        data = os.pread(fd, size - start, start)
+        body, _, fragment = data.rpartition(b"\n")
+        if start == 0 or b"\n" in body:
+            break
+        block *= 2
+    if not data.count(b"\n"):
+        return None, fragment
+    return body.rpartition(b"\n")[2], fragment
+
+
+class AuditChain:
+    """Append-only, hash-chained JSON-lines audit log at ``path``."""
+
+    def __init__(self, path: str, fsync: bool = False) -> None:
+        self.path = path
+        self.state_path = path + ".state"
+        self.fsync = fsync
+        self._thread_lock = threading.Lock()
+
+    def append(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Write one event and return the sealed entry; raise AuditWriteError on failure."""
+        return self._locked(lambda fd: self._append_locked(fd, event))
+
+    def recover(self) -> dict[str, Any] | None:
+        """Repair a torn last line at start-up; return the recovery entry if one was written."""
+        return self._locked(self._recover_locked)
+
+    def _locked(self, action: Any) -> Any:
+        """Run an action holding the thread lock and an exclusive flock on the log."""
+        with self._thread_lock:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:
+                raise AuditWriteError(f"cannot open audit log {self.path}: {exc}") from exc
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                return action(fd)
+            except (OSError, ValueError, TypeError) as exc:
+                raise AuditWriteError(f"cannot write audit log {self.path}: {exc}") from exc
+            finally:
+                os.close(fd)
+
+    def _append_locked(self, fd: int, event: dict[str, Any]) -> dict[str, Any]:
+        recovery = self._recover_locked(fd)
+        prev_hash = recovery["entry_hash"] if recovery else self._last_hash(fd)
+        entry = seal(event, prev_hash, utc_timestamp())
+        self._write(fd, (canonical_json(entry) + "\n").encode("utf-8"), entry["entry_hash"])
+        return entry
+
+    def _recover_locked(self, fd: int) -> dict[str, Any] | None:
+        """Terminate a torn last line and chain a recovery event after it."""
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return None
+        last_line, fragment = read_tail(fd, size)
+        if not fragment:
+            return None
+        if self._is_whole_entry(fragment, last_line):
+            self._write(fd, b"\n", json.loads(fragment)["entry_hash"])
+            return None
+        prev_hash = self._hash_of(last_line) if last_line is not None else self._state_hash()
+        entry = seal(_recovery_event(fragment), prev_hash, utc_timestamp())
+        self._write(fd, b"\n" + (canonical_json(entry) + "\n").encode("utf-8"), entry["entry_hash"])
+        return entry
+
+    def _is_whole_entry(self, fragment: bytes, last_line: bytes | None) -> bool:
+        """Tell whether the crash only lost the newline after a complete, linked entry."""
+        try:
+            entry = json.loads(fragment)
+        except ValueError:
+            return False
+        expected = self._hash_of(last_line) if last_line is not None else self._state_hash()
+        return is_sealed(entry) and entry["prev_hash"] == expected
+
+    def _last_hash(self, fd: int) -> str:
+        """Return the hash the next entry links to (state file when the log is empty)."""
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return self._state_hash()
+        last_line, _ = read_tail(fd, size)
+        return self._hash_of(last_line) if last_line is not None else self._state_hash()
+
+    def _hash_of(self, line: bytes) -> str:
+        """Read entry_hash from the last whole line; a corrupt tail stops writing."""
+        try:
+            value = json.loads(line)["entry_hash"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AuditWriteError(f"audit log {self.path} ends with a corrupt entry: verify it") from exc
+        if not isinstance(value, str) or not HEX_HASH.match(value):
+            raise AuditWriteError(f"audit log {self.path} ends with an entry without a valid entry_hash")
+        return value
+
+    def _state_hash(self) -> str:
+        """Return the last hash before a truncation, or the genesis hash."""
+        try:
+            with open(self.state_path, encoding="ascii") as handle:
+                value = handle.read(64)
+        except FileNotFoundError:
+            return GENESIS_HASH
+        if not HEX_HASH.match(value):
+            raise AuditWriteError(f"audit state file {self.state_path} is corrupt")
+        return value
+
+    def _write(self, fd: int, data: bytes, entry_hash: str) -> None:
+        """Append bytes in one write, then remember the hash for after a truncation."""
+        written = os.write(fd, data)
+        if written != len(data):
+            raise AuditWriteError(f"short write to audit log {self.path}: {written} of {len(data)} bytes")
+        if self.fsync:
+            os.fsync(fd)
+        state = os.open(self.state_path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.pwrite(state, (entry_hash + "\n").encode("ascii"), 0)
+        finally:
+            os.close(state)
+
+
+def _recovery_event(fragment: bytes) -> dict[str, Any]:
+    """Describe a torn fragment so the verifier can match it."""
+    return {
+        "event": "security_event",
+        "kind": TORN_LINE_RECOVERED,
+        "severity": "warning",
+        "details": {"torn_line_sha256": line_sha256(fragment), "torn_line_bytes": len(fragment)},
+    }
