@@ -1,0 +1,23 @@
+"""BoundGiteaClient: every typed endpoint, all calls carrying one principal's credentials."""
+
+from __future__ import annotations
+
+from app.gitea.endpoints.commits import CommitEndpoints
+from app.gitea.endpoints.contents import ContentEndpoints
+from app.gitea.endpoints.issues import IssueEndpoints
+from app.gitea.endpoints.labels import LabelEndpoints
+from app.gitea.endpoints.pulls import PullEndpoints
+from app.gitea.endpoints.releases import ReleaseEndpoints
+from app.gitea.endpoints.repos import RepositoryEndpoints
+
+
+class BoundGiteaClient(
+    RepositoryEndpoints,
+    ContentEndpoints,
+    CommitEndpoints,
+    IssueEndpoints,
+    PullEndpoints,
+    LabelEndpoints,
+    ReleaseEndpoints,
+):
+    """What a tool handler receives: GiteaClient.bind(credentials)."""

@@ -1,0 +1,81 @@
+"""The four shapes of a Gitea call (object, page, bytes, nothing) for one principal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from app.gitea.client import Call
+from app.gitea.credentials import GiteaCredentials
+from app.gitea.download import Download, read_capped
+from app.gitea.errors import GiteaUnavailable
+from app.gitea.pagination import DEFAULT_LIMIT, Page, page_from_response
+
+if TYPE_CHECKING:
+    from app.gitea.client import GiteaClient
+
+JSON = dict[str, Any]
+
+__all__ = ["DEFAULT_LIMIT", "JSON", "GiteaCalls", "present"]
+
+
+def present(**fields: Any) -> JSON:
+    """Return the fields that were given: None means "leave unchanged", 0 and [] are values."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def decode_json(response: requests.Response) -> Any:
+    """Return the JSON body; an empty body is None, anything unparsable is Gitea misbehaving."""
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise GiteaUnavailable("Gitea sent a response that is not valid JSON; try again shortly.") from None
+
+
+class GiteaCalls:
+    """A GiteaClient bound to one principal's credentials."""
+
+    def __init__(self, client: GiteaClient, credentials: GiteaCredentials | None) -> None:
+        self._client = client
+        self._credentials = credentials
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._client.api_url!r}, {self._credentials!r})"
+
+    def _send(self, call: Call) -> requests.Response:
+        return self._client.send(call, self._credentials)
+
+    def _json(self, method: str, template: str, *, query: JSON | None = None, body: JSON | None = None,
+              **path: str | int) -> Any:
+        """Send a call and return its decoded JSON body."""
+        return decode_json(self._send(Call(method, template, path, query, body)))
+
+    def _object(self, method: str, template: str, *, query: JSON | None = None, body: JSON | None = None,
+                **path: str | int) -> JSON:
+        """Send a call whose answer is one JSON object."""
+        found = self._json(method, template, query=query, body=body, **path)
+        if not isinstance(found, dict):
+            raise GiteaUnavailable("Gitea answered with something other than a JSON object.")
+        return found
+
+    def _page(self, template: str, *, page: int, limit: int, query: JSON | None = None,
+              limit_name: str = "limit", **path: str | int) -> Page:
+        """GET one page of a list."""
+        response = self._send(Call("GET", template, path, {**(query or {}), "page": page, limit_name: limit}))
+        items = decode_json(response)
+        if items is not None and not isinstance(items, list):
+            raise GiteaUnavailable("Gitea answered a list request with something other than a list.")
+        return page_from_response(response, items or [], page, limit)
+
+    def _download(self, template: str, *, cap: int | None = None, query: JSON | None = None,
+                  **path: str | int) -> Download:
+        """GET a raw body, reading no more than `cap` (default MAX_FILE_SIZE_BYTES) of it."""
+        response = self._send(Call("GET", template, path, query, stream=True))
+        return read_capped(response, self._client.max_file_bytes if cap is None else cap)
+
+    def _no_content(self, method: str, template: str, *, body: JSON | None = None, **path: str | int) -> None:
+        """Send a call answered with 204."""
+        self._send(Call(method, template, path, None, body)).close()

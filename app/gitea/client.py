@@ -1,0 +1,174 @@
+"""GiteaClient: one pooled requests.Session per process; credentials travel with each call."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from app.gitea.credentials import GiteaCredentials
+from app.gitea.errors import GiteaError, GiteaTimeout, GiteaUnavailable, error_for_status, safe_message
+from app.gitea.metrics import observe
+
+if TYPE_CHECKING:
+    from app.gitea.bound import BoundGiteaClient
+
+log = logging.getLogger(__name__)
+
+RETRIED_METHODS = frozenset({"GET", "HEAD"})
+RETRIED_STATUSES = (502, 503, 504)
+# Path parameters that Gitea routes as wildcards, so their slashes stay slashes.
+SLASHED_PARAMS = frozenset({"filepath", "branch", "basehead", "archive", "ref"})
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the client describes it: the swagger template and its values."""
+
+    method: str
+    template: str
+    path: Mapping[str, str | int] = field(default_factory=dict)
+    query: Mapping[str, Any] | None = None
+    body: Mapping[str, Any] | None = None
+    stream: bool = False
+
+    @property
+    def route(self) -> str:
+        """Return the metric label: method and template, never the concrete path."""
+        return f"{self.method} {self.template}"
+
+    def url_path(self) -> str:
+        """Return the template filled with percent-encoded path values."""
+        return self.template.format(**{k: encode_segment(k, v) for k, v in self.path.items()})
+
+    def query_params(self) -> dict[str, str | list[str]] | None:
+        """Return query values as Gitea reads them; None values are left out."""
+        if not self.query:
+            return None
+        return {k: query_value(v) for k, v in self.query.items() if v is not None}
+
+
+def encode_segment(name: str, value: str | int) -> str:
+    """Percent-encode one path value; wildcard parameters keep their slashes."""
+    return quote(str(value), safe="/" if name in SLASHED_PARAMS else "")
+
+
+def query_value(value: Any) -> str | list[str]:
+    """Render a query value: booleans as Go parses them, lists as repeated keys ("multi")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return str(value)
+
+
+def build_session(pool_size: int, retries: int) -> requests.Session:
+    """Return a session with one connection pool, bounded retries and no cookie jar."""
+    session = requests.Session()
+    # A cookie set for one user must never ride along on another user's request.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    retry = Retry(
+        total=retries, connect=retries, read=False, status=retries, other=0,
+        allowed_methods=RETRIED_METHODS, status_forcelist=RETRIED_STATUSES,
+        backoff_factor=0.25, backoff_max=2.0,
+        respect_retry_after_header=False, raise_on_status=False,
+    )
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({"User-Agent": "AegisGitea-MCP", "Accept": "application/json"})
+    return session
+
+
+class GiteaClient:
+    """The process-wide Gitea client; bind() it to a principal's credentials per request."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float,
+        pool_size: int,
+        max_file_bytes: int,
+        *,
+        retries: int = 2,
+        connect_timeout: float | None = None,
+    ) -> None:
+        self.api_url = base_url.rstrip("/") + "/api/v1"
+        self.max_file_bytes = max_file_bytes
+        self.timeouts = (connect_timeout or min(timeout, 5.0), timeout)
+        self._session = build_session(pool_size, retries)
+
+    def bind(self, credentials: GiteaCredentials | None) -> BoundGiteaClient:
+        """Return the typed endpoints, every call carrying these credentials."""
+        from app.gitea.bound import BoundGiteaClient
+
+        return BoundGiteaClient(self, credentials)
+
+    def send(self, call: Call, credentials: GiteaCredentials | None) -> requests.Response:
+        """Send one call; return the response or raise the typed GiteaError."""
+        started = time.perf_counter()
+        try:
+            response = self._session.request(
+                call.method, self.api_url + call.url_path(), params=call.query_params(), json=call.body,
+                headers=request_headers(call, credentials), timeout=self.timeouts, stream=call.stream,
+            )
+        except requests.RequestException as exc:
+            raise self._transport_failure(call, exc, started) from None
+        observe(call.route, str(response.status_code), time.perf_counter() - started)
+        if response.status_code >= 400:
+            raise self._upstream_error(call, response, credentials)
+        return response
+
+    def _transport_failure(self, call: Call, exc: requests.RequestException, started: float) -> GiteaError:
+        """Count and log a call that got no HTTP response, and type it."""
+        timed_out = isinstance(exc, requests.Timeout)
+        observe(call.route, "timeout" if timed_out else "connection_error", time.perf_counter() - started)
+        log.warning("gitea_request_failed", extra={"route": call.route, "error": type(exc).__name__})
+        if timed_out:
+            return GiteaTimeout(f"Gitea did not answer within {self.timeouts[1]:g} s; try again later.")
+        return GiteaUnavailable("Gitea could not be reached or dropped the connection; try again shortly.")
+
+    def _upstream_error(
+        self, call: Call, response: requests.Response, credentials: GiteaCredentials | None
+    ) -> GiteaError:
+        """Type an error response from Gitea's status and the `message` of its body."""
+        secrets = (credentials.token,) if credentials else ()
+        message = safe_message(error_message(response), secrets)
+        log.info("gitea_error_response", extra={"route": call.route, "status": response.status_code})
+        return error_for_status(response.status_code, message, response.headers.get("Retry-After"))
+
+    def close(self) -> None:
+        """Close pooled connections (at shutdown and in tests)."""
+        self._session.close()
+
+
+def request_headers(call: Call, credentials: GiteaCredentials | None) -> dict[str, str]:
+    """Return this call's headers: its own Authorization, identity encoding for raw bytes."""
+    headers = {"Authorization": credentials.authorization()} if credentials else {}
+    if call.stream:
+        # Bytes on the wire are then the bytes of the file, so the cap counts real content.
+        headers["Accept-Encoding"] = "identity"
+    return headers
+
+
+def error_message(response: requests.Response) -> str:
+    """Return the `message` field of a Gitea error body, never the raw body (5xx: nothing)."""
+    if response.status_code >= 500:
+        return ""  # 5xx bodies may carry internals; the status says enough
+    try:
+        body = json.loads(response.content or b"null")
+    except (ValueError, requests.RequestException):
+        return ""
+    finally:
+        response.close()
+    message = body.get("message") if isinstance(body, dict) else None
+    return message if isinstance(message, str) else ""

@@ -1,0 +1,67 @@
+"""Bounded reads of raw bodies: files, archives and diffs never exceed the cap in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+import urllib3
+
+from app.gitea.errors import GiteaTimeout, GiteaUnavailable
+
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Download:
+    """At most `cap` bytes of a body; `truncated` says the body went on past the cap."""
+
+    content: bytes
+    truncated: bool
+    content_type: str | None
+    declared_size: int | None
+
+    @property
+    def text(self) -> str:
+        """Return the content as text, replacing bytes that are not UTF-8."""
+        return self.content.decode("utf-8", errors="replace")
+
+
+def read_capped(response: requests.Response, cap: int) -> Download:
+    """Read at most cap+1 bytes from the socket, then drop the connection if more remain."""
+    parts: list[bytes] = []
+    remaining = cap + 1  # one byte past the cap proves the body is longer
+    try:
+        while remaining > 0:
+            chunk = read_chunk(response, min(CHUNK, remaining))
+            if not chunk:
+                break
+            parts.append(chunk)
+            remaining -= len(chunk)
+    finally:
+        response.close()  # an unread rest is discarded with its connection, never read
+    body = b"".join(parts)
+    return Download(
+        content=body[:cap],
+        truncated=len(body) > cap,
+        content_type=response.headers.get("Content-Type"),
+        declared_size=declared_size(response),
+    )
+
+
+def read_chunk(response: requests.Response, size: int) -> bytes:
+    """Read up to `size` body bytes, typing a stalled or broken stream."""
+    try:
+        return bytes(response.raw.read(size, decode_content=True))
+    except urllib3.exceptions.ReadTimeoutError:
+        raise GiteaTimeout("Gitea stopped sending the file; try again later.") from None
+    except (urllib3.exceptions.HTTPError, OSError):
+        raise GiteaUnavailable("Gitea dropped the connection while sending the file.") from None
+
+
+def declared_size(response: requests.Response) -> int | None:
+    """Return Content-Length when the server sent one."""
+    try:
+        return int(response.headers["Content-Length"])
+    except (KeyError, ValueError):
+        return None

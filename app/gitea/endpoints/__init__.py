@@ -1,0 +1,1 @@
+"""Typed Gitea endpoints, one module per area; BoundGiteaClient combines them."""

@@ -1,0 +1,51 @@
+"""Labels (repository and organisation) and milestones."""
+
+from __future__ import annotations
+
+from app.gitea.calls import DEFAULT_LIMIT, JSON, GiteaCalls, present
+from app.gitea.pagination import Page
+
+REPO = "/repos/{owner}/{repo}"
+
+
+class LabelEndpoints(GiteaCalls):
+    """The vocabulary issues are filed under."""
+
+    def list_labels(self, owner: str, repo: str, *, page: int = 1, limit: int = DEFAULT_LIMIT) -> Page:
+        """GET /repos/{owner}/{repo}/labels."""
+        return self._page(REPO + "/labels", page=page, limit=limit, owner=owner, repo=repo)
+
+    def list_org_labels(self, org: str, *, page: int = 1, limit: int = DEFAULT_LIMIT) -> Page:
+        """GET /orgs/{org}/labels."""
+        return self._page("/orgs/{org}/labels", page=page, limit=limit, org=org)
+
+    def create_label(self, owner: str, repo: str, name: str, color: str, *, description: str | None = None,
+                     exclusive: bool | None = None, is_archived: bool | None = None) -> JSON:
+        """POST .../labels (201); Gitea answers the color without '#'."""
+        fields = present(name=name, color=color, description=description, exclusive=exclusive,
+                         is_archived=is_archived)
+        return self._object("POST", REPO + "/labels", body=fields, owner=owner, repo=repo)
+
+    def edit_label(self, owner: str, repo: str, label_id: int, *, name: str | None = None,
+                   color: str | None = None, description: str | None = None, exclusive: bool | None = None,
+                   is_archived: bool | None = None) -> JSON:
+        """PATCH .../labels/{id}."""
+        fields = present(name=name, color=color, description=description, exclusive=exclusive,
+                         is_archived=is_archived)
+        return self._object("PATCH", REPO + "/labels/{id}", body=fields, owner=owner, repo=repo, id=label_id)
+
+    def list_milestones(self, owner: str, repo: str, *, state: str | None = None, name: str | None = None,
+                        page: int = 1, limit: int = DEFAULT_LIMIT) -> Page:
+        """GET .../milestones."""
+        return self._page(REPO + "/milestones", page=page, limit=limit, query=present(state=state, name=name),
+                          owner=owner, repo=repo)
+
+    def get_milestone(self, owner: str, repo: str, id_or_title: int | str) -> JSON:
+        """GET .../milestones/{id}: Gitea falls back from id to title."""
+        return self._object("GET", REPO + "/milestones/{id}", owner=owner, repo=repo, id=id_or_title)
+
+    def create_milestone(self, owner: str, repo: str, title: str, *, description: str | None = None,
+                         due_on: str | None = None, state: str | None = None) -> JSON:
+        """POST .../milestones (201); due_on is RFC 3339."""
+        fields = present(title=title, description=description, due_on=due_on, state=state)
+        return self._object("POST", REPO + "/milestones", body=fields, owner=owner, repo=repo)
