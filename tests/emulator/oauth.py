@@ -457,7 +457,9 @@ class OAuthProvider:
         """Load the client and check a confidential client's secret."""
         app = self.app(form.client_id)
         if app is None:
-            raise TokenError("invalid_client", f"cannot load client with client id: '{form.client_id}'")
+            # Gitea formats the id with '%s' in quotes on code exchange and with %q on refresh
+            quoted = json.dumps(form.client_id) if secret_error == "invalid_client" else f"'{form.client_id}'"
+            raise TokenError("invalid_client", f"cannot load client with client id: {quoted}")
         if app.confidential and not app.secret_matches(form.client_secret):
             reason = "invalid client secret" if form.client_secret else "invalid empty client secret"
             raise TokenError(secret_error, reason)

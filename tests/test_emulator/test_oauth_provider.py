@@ -8,6 +8,7 @@ import json
 import secrets
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -315,6 +316,23 @@ def test_authorization_code_is_single_use(gitea: Gitea, client: Client) -> None:
     assert token_error(token_request(gitea, client, **form)) == ("unauthorized_client", "client is not authorized")
 
 
+def test_concurrent_redemptions_of_one_code_yield_one_token(gitea: Gitea, client: Client) -> None:
+    code = approved_code(gitea, client, "openid")
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(lambda _: token_request(gitea, client, **form).status_code, range(8)))
+    assert statuses == [200] + [400] * 7
+
+
+def test_authorize_also_accepts_a_form_post(gitea: Gitea, client: Client) -> None:
+    approved_code(gitea, client, "openid")
+    form = {"client_id": client.client_id, "redirect_uri": REDIRECT, "response_type": "code", "scope": "openid"}
+    response = requests.post(
+        f"{gitea.url}/login/oauth/authorize", data=form, auth=ALICE, allow_redirects=False, timeout=10
+    )
+    assert "code" in redirect_params(response) and "state" not in redirect_params(response)
+
+
 def test_pkce_verifier_mismatch_is_rejected_and_the_code_survives(gitea: Gitea, client: Client) -> None:
     verifier, challenge = pkce()
     code = approved_code(gitea, client, "openid", code_challenge=challenge, code_challenge_method="S256")
@@ -358,7 +376,7 @@ def test_wrong_secret_fails_code_exchange_and_refresh_with_gitea_codes(gitea: Gi
     refresh = token_request(gitea, impostor, grant_type="refresh_token", refresh_token=refresh_token)
     assert token_error(refresh) == ("invalid_client", "invalid client secret")
     unknown = token_request(gitea, Client("nope", "x"), grant_type="refresh_token", refresh_token=refresh_token)
-    assert token_error(unknown)[0] == "invalid_client"
+    assert token_error(unknown) == ("invalid_client", 'cannot load client with client id: "nope"')
     empty = token_request(gitea, grant_type="refresh_token", client_id=client.client_id, refresh_token=refresh_token)
     assert token_error(empty) == ("invalid_client", "invalid empty client secret")
 
