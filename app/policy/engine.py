@@ -31,6 +31,7 @@ from marshmallow import ValidationError
 from app.policy.paths import UnsafePathError, normalise_repo_path
 from schemas.policy import PolicyFileSchema
 
+REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
 AUTOMATION_PREFIX = "automation_"
 AUTOMATION_WILDCARD = "automation_*"
 
@@ -109,6 +110,16 @@ class RepositoryRule:
     def label(self) -> str:
         """Name the rule as it appears in the policy file."""
         return f"repositories.{self.key}"
+
+
+def repository_key(repository: str) -> str:
+    """Match key of a repository: lower-cased (Gitea names are case-insensitive), without '.git'.
+
+    Gitea reserves names ending in '.git', and its routes may strip that suffix, so
+    'acme/app.git' must meet the rules of 'acme/app'.
+    """
+    key = repository.lower()
+    return key.removesuffix(".git")
 
 
 def lists_tool(names: frozenset[str], tool: str) -> bool:
@@ -200,11 +211,13 @@ class Policy:
         """Return the rules that apply to a repository: exact key, then owner/*."""
         if not repository:
             return []
-        key = repository.lower()
+        key = repository_key(repository)
         return [rule for rule in (self.exact.get(key), self.by_owner.get(key.split("/", 1)[0])) if rule]
 
     def decide(self, tool: str, is_write: bool, repository: str | None, path: str | None = None) -> PolicyDecision:
         """Decide whether a tool may run on a repository (and path)."""
+        if repository is not None and not REPOSITORY_NAME.match(repository):
+            return _deny(f"repository name {repository[:200]!r} is not owner/name", "repository.name")
         rules = self.rules_for(repository)
         decision = self._decide_tool(tool, is_write, rules)
         if not decision.allowed or path is None:

@@ -138,3 +138,14 @@ def test_a_corrupt_tail_stops_writing_instead_of_forking_the_chain(tmp_path: Pat
 def test_an_unserialisable_event_raises_audit_write_error(tmp_path: Path) -> None:
     with pytest.raises(AuditWriteError):
         AuditChain(str(tmp_path / "audit.log")).append({"event": "tool_invocation", "value": float("nan")})
+
+
+def test_rename_rotation_also_keeps_the_chain_continuous(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    chain = AuditChain(str(path))
+    for n in range(3):
+        chain.append({"event": "tool_invocation", "n": n})
+    path.rename(tmp_path / "audit.log.1")
+    chain.append({"event": "tool_invocation", "n": 3})
+    result = verify_chain([str(tmp_path / "audit.log.1"), str(path)], require_genesis=True)
+    assert (result.ok, result.entries) == (True, 4)

@@ -65,6 +65,15 @@ def test_repository_keys_match_case_insensitively() -> None:
     assert policy.decide("list_commits", False, "acme/service-b").allowed
 
 
+def test_malformed_or_suffixed_repository_names_cannot_dodge_a_rule() -> None:
+    policy = Policy.parse("repositories:\n  acme/app: {tools: {deny: [list_commits]}}\n")
+    for spelling in ("acme/app/", "acme/app/../other", "acme//app", " acme/app", "acme/app\x00"):
+        decision = policy.decide("list_commits", False, spelling)
+        assert (decision.allowed, decision.rule) == (False, "repository.name")
+    assert not policy.decide("list_commits", False, "Acme/App.git").allowed
+    assert policy.decide("list_commits", False, "acme/application").allowed
+
+
 def test_owner_wildcard_applies_to_every_repository_of_the_owner() -> None:
     policy = Policy.parse(
         "repositories:\n"
