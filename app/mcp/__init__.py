@@ -1,0 +1,1 @@
+"""The MCP protocol engine: JSON-RPC, revisions, sessions and SSE framing; transports live in blueprints/mcp.py."""

@@ -1,0 +1,403 @@
+"""MCP transports: Streamable HTTP at /mcp, HTTP+SSE at /mcp/sse, WebSocket at /mcp/ws, plain JSON tool routes.
+
+Every route translates bytes into app.mcp engine calls and back; none holds protocol logic.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, copy_current_request_context, current_app, g, jsonify, request, url_for
+from flask.blueprints import BlueprintSetupState
+from flask_sock import Sock
+
+from app.auth.principal import Principal, resolve_principal
+from app.errors import BadRequest, NotFound, error_response
+from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
+from app.mcp.engine import CallContext
+from app.mcp.jsonrpc import INVALID_REQUEST, Message, RequestId, RpcError, decode, to_message
+from app.mcp.revisions import BATCH_VERSION, LEGACY_VERSIONS, is_modern, legacy_version, modern_version
+from app.mcp.runtime import McpRuntime, init_app, mcp_runtime
+from app.mcp.sessions import Session
+from app.mcp.streaming import SSE_HEADERS, held_stream, sse_event, streamed_call
+from app.store import StoreUnavailable
+
+bp = Blueprint("mcp", __name__)
+sock = Sock()
+SESSION_HEADER = "Mcp-Session-Id"
+SSE_VERSION_PREFIX = "mcp:sse:version:"
+WS_ENDPOINT = "mcp.websocket"
+WS_CONCURRENT_REQUESTS = 4
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    init_app(state.app)  # type: ignore[arg-type]  # the app being set up is our Flask app
+
+
+@bp.before_request
+def _admit() -> None:
+    """DNS-rebinding protection on every MCP route; WebSockets authenticate before the upgrade."""
+    runtime = mcp_runtime()
+    runtime.origins.check(request.headers)
+    if request.endpoint == WS_ENDPOINT:
+        g.mcp_principal = authenticate()
+        g.mcp_release = runtime.slots.acquire("websocket")
+
+
+@bp.teardown_request
+def _release_websocket_slot(_exc: BaseException | None) -> None:
+    release = g.pop("mcp_release", None)
+    if release is not None:
+        release()
+
+
+@bp.errorhandler(RpcError)
+def _rpc_error(exc: RpcError) -> Response:
+    return rpc_reply(exc.http_status, exc.to_message())
+
+
+@bp.errorhandler(StoreUnavailable)
+def _store_down(_exc: StoreUnavailable) -> Response:
+    return error_response(503, "Shared state is unavailable; retry shortly.", headers={"Retry-After": "5"})
+
+
+def authenticate() -> Principal:
+    """The caller, or Unauthorized (401 + WWW-Authenticate) through the app's error handler."""
+    return resolve_principal(current_app.config["SETTINGS"], request.headers.get("Authorization"))
+
+
+def rpc_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def accepted() -> Response:
+    return Response(status=202)
+
+
+def method_not_allowed() -> Response:
+    return error_response(405, "The 2026-07-28 revision uses POST only.", headers={"Allow": "POST"})
+
+
+# --- Streamable HTTP: POST /mcp ------------------------------------------------------------------
+
+
+@bp.post("/mcp")
+def streamable_post() -> Response:
+    require_json_post(request.headers)
+    principal = authenticate()
+    value = decode(request.get_data())
+    if isinstance(value, list):
+        return batch(value, principal)
+    message = to_message(value)
+    if is_modern(message, request.headers):
+        return modern_post(message, principal)
+    return legacy_post(message, principal)
+
+
+def modern_post(message: Message, principal: Principal) -> Response:
+    if message.is_notification:
+        return accepted()  # 2026-07-28 defines no client notifications: accept and drop
+    if message.is_response:
+        raise RpcError(INVALID_REQUEST, "This server sends no requests to answer", http_status=400)
+    version = modern_version(message, request.headers)
+    return respond(message, CallContext(principal, version, message.id, message.meta), scope=None)
+
+
+def legacy_post(message: Message, principal: Principal) -> Response:
+    if message.method == "initialize" and message.is_request:
+        return initialize(message, principal)
+    session = open_session(principal, message.id)
+    if not message.is_request:
+        notice(message, session.nonce)
+        return accepted()
+    version = legacy_version(request.headers, session.version)
+    return respond(message, CallContext(principal, version, message.id, message.meta), scope=session.nonce)
+
+
+def initialize(message: Message, principal: Principal) -> Response:
+    runtime = mcp_runtime()
+    status, reply = runtime.engine.answer(message, CallContext(principal, BATCH_VERSION, message.id))
+    if "result" not in reply:
+        return rpc_reply(status, reply)
+    session_id = runtime.seal.mint(principal, reply["result"]["protocolVersion"])
+    return rpc_reply(status, reply, {SESSION_HEADER: session_id})
+
+
+def open_session(principal: Principal, request_id: RequestId | None = None) -> Session:
+    """The caller's legacy session: 400 without the header, 404 when unknown, ended or someone else's."""
+    session_id = request.headers.get(SESSION_HEADER, "").strip()
+    if not session_id:
+        raise RpcError(
+            INVALID_REQUEST, "Bad Request: send the Mcp-Session-Id header that initialize returned",
+            http_status=400, request_id=request_id,
+        )
+    session = mcp_runtime().seal.open(session_id, principal)
+    if session is None:
+        raise RpcError(
+            INVALID_REQUEST, "Session not found: it ended or expired; initialize again",
+            http_status=404, request_id=request_id,
+        )
+    return session
+
+
+def notice(message: Message, scope: str) -> None:
+    """Client notifications and responses need no answer; cancellation stops a running request."""
+    if message.method == "notifications/cancelled":
+        mcp_runtime().inflight.cancel(scope, message.params)
+
+
+def respond(message: Message, context: CallContext, scope: str | None) -> Response:
+    """JSON, or an SSE stream when a tool call asked for progress and the client reads SSE."""
+    runtime = mcp_runtime()
+    wants_progress = message.method == "tools/call" and "progressToken" in message.meta
+    if wants_progress and accepts_sse(request.headers.get("Accept")):
+        return progress_stream(runtime, message, context, scope)
+    with runtime.inflight.running(scope, message.id, context.cancelled):
+        status, reply = runtime.engine.answer(message, context, http_errors=True)
+    return rpc_reply(status, reply)
+
+
+def progress_stream(runtime: McpRuntime, message: Message, context: CallContext, scope: str | None) -> Response:
+    @copy_current_request_context
+    def work(notify: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        context.notify = notify
+        with runtime.inflight.running(scope, message.id, context.cancelled):
+            return runtime.engine.answer(message, context)[1]
+
+    body = streamed_call(work, context.cancelled, runtime.keepalive)
+    return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
+
+
+def batch(values: list[Any], principal: Principal) -> Response:
+    """JSON-RPC batches, which only the 2025-03-26 revision has."""
+    if not values or is_modern(None, request.headers):
+        raise RpcError(INVALID_REQUEST, "Invalid Request: batches exist only at 2025-03-26", http_status=400)
+    session = open_session(principal)
+    if legacy_version(request.headers, session.version) != BATCH_VERSION:
+        raise RpcError(INVALID_REQUEST, "Invalid Request: batches exist only at 2025-03-26", http_status=400)
+    replies = [reply for value in values if (reply := batch_item(value, principal, session)) is not None]
+    return rpc_reply(200, replies) if replies else accepted()
+
+
+def batch_item(value: Any, principal: Principal, session: Session) -> dict[str, Any] | None:
+    try:
+        message = to_message(value)
+    except RpcError as exc:
+        return exc.to_message()
+    if message.method == "initialize":
+        return RpcError(INVALID_REQUEST, "initialize cannot be part of a batch").to_message(message.id)
+    if not message.is_request:
+        notice(message, session.nonce)
+        return None
+    context = CallContext(principal, BATCH_VERSION, message.id, message.meta)
+    with mcp_runtime().inflight.running(session.nonce, message.id, context.cancelled):
+        return mcp_runtime().engine.answer(message, context, http_errors=True)[1]
+
+
+# --- Streamable HTTP: GET and DELETE /mcp (legacy sessions only) -----------------------------------
+
+
+@bp.get("/mcp")
+def standalone_stream() -> Response:
+    """The legacy server-to-client stream: we send no server-initiated messages, so only keep-alives."""
+    if is_modern(None, request.headers):
+        return method_not_allowed()
+    require_event_stream(request.headers)
+    open_session(authenticate())
+    runtime = mcp_runtime()
+    release = runtime.slots.acquire("streamable_http")
+    body = held_stream(nothing_to_send, runtime.keepalive, runtime.lifetime)
+    response = Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
+    response.call_on_close(release)
+    return response
+
+
+def nothing_to_send(timeout: float) -> None:
+    time.sleep(timeout)
+
+
+@bp.delete("/mcp")
+def end_session() -> Response:
+    if is_modern(None, request.headers):
+        return method_not_allowed()
+    runtime = mcp_runtime()
+    runtime.seal.end(open_session(authenticate()))
+    return Response(status=204)
+
+
+# --- HTTP+SSE (2024-11-05): GET /mcp/sse opens the stream, POST /mcp/sse?session_id= sends --------
+
+
+@bp.get("/mcp/sse")
+def sse_stream() -> Response:
+    require_event_stream(request.headers)
+    principal = authenticate()
+    runtime = mcp_runtime()
+    release = runtime.slots.acquire("sse")
+    try:
+        stream_id = runtime.seal.mint(principal, "2024-11-05")
+        subscription = runtime.bus.attach(stream_id)
+    except BaseException:
+        release()
+        raise
+
+    def next_message(timeout: float) -> str | None:
+        raw = subscription.get(timeout)
+        if raw is None:
+            runtime.bus.refresh(stream_id)
+            return None
+        return sse_event(raw.decode())
+
+    endpoint = sse_event(url_for("mcp.sse_post", session_id=stream_id), event="endpoint")
+    body = held_stream(next_message, runtime.keepalive, runtime.lifetime, first=endpoint)
+    response = Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
+    def close() -> None:
+        runtime.bus.detach(stream_id, subscription)
+        release()
+
+    response.call_on_close(close)
+    return response
+
+
+@bp.post("/mcp/sse")
+def sse_post() -> Response:
+    """Accept one message (202); its answer travels on the stream, whichever worker holds it."""
+    require_json_post(request.headers)
+    principal = authenticate()
+    runtime = mcp_runtime()
+    stream_id = request.args.get("session_id", "")
+    if not stream_id:
+        raise BadRequest("session_id is missing: POST to the URL of the stream's endpoint event.")
+    session = runtime.seal.open(stream_id, principal)
+    if session is None or not runtime.bus.is_open(stream_id):
+        raise NotFound("No open SSE stream has this session_id; open GET /mcp/sse again.")
+    message = to_message(decode(request.get_data()))
+    if message.is_request:
+        answer_on_stream(runtime, message, principal, stream_id)
+    else:
+        notice(message, session.nonce)
+    return accepted()
+
+
+def answer_on_stream(runtime: McpRuntime, message: Message, principal: Principal, stream_id: str) -> None:
+    version = sse_version(runtime, stream_id)
+    context = CallContext(principal, version, message.id, message.meta)
+    context.notify = lambda note: runtime.bus.deliver(stream_id, note)
+    with runtime.inflight.running(stream_id.split(".")[2], message.id, context.cancelled):
+        reply = runtime.engine.answer(message, context)[1]
+    if message.method == "initialize" and "result" in reply:
+        negotiated = reply["result"]["protocolVersion"]
+        runtime.store.set(SSE_VERSION_PREFIX + stream_id, negotiated.encode(), ttl=runtime.lifetime)
+    runtime.bus.deliver(stream_id, reply)
+
+
+def sse_version(runtime: McpRuntime, stream_id: str) -> str:
+    header = request.headers.get("MCP-Protocol-Version", "").strip()
+    if header in LEGACY_VERSIONS:
+        return header
+    stored = runtime.store.get(SSE_VERSION_PREFIX + stream_id)
+    return stored.decode() if stored else "2024-11-05"
+
+
+# --- WebSocket: /mcp/ws, subprotocol `mcp`, one JSON-RPC message per text frame ----------------------
+
+
+@sock.route("/mcp/ws", bp=bp)
+def websocket(ws: Any) -> None:
+    runtime = mcp_runtime()
+    connection = WebSocketConnection(ws, g.mcp_principal, runtime)
+    connection.serve()
+
+
+class WebSocketConnection:
+    """One WebSocket: requests run on their own threads so `notifications/cancelled` can reach them."""
+
+    def __init__(self, ws: Any, principal: Principal, runtime: McpRuntime) -> None:
+        self.ws = ws
+        self.principal = principal
+        self.runtime = runtime
+        self.scope = uuid.uuid4().hex
+        self.version = BATCH_VERSION
+        self._send_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(WS_CONCURRENT_REQUESTS)
+
+    def send(self, message: dict[str, Any]) -> None:
+        with self._send_lock:
+            self.ws.send(json.dumps(message, separators=(",", ":")))
+
+    def serve(self) -> None:
+        for text in held_frames(self.ws, self.runtime.keepalive, self.runtime.lifetime):
+            try:
+                message = to_message(decode(text))
+            except RpcError as exc:
+                self.send(exc.to_message())
+                continue
+            self.dispatch(message)
+
+    def dispatch(self, message: Message) -> None:
+        if not message.is_request:
+            notice(message, self.scope)
+            return
+        self._slots.acquire()
+        threading.Thread(target=copy_current_request_context(self.answer), args=(message,), daemon=True).start()
+
+    def answer(self, message: Message) -> None:
+        try:
+            context = CallContext(self.principal, self.version, message.id, message.meta, notify=self.send)
+            with self.runtime.inflight.running(self.scope, message.id, context.cancelled):
+                reply = self.runtime.engine.answer(message, context)[1]
+            if message.method == "initialize" and "result" in reply:
+                self.version = reply["result"]["protocolVersion"]
+            self.send(reply)
+        finally:
+            self._slots.release()
+
+
+def held_frames(ws: Any, keepalive: float, lifetime: float) -> Any:
+    """Text frames until the client closes or the lifetime ends."""
+    deadline = threading.Event()
+    timer = threading.Timer(lifetime, deadline.set)
+    timer.daemon = True
+    timer.start()
+    try:
+        while not deadline.is_set() and ws.connected:
+            frame = ws.receive(timeout=keepalive)
+            if frame is not None:
+                yield frame
+    finally:
+        timer.cancel()
+
+
+# --- Plain JSON: GET /mcp/tools (no auth) and POST /mcp/tool/call -----------------------------------
+
+
+@bp.get("/mcp/tools")
+def list_tools() -> Response:
+    return jsonify(tools=mcp_runtime().engine.tools.all_definitions("2025-11-25"))
+
+
+@bp.post("/mcp/tool/call")
+def call_tool() -> Response:
+    """`{"tool", "arguments"}` → the tool result as JSON; same execution path as every transport."""
+    principal = authenticate()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("tool"), str):
+        raise BadRequest('Send JSON {"tool": "<name>", "arguments": {...}}.')
+    arguments = body.get("arguments") or {}
+    if not isinstance(arguments, dict):
+        raise BadRequest("arguments must be a JSON object.")
+    context = CallContext(principal, "2025-11-25", request_id=g.get("request_id"))
+    try:
+        result = mcp_runtime().engine.tools.call(principal, body["tool"], arguments, "2025-11-25", context)
+    except RpcError as exc:
+        raise NotFound(exc.message) from None
+    return jsonify(result)
