@@ -1,0 +1,82 @@
+"""API-key mode: MCP_API_KEYS authenticate callers, Gitea is called with GITEA_TOKEN."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+
+from flask import current_app, has_app_context
+
+from app.auth.principal import Principal, granted_scopes, service_credentials
+from app.config import Settings
+from app.logging import log_event
+
+log = logging.getLogger("aegis.auth")
+KEY_BYTES = 32  # 64 hex characters
+RETRY_LOOKUP_AFTER_SECONDS = 60.0
+EXTENSION = "aegis.service_login"
+
+
+def new_api_key() -> str:
+    """A fresh 64-character key for MCP_API_KEYS."""
+    return secrets.token_hex(KEY_BYTES)
+
+
+def matching_key_index(settings: Settings, token: str) -> int | None:
+    """1-based index of the configured key equal to `token`; compares against every key, no early exit."""
+    presented = token.encode()
+    found = None
+    for index, key in enumerate(settings.mcp_api_keys, start=1):
+        if hmac.compare_digest(presented, key.reveal().encode()):
+            found = index
+    return found
+
+
+def resolve_api_key(settings: Settings, token: str) -> Principal | None:
+    """The principal of a valid API key, or None."""
+    index = matching_key_index(settings, token)
+    if index is None:
+        return None
+    client_id = f"api-key-{index}"
+    login = service_login() or client_id
+    return Principal(login, granted_scopes(settings), client_id, "api_key", service_credentials(settings.gitea_token))
+
+
+class ServiceLogin:
+    """The Gitea login behind GITEA_TOKEN, looked up once per process and cached."""
+
+    def __init__(self, lookup: Callable[[], str]) -> None:
+        self._lookup = lookup
+        self._lock = threading.Lock()
+        self._login: str | None = None
+        self._failed_at: float | None = None
+
+    def get(self) -> str | None:
+        if self._login is not None:
+            return self._login
+        with self._lock:
+            if self._login is None and not self._recently_failed():
+                self._try_lookup()
+            return self._login
+
+    def _recently_failed(self) -> bool:
+        return self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_LOOKUP_AFTER_SECONDS
+
+    def _try_lookup(self) -> None:
+        try:
+            self._login = self._lookup()
+        except Exception as exc:  # noqa: BLE001 - any upstream failure only costs us the nicer login name
+            self._failed_at = time.monotonic()
+            log_event(log, logging.WARNING, "service_login_lookup_failed", error=type(exc).__name__)
+
+
+def service_login() -> str | None:
+    """The cached GITEA_TOKEN login when an app with a Gitea client is running."""
+    if not has_app_context():
+        return None
+    login: ServiceLogin | None = current_app.extensions.get(EXTENSION)
+    return login.get() if login is not None else None

@@ -1,0 +1,81 @@
+"""The tool catalog: one module per toolset, one Tool declaration per tool, one execute_tool path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+
+from app.config import Settings
+from app.tools.registry import Catalog, Tool
+
+CATALOG_EXTENSION = "aegis.catalog"
+GITEA_EXTENSION = "aegis.gitea"
+POLICY_EXTENSION = "aegis.policy"  # a PolicyStore-like object with .current()
+AUDIT_EXTENSION = "aegis.audit"  # an AuditRecorder-like object with .record(event, is_write=)
+
+
+def all_tools() -> tuple[Tool, ...]:
+    """Every tool, grouped by toolset in a stable order."""
+    from app.tools import files, repos
+
+    return (*repos.TOOLS, *files.TOOLS)
+
+
+def build_catalog(settings: Settings, policy: Callable[[], Any] | None = None) -> Catalog:
+    return Catalog(all_tools(), write_mode=settings.write_mode, policy=policy)
+
+
+def build_gitea_client(settings: Settings) -> Any:
+    """The per-process GiteaClient, pooled to the thread count."""
+    from app.gitea.client import GiteaClient
+
+    return GiteaClient(
+        settings.gitea_url or "", settings.request_timeout_seconds, settings.gunicorn_threads,
+        settings.max_file_size_bytes,
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Put the catalog, the Gitea client and the tool runtime on the app; nothing calls Gitea yet."""
+    from app.auth.api_keys import EXTENSION as SERVICE_LOGIN
+    from app.auth.api_keys import ServiceLogin
+    from app.auth.principal import service_credentials
+    from app.tools.core import EXTENSION as RUNTIME
+    from app.tools.core import ToolRuntime
+
+    settings: Settings = app.config["SETTINGS"]
+    policy = _policy_source(app)
+    catalog = build_catalog(settings, policy)
+    gitea = build_gitea_client(settings)
+    app.extensions[CATALOG_EXTENSION] = catalog
+    app.extensions[GITEA_EXTENSION] = gitea
+    app.extensions[RUNTIME] = ToolRuntime(settings, catalog, gitea, policy=policy, audit=_AuditSource(app))
+    credentials = service_credentials(settings.gitea_token)
+    app.extensions[SERVICE_LOGIN] = ServiceLogin(lambda: str(gitea.bind(credentials).current_user()["login"]))
+
+
+def _policy_source(app: Flask) -> Callable[[], Any]:
+    """The current policy, read from whatever the policy engine registered (None: no policy)."""
+
+    def current() -> Any:
+        store = app.extensions.get(POLICY_EXTENSION)
+        return store.current() if store is not None else None
+
+    return current
+
+
+class _AuditSource:
+    """Forwards to the audit recorder registered on the app (logs only, until one is)."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+
+    def record(self, event: dict[str, Any], *, is_write: bool) -> Any:
+        recorder = self._app.extensions.get(AUDIT_EXTENSION)
+        if recorder is None:
+            from app.tools.core import log_unrecorded
+
+            return log_unrecorded(event)
+        return recorder.record(event, is_write=is_write)

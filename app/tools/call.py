@@ -1,0 +1,144 @@
+"""The vocabulary of a tool call: context, runtime, result and the exceptions transports map."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.auth.principal import Principal, www_authenticate
+from app.config import Settings
+from app.errors import Forbidden, Unauthorized
+from app.tools.registry import TITLE_AND_OUTPUT_SCHEMA_SINCE, Catalog, Tool
+from app.tools.shaping import ToolLimits
+
+ProgressCallback = Callable[[float, "float | None", "str | None"], None]
+
+
+class UnknownTool(LookupError):
+    """No tool has this name: the transport answers JSON-RPC -32602."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Unknown tool: {name!r}. Call tools/list for the tools this server offers.")
+        self.name = name
+
+
+class InsufficientScope(Forbidden):
+    """The caller lacks the tool's scope: HTTP 403 with error="insufficient_scope" so the client can step up."""
+
+    def __init__(self, settings: Settings, scope: str) -> None:
+        challenge = www_authenticate(settings, error="insufficient_scope", scope=scope)
+        super().__init__(
+            f"This tool needs the {scope} scope; re-authorize requesting it.",
+            headers={"WWW-Authenticate": challenge},
+            details={"required_scope": scope},
+        )
+        self.scope = scope
+
+
+class UpstreamUnauthorized(Unauthorized):
+    """Gitea refused the caller's own upstream token (revoked grant, expired): the transport answers
+    HTTP 401 with error="invalid_token" so the client refreshes or re-authenticates."""
+
+    def __init__(self, settings: Settings) -> None:
+        challenge = www_authenticate(settings, error="invalid_token")
+        super().__init__(
+            "Gitea rejected the token behind this session; refresh or re-authorize.",
+            headers={"WWW-Authenticate": challenge},
+        )
+
+
+class ToolFailure(Exception):
+    """A handler's clear, expected failure (not found, not a file, ...): becomes an isError result."""
+
+    def __init__(self, message: str, status: str = "error") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class ToolCancelled(Exception):
+    """The client cancelled or went away; the handler stopped early."""
+
+
+@dataclass
+class ToolContext:
+    """Per-call context a transport provides."""
+
+    request_id: str | None = None
+    progress: ProgressCallback | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    runtime: ToolRuntime | None = None  # None: the running app's (app.extensions["aegis.tools"])
+
+
+@dataclass
+class ToolRuntime:
+    """What execute_tool needs from the process: settings, catalog, Gitea client and the pluggable checks."""
+
+    settings: Settings
+    catalog: Catalog
+    gitea: Any  # app.gitea.GiteaClient: .bind(credentials) gives a client acting for one caller
+    policy: Callable[[], Any] | None = None  # returns the current app.policy.Policy
+    audit: Any = None  # app.audit.AuditRecorder: .record(event, is_write=...)
+    repository_permission: Callable[[Principal, Tool, str], str | None] | None = None  # service-PAT seam
+    cache: dict[str, Any] = field(default_factory=dict)  # immutable upstream data (search_code archives)
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def limits(self) -> ToolLimits:
+        return ToolLimits.from_settings(self.settings)
+
+
+@dataclass
+class ToolCall:
+    """What a handler gets besides its client and arguments: limits, progress, cancellation, cache."""
+
+    tool: Tool
+    principal: Principal
+    repository: str | None
+    context: ToolContext
+    runtime: ToolRuntime
+
+    @property
+    def limits(self) -> ToolLimits:
+        return self.runtime.limits
+
+    def report(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        """Send a progress notification if the client asked for them; stop if it cancelled."""
+        self.check_cancelled()
+        if self.context.progress is not None:
+            self.context.progress(progress, total, message)
+
+    def check_cancelled(self) -> None:
+        if self.context.cancelled.is_set():
+            raise ToolCancelled()
+
+    def visible_paths(self, paths: list[str]) -> tuple[list[str], list[str]]:
+        """Split repository paths into (shown, withheld by policy)."""
+        policy = self.runtime.policy() if self.runtime.policy is not None else None
+        if policy is None:
+            return paths, []
+        allowed, withheld = policy.filter_paths(self.repository, paths)
+        return list(allowed), list(withheld)
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The outcome of one call: compact text for the model, structured content for programs."""
+
+    text: str
+    structured: dict[str, Any] | None = None
+    is_error: bool = False
+    status: str = "success"
+
+    def to_mcp(self, protocol_version: str) -> dict[str, Any]:
+        """The CallToolResult body; structuredContent only where the revision knows it."""
+        result: dict[str, Any] = {"content": [{"type": "text", "text": self.text}], "isError": self.is_error}
+        if self.structured is not None and protocol_version >= TITLE_AND_OUTPUT_SCHEMA_SINCE:
+            result["structuredContent"] = self.structured
+        return result
+
+    @classmethod
+    def error(cls, message: str, status: str = "error") -> ToolResult:
+        return cls(text=message, is_error=True, status=status)

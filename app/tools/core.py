@@ -1,0 +1,278 @@
+"""The single tool-execution path every transport uses: look up, validate, authorize, run, shape, record."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from marshmallow import ValidationError
+
+from app.audit.chain import AuditWriteError
+from app.audit.events import AuditContext, access_denied, tool_invocation
+from app.auth.principal import Principal
+from app.errors import AegisError
+from app.gitea.errors import GiteaError
+from app.logging import log_event
+from app.tools.call import (
+    InsufficientScope,
+    ToolCall,
+    ToolCancelled,
+    ToolContext,
+    ToolFailure,
+    ToolResult,
+    ToolRuntime,
+    UnknownTool,
+    UpstreamUnauthorized,
+)
+from app.tools.failures import upstream_failure
+from app.tools.metrics import record_tool_call
+from app.tools.registry import Tool
+
+EXTENSION = "aegis.tools"
+log = logging.getLogger("aegis.tools")
+
+__all__ = [
+    "InsufficientScope",
+    "ToolCall",
+    "ToolCancelled",
+    "ToolContext",
+    "ToolFailure",
+    "ToolResult",
+    "ToolRuntime",
+    "UnknownTool",
+    "UpstreamUnauthorized",
+    "execute_tool",
+]
+
+
+def current_runtime(context: ToolContext) -> ToolRuntime:
+    if context.runtime is not None:
+        return context.runtime
+    runtime: ToolRuntime = current_app.extensions[EXTENSION]
+    return runtime
+
+
+@dataclass(frozen=True)
+class Denial:
+    """Why a call may not run, and the rule that said so (for the audit log)."""
+
+    reason: str
+    rule: str
+
+
+def execute_tool(principal: Principal, name: str, arguments: Any, context: ToolContext) -> ToolResult:
+    """Run one tool call for `principal`.
+
+    Raises UnknownTool (JSON-RPC -32602), InsufficientScope (HTTP 403 step-up) and
+    UpstreamUnauthorized (HTTP 401 invalid_token); every other failure is an isError result.
+    """
+    runtime = current_runtime(context)
+    tool = runtime.catalog.get(name)
+    if tool is None:
+        raise UnknownTool(name)
+    started = time.perf_counter()
+    result = ToolResult.error("interrupted", "internal_error")
+    try:
+        result = _run(runtime, tool, principal, arguments, context)
+    except AegisError as exc:
+        result = ToolResult.error(exc.message, exc.code)
+        raise
+    finally:
+        record_tool_call(tool.name, result.status, time.perf_counter() - started)
+    return result
+
+
+def _run(runtime: ToolRuntime, tool: Tool, principal: Principal, arguments: Any, context: ToolContext) -> ToolResult:
+    try:
+        args = validate_arguments(tool, arguments)
+    except ValidationError as exc:
+        invalid = Denial(validation_message(tool, exc), "arguments")
+        return _refuse(
+            runtime, tool, principal, context, arguments=arguments, denial=invalid, status="invalid_arguments"
+        )
+    call = ToolCall(tool, principal, repository_of(args), context, runtime)
+    try:
+        refusal = authorize(call, args)
+    except InsufficientScope as exc:
+        _refuse(runtime, tool, principal, context, arguments=args, denial=Denial(exc.message, "scope"), status="denied")
+        raise
+    if refusal is not None:
+        return _refuse(runtime, tool, principal, context, arguments=args, denial=refusal, status="denied")
+    return _audited(call, args)
+
+
+def repository_of(args: dict[str, Any]) -> str | None:
+    """'owner/repo' when the tool works on one repository."""
+    if isinstance(args.get("owner"), str) and isinstance(args.get("repo"), str):
+        return f"{args['owner']}/{args['repo']}"
+    return None
+
+
+def validate_arguments(tool: Tool, arguments: Any) -> dict[str, Any]:
+    """Arguments loaded by the tool's schema; raises marshmallow.ValidationError."""
+    if arguments is None:
+        arguments = {}
+    if not isinstance(arguments, dict):
+        raise ValidationError({"arguments": ["Must be a JSON object."]})
+    loaded: dict[str, Any] = tool.arguments().load(arguments)
+    return loaded
+
+
+def validation_message(tool: Tool, error: ValidationError) -> str:
+    """'Invalid arguments for X: field: problem; ...' naming every bad field."""
+    messages = error.messages if isinstance(error.messages, dict) else {"arguments": error.messages}
+    problems = "; ".join(f"{name}: {' '.join(_flatten(msgs))}" for name, msgs in messages.items())
+    return f"Invalid arguments for {tool.name}: {problems}; see the tool's inputSchema."
+
+
+def _flatten(messages: Any) -> list[str]:
+    if isinstance(messages, dict):
+        return [f"{k}: {' '.join(_flatten(v))}" for k, v in messages.items()]
+    if isinstance(messages, list):
+        return [m for item in messages for m in _flatten(item)]
+    return [str(messages).rstrip(".")]
+
+
+def authorize(call: ToolCall, args: dict[str, Any]) -> Denial | None:
+    """Why the call may not run, or None. Order: write mode, scope, write whitelist, policy, PAT check.
+
+    Write mode comes before scope: with WRITE_MODE=false no scope helps, so a step-up would mislead.
+    """
+    tool, settings = call.tool, call.runtime.settings
+    if tool.is_write and not settings.write_mode:
+        return Denial(f"{tool.name} is a write tool and write mode is disabled on this server (WRITE_MODE=false).",
+                      "write_mode")
+    if not call.principal.has_scope(tool.scope):
+        raise InsufficientScope(settings, tool.scope)
+    return write_whitelist_denial(call) or policy_denial(call, args) or repository_permission_denial(call)
+
+
+def write_whitelist_denial(call: ToolCall) -> Denial | None:
+    settings = call.runtime.settings
+    if not call.tool.is_write or settings.write_allow_all_token_repos or call.repository is None:
+        return None
+    if call.repository.lower() in {entry.lower() for entry in settings.write_repository_whitelist}:
+        return None
+    return Denial(f"Writes to {call.repository} are not allowed: it is not in WRITE_REPOSITORY_WHITELIST.",
+                  "write_repository_whitelist")
+
+
+def policy_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
+    """Ask the policy engine (app.policy) about tool, repository and path."""
+    policy = call.runtime.policy() if call.runtime.policy is not None else None
+    if policy is None:
+        return None
+    path = args.get(call.tool.path_argument) if call.tool.path_argument else None
+    decision = policy.decide(call.tool.name, call.tool.is_write, call.repository, path or None)
+    return None if decision.allowed else Denial(f"Denied by policy: {decision.reason}.", decision.rule)
+
+
+def repository_permission_denial(call: ToolCall) -> Denial | None:
+    """Service-PAT mode seam (issue 6): the caller's own Gitea permission on the repository."""
+    check = call.runtime.repository_permission
+    if check is None or call.repository is None:
+        return None
+    reason = check(call.principal, call.tool, call.repository)
+    return Denial(reason, "repository_permission") if reason else None
+
+
+def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
+    """Audit before acting (a failed write refuses the call), run, then audit the outcome."""
+    started = time.perf_counter()
+    try:
+        _audit(call.runtime, call.tool, _invocation(call, args, "pending"))
+    except AuditWriteError:
+        return ToolResult.error("The audit log cannot be written, so this call was refused; tell the operator.",
+                                "audit_unavailable")
+    result = _invoke(call, args)
+    outcome = "error" if result.is_error else "success"
+    error = result.text if result.is_error else None
+    _audit_quietly(call, _invocation(call, args, outcome, (time.perf_counter() - started) * 1000, error))
+    return result
+
+
+def _invoke(call: ToolCall, args: dict[str, Any]) -> ToolResult:
+    try:
+        call.check_cancelled()
+        structured = call.tool.handler(bound_client(call), args, call)
+    except ToolFailure as exc:
+        return ToolResult.error(exc.message, exc.status)
+    except ToolCancelled:
+        return ToolResult.error("The call was cancelled before it finished.", "cancelled")
+    except GiteaError as exc:
+        return upstream_failure(call, exc)
+    except AegisError:
+        raise
+    except Exception:  # a bug in one tool must become a result, not a dead connection
+        log.exception("tool_handler_crashed", extra={"tool": call.tool.name, "request_id": call.context.request_id})
+        return ToolResult.error(
+            f"{call.tool.name} failed unexpectedly; quote request id {call.context.request_id}.", "internal_error"
+        )
+    return shape(call, structured)
+
+
+def bound_client(call: ToolCall) -> Any:
+    """The process's Gitea client acting with the caller's upstream credentials."""
+    if call.principal.upstream is None:
+        raise ToolFailure("No Gitea credentials for this caller: the operator must set GITEA_TOKEN.", "misconfigured")
+    return call.runtime.gitea.bind(call.principal.upstream)
+
+
+def shape(call: ToolCall, structured: dict[str, Any]) -> ToolResult:
+    """Mask secrets, strip invisible characters, then render the text from what is left."""
+    structured = sanitize_output(call, structured)
+    return ToolResult(call.tool.render(structured), structured)
+
+
+def sanitize_output(call: ToolCall, structured: dict[str, Any]) -> dict[str, Any]:
+    """Seam for app.safety (secret masking per SECRET_DETECTION_MODE, invisible characters)."""
+    return structured
+
+
+def audit_context(principal: Principal, context: ToolContext) -> AuditContext:
+    return AuditContext(request_id=context.request_id, principal=principal.login, client_id=principal.client_id)
+
+
+def _invocation(call: ToolCall, args: dict[str, Any], status: str, ms: float | None = None,
+                error: str | None = None) -> dict[str, Any]:
+    return tool_invocation(
+        audit_context(call.principal, call.context), tool=call.tool.name, repository=call.repository,
+        arguments=args, decision="allow", status=status, duration_ms=ms, error=error,
+    )
+
+
+def _refuse(runtime: ToolRuntime, tool: Tool, principal: Principal, context: ToolContext, *,
+            arguments: Any, denial: Denial, status: str) -> ToolResult:
+    """Audit a refused call (bad arguments or denied) and return the isError result."""
+    args = arguments if isinstance(arguments, dict) else {}
+    event = access_denied(audit_context(principal, context), tool=tool.name, repository=repository_of(args),
+                          arguments=args, reason=denial.reason, rule=denial.rule)
+    try:
+        _audit(runtime, tool, event)
+    except AuditWriteError:
+        log.error("audit write failed for a refused call", extra={"tool": tool.name})
+    return ToolResult.error(denial.reason, status)
+
+
+def _audit(runtime: ToolRuntime, tool: Tool, event: dict[str, Any]) -> None:
+    if runtime.audit is not None:
+        runtime.audit.record(event, is_write=tool.is_write)
+    else:
+        log_unrecorded(event)
+
+
+def log_unrecorded(event: dict[str, Any]) -> None:
+    """Without an audit recorder the event still reaches the JSON log."""
+    fields = {key: value for key, value in event.items() if key != "event"}
+    log_event(log, logging.INFO, str(event.get("event", "tool_event")), **fields)
+
+
+def _audit_quietly(call: ToolCall, event: dict[str, Any]) -> None:
+    """The outcome entry: the work is done, so a failed write is logged rather than undoing the answer."""
+    try:
+        _audit(call.runtime, call.tool, event)
+    except AuditWriteError:
+        log.error("audit outcome write failed", extra={"tool": call.tool.name})

@@ -1,0 +1,50 @@
+"""Upstream (Gitea) failures turned into tool results a model can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.gitea.errors import GiteaAuthError, GiteaError, GiteaNotFound, GiteaScopeError
+from app.tools.call import ToolCall, ToolResult, UpstreamUnauthorized
+
+STATUS_BY_ERROR = {
+    "not_found": "not_found",
+    "upstream_unauthorized": "upstream_unauthorized",
+    "insufficient_scope": "upstream_forbidden",
+    "forbidden": "upstream_forbidden",
+    "conflict": "upstream_conflict",
+    "validation_error": "upstream_rejected",
+    "rate_limited": "upstream_rate_limited",
+    "upstream_unavailable": "upstream_unavailable",
+    "upstream_timeout": "upstream_timeout",
+}
+
+
+def upstream_failure(call: ToolCall, exc: GiteaError) -> ToolResult:
+    """An isError result naming what failed and what to do; a rejected user token raises instead."""
+    if isinstance(exc, GiteaAuthError):
+        return _rejected_credentials(call)
+    status = STATUS_BY_ERROR.get(exc.code, "upstream_error")
+    return ToolResult.error(_message(call, exc), status)
+
+
+def _rejected_credentials(call: ToolCall) -> ToolResult:
+    if call.principal.kind == "oauth":
+        raise UpstreamUnauthorized(call.runtime.settings)
+    # The service token is the operator's, not the caller's: re-authenticating would not help.
+    return ToolResult.error(
+        "Gitea rejected this server's GITEA_TOKEN (401); the operator must replace it.", "upstream_unauthorized"
+    )
+
+
+def _message(call: ToolCall, exc: GiteaError) -> str:
+    if isinstance(exc, GiteaNotFound):
+        return f"{call.tool.name}: not found: {_target(call)} does not exist or is not visible to you."
+    if isinstance(exc, GiteaScopeError):
+        return f"{call.tool.name}: {exc.message}"
+    return f"{call.tool.name} failed: {exc.message}"
+
+
+def _target(call: ToolCall) -> str:
+    where: Any = call.repository or "the requested resource"
+    return str(where)
