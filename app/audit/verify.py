@@ -10,6 +10,10 @@ from typing import Any
 from app.audit.hashing import GENESIS_HASH, TORN_LINE_RECOVERED, canonical_json, is_sealed, line_sha256
 
 BROKEN_LINK = "prev_hash does not link to the previous entry (deleted, reordered or inserted line)"
+BROKEN_SEGMENT_LINK = (
+    "first entry of this segment does not link to the end of the previous one "
+    "(segments out of order or missing, or entries lost between logrotate's copy and truncate)"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class ChainWalk:
         self.entries = 0
         self.torn_lines = 0
         self.torn: tuple[int, bytes, str] | None = None
+        self.segment_start = True
 
     def step(self, path: str, number: int, raw: bytes, complete: bool) -> None:
         """Check one line, holding back an unparsable line until its recovery entry is seen."""
@@ -103,8 +108,9 @@ class ChainWalk:
         if self.expected is None:
             self._anchor(path, number, entry["prev_hash"])
         elif entry["prev_hash"] != self.expected:
-            raise ChainBroken(path, number, BROKEN_LINK)
+            raise ChainBroken(path, number, BROKEN_SEGMENT_LINK if self.segment_start else BROKEN_LINK)
         self.expected = entry["entry_hash"]
+        self.segment_start = False
         self.entries += 1
 
     def _anchor(self, path: str, number: int, prev_hash: str) -> None:
@@ -116,6 +122,7 @@ class ChainWalk:
         """A torn line must be recovered within its own segment."""
         if self.torn is not None:
             raise ChainBroken(path, self.torn[0], self.torn[2])
+        self.segment_start = True
 
 
 def verify_chain(paths: list[str], require_genesis: bool = False) -> VerifyResult:

@@ -118,8 +118,7 @@ def repository_key(repository: str) -> str:
     Gitea reserves names ending in '.git', and its routes may strip that suffix, so
     'acme/app.git' must meet the rules of 'acme/app'.
     """
-    key = repository.lower()
-    return key.removesuffix(".git")
+    return repository.lower().removesuffix(".git")
 
 
 def lists_tool(names: frozenset[str], tool: str) -> bool:

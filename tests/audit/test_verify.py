@@ -119,3 +119,4 @@ def test_segments_verify_only_in_order_and_without_gaps(tmp_path: Path) -> None:
     assert verify_chain(ordered, require_genesis=True).ok
     result = verify_chain([ordered[0], ordered[2]])
     assert (result.ok, result.path, result.first_bad_line) == (False, ordered[2], 1)
+    assert "does not link to the end of the previous one" in result.reason
