@@ -169,8 +169,10 @@ class Policy:
         self.by_owner: dict[str, RepositoryRule] = {}
         for key, raw in document.get("repositories", {}).items():
             owner, name = key.lower().split("/", 1)
-            target = self.by_owner if name == "*" else self.exact
-            target[owner if name == "*" else key.lower()] = RepositoryRule.compile(key, raw)
+            if name == "*":
+                self.by_owner[owner] = RepositoryRule.compile(key, raw)
+            else:
+                self.exact[repository_key(key)] = RepositoryRule.compile(key, raw)
         self._everywhere: dict[tuple[str, bool], bool] = {}
 
     @classmethod
@@ -311,9 +313,10 @@ def _semantic_errors(document: dict[str, Any], known_tools: Iterable[str] | None
     errors: list[str] = []
     seen: dict[str, str] = {}
     for key in document.get("repositories", {}):
-        if key.lower() in seen:
-            errors.append(f"repositories.{key}: same repository as {seen[key.lower()]} (keys are case-insensitive)")
-        seen.setdefault(key.lower(), key)
+        match_key = repository_key(key)
+        if match_key in seen:
+            errors.append(f"repositories.{key}: same repository as {seen[match_key]} (keys are case-insensitive)")
+        seen.setdefault(match_key, key)
     if known_tools is not None:
         errors.extend(_unknown_tool_errors(document, frozenset(known_tools)))
     return errors

@@ -71,6 +71,8 @@ def test_malformed_or_suffixed_repository_names_cannot_dodge_a_rule() -> None:
         decision = policy.decide("list_commits", False, spelling)
         assert (decision.allowed, decision.rule) == (False, "repository.name")
     assert not policy.decide("list_commits", False, "Acme/App.git").allowed
+    suffixed_key = Policy.parse("repositories:\n  acme/app.git: {tools: {deny: [list_commits]}}\n")
+    assert not suffixed_key.decide("list_commits", False, "acme/app").allowed
     assert policy.decide("list_commits", False, "acme/application").allowed
 
 
