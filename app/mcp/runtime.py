@@ -33,7 +33,7 @@ class McpRuntime:
         self.store = store
         self.keepalive = float(getattr(settings, "sse_keepalive_seconds", 15))
         self.lifetime = float(getattr(settings, "sse_max_lifetime_seconds", 3600))
-        self.slots = StreamSlots(int(getattr(settings, "mcp_max_streams_per_worker", 24)))
+        self.slots = StreamSlots(stream_limit(settings))
         self.origins = OriginPolicy(settings)
         self.inflight = InFlight()
         self.bus = SseBus(store, open_ttl=max(3 * self.keepalive, 30.0))
@@ -58,6 +58,12 @@ class McpRuntime:
             if self._seal is None:
                 self._seal = SessionSeal(session_secret(self.settings, self.store), self.store)
             return self._seal
+
+
+def stream_limit(settings: Any) -> int:
+    """MCP_MAX_STREAMS_PER_WORKER, else three quarters of the threads: the rest always serve tool calls."""
+    configured = getattr(settings, "mcp_max_streams_per_worker", None)
+    return int(configured) if configured else max(1, settings.gunicorn_threads * 3 // 4)
 
 
 def init_app(app: Flask) -> McpRuntime:

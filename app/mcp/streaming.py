@@ -74,14 +74,12 @@ class StreamSlots:
 
 
 def held_stream(
-    next_message: Callable[[float], str | None], keepalive: float, lifetime: float, first: str = ""
+    next_message: Callable[[float], str | None], keepalive: float, lifetime: float, first: str = KEEPALIVE
 ) -> Iterator[str]:
-    """Yield `first`, then whatever `next_message` returns, with keep-alives, until the lifetime ends.
-
-    A disconnected client is noticed at the next write (gthread), which ends the iteration.
+    """Yield `first` (so the headers go out now), then what `next_message` returns, with keep-alives,
+    until the lifetime ends. A disconnected client is noticed at the next write (gthread), which ends it.
     """
-    if first:
-        yield first
+    yield first
     deadline = time.monotonic() + lifetime
     while (left := deadline - time.monotonic()) > 0:
         message = next_message(min(keepalive, left))
