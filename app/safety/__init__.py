@@ -1,0 +1,1 @@
+"""Safety of what leaves the service: secret detection and prompt-injection hardening."""

@@ -1,0 +1,213 @@
+"""The secret detectors: one compiled, linear-time pattern per credential family.
+
+Speed and safety come from the same rules, because Python's `re` backtracks:
+- every pattern starts with a literal (`ghp_`, `eyJ`, `token`), so the engine skips
+  ahead at C speed and the pattern is its own pre-filter; a qualifier that comes before
+  the literal in the text (`sk` in `sk_live_`, `api_` in `api_key`) is checked by a
+  fixed-width lookbehind placed after the literal;
+- every repeat is bounded and possessive, so a failed attempt never re-scans;
+- a token may not start or end inside a longer token (lookbehind/lookahead), so one
+  run of token characters is scanned once.
+Keyword patterns run on the lower-cased text (case-insensitive without `re.IGNORECASE`,
+which is several times slower here); lower-casing keeps offsets, so values are cut from
+the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_RUN_CHARS = r"A-Za-z0-9_\-"  # characters that continue a token: a match never starts mid-run
+_B64 = r"a-zA-Z0-9+/="
+
+# After a credential name: an optional closing quote or bracket, an optional type
+# annotation (`token: str = ...`), then the assignment operator of some language.
+_ASSIGN = r"\d{0,2}+[\"']?\]?(?::[\w\[\]|., ]{1,40}+)?\s{0,5}+(?:=>|:=|=|:)\s{0,5}+"
+_QUOTED = r"\"(?P<dq>[^\"\s]{6,512}+)\"|'(?P<sq>[^'\s]{6,512}+)'|`(?P<bq>[^`\s]{6,512}+)`"
+_BARE = r"(?P<bare>[^\s\"'`,;&()\[\]{}<>]{8,256}+)(?![^\s,;])"
+_VALUE_GROUPS = ("value", "dq", "sq", "bq", "bare")
+
+_PLACEHOLDER_START = ("$", "{", "<", "%s", "%(", "^", "~", ">=", "<=", "*", "…", "...")
+_PLACEHOLDER_WORDS = frozenset(
+    {
+        "string", "password", "passwd", "secret", "token", "changeme", "example", "redacted",
+        "required", "optional", "undefined", "none", "null", "true", "false", "hidden",
+        "placeholder", "your_token", "your-token", "yourtoken", "your_password", "xxxxxxxx",
+    }
+)  # fmt: skip
+_LABEL = re.compile(r"[A-Z]?[a-z]+")
+_CODE_REFERENCE = re.compile(r"[A-Za-z_]++(?:\.[A-Za-z_]++){0,20}+")
+_HEX40 = re.compile(r"[0-9a-fA-F]{40}")
+
+Accept = Callable[[re.Match[str], str], bool]
+
+
+@dataclass(frozen=True)
+class Detector:
+    """One credential family: what to match, where the value is, what to reject."""
+
+    kind: str
+    pattern: re.Pattern[str]
+    on_lowered: bool = False  # match against the lower-cased text
+    accept: Accept | None = None  # extra check on the match and its original value
+    back: int = 0  # the secret starts this many characters before the match
+
+    def spans(self, text: str, lowered: str) -> list[tuple[str, int, int]]:
+        """Return (kind, start, end) of each secret value this detector finds."""
+        found = []
+        for match in self.pattern.finditer(lowered if self.on_lowered else text):
+            start, end = _value_span(match)
+            start -= self.back
+            value = text[start:end]
+            if self.accept is None or self.accept(match, value):
+                found.append((self._kind_for(value), start, end))
+        return found
+
+    def _kind_for(self, value: str) -> str:
+        """Name the finding: a 40-hex value in an assignment is a Gitea token."""
+        if self.on_lowered and self.kind in _ASSIGNMENT_KINDS and _HEX40.fullmatch(value):
+            return "gitea_token"
+        return self.kind
+
+
+def _value_span(match: re.Match[str]) -> tuple[int, int]:
+    """The span of the secret itself: the value group that matched, else the match."""
+    for group in _VALUE_GROUPS:
+        if group in match.re.groupindex and match.start(group) >= 0:
+            return match.span(group)
+    return match.span()
+
+
+def _mixed(_match: re.Match[str], value: str) -> bool:
+    """True for random-looking values: digits and letters of both cases."""
+    return any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+
+
+def _has_digit(_match: re.Match[str], value: str) -> bool:
+    """True if the value contains a digit."""
+    return any(c.isdigit() for c in value)
+
+
+def _placeholder(value: str) -> bool:
+    """True for template values such as `${DB_PASSWORD}`, `<token>`, `changeme`."""
+    return value.startswith(_PLACEHOLDER_START) or value.lower() in _PLACEHOLDER_WORDS
+
+
+def _real_password(_match: re.Match[str], value: str) -> bool:
+    """Reject URL passwords that are placeholders."""
+    return not _placeholder(value)
+
+
+def _real_assignment(match: re.Match[str], value: str) -> bool:
+    """Reject placeholders and labels; unquoted values must not be code or paths."""
+    if _placeholder(value) or len(set(value)) <= 2 or _LABEL.fullmatch(value):
+        return False
+    if match.start("bare") < 0:
+        return True
+    if value.startswith(("/", ".", "~")) or "://" in value:
+        return False
+    return not (_CODE_REFERENCE.fullmatch(value) and not _has_digit(match, value))
+
+
+def _token(prefixes: str, body: str, extra: str = "") -> str:
+    """A token pattern: literal prefix, not inside a longer token, bounded body."""
+    starts = "|".join(f"{p}(?<![{_RUN_CHARS}]{'.' * _width(p)})" for p in prefixes.split("|"))
+    return f"(?:{starts}){extra}{body}(?![{_RUN_CHARS}])"
+
+
+def _width(prefix: str) -> int:
+    """Characters a prefix pattern matches (each `[...]` class counts as one)."""
+    return len(re.sub(r"\[[^\]]*\]", "x", prefix.replace("\\", "")))
+
+
+def _after(*qualifiers: str) -> str:
+    """Lookbehinds requiring one of `qualifiers` to end where the pattern now stands."""
+    return "(?:" + "|".join(f"(?<={q})" for q in qualifiers) + ")"
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    """Compile a pattern (ASCII classes: `\\w` and `\\s` must not grow with Unicode)."""
+    return re.compile(pattern, re.ASCII)
+
+
+PRIVATE_KEY_HEADER = _compile(r"-----BEGIN (?:[A-Z0-9]{1,12}+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+PRIVATE_KEY_FOOTER = _compile(r"-----END (?:[A-Z0-9]{1,12}+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+# Body of a key whose footer is missing (e.g. the text was cut): base64 lines and
+# JSON-escaped newlines. It stops at the first space, so prose after the key survives.
+PRIVATE_KEY_BODY = _compile(r"[A-Za-z0-9+/=\r\n\\:,-]{0,16384}+")
+PRIVATE_KEY_MAX_BYTES = 65536
+
+# Credential names, by the literal that anchors them (lower-cased text) and the kind
+# they report. `key` alone is too common: it needs a qualifier before it.
+_ASSIGNMENT_KINDS = {
+    "password": r"pass(?:word|wd|phrase)|pwd",
+    "secret": r"secret(?:[_-]?key)?",
+    "token": r"token",
+    "api_key": "key" + _after(*(f"{q}key" for q in ("api", "api_", "api-", "access", "access_",
+                                                     "access-", "auth_", "private", "private_",
+                                                     "private-", "secret_", "secret-"))),
+    "credential": r"credentials?",
+}  # fmt: skip
+
+
+def _assignment(kind: str, name: str) -> Detector:
+    """`password = "..."`, `API_KEY: ...`, `"token": "..."` in any common syntax."""
+    pattern = _compile(f"(?:{name}){_ASSIGN}(?:{_QUOTED}|{_BARE})")
+    return Detector(kind, pattern, on_lowered=True, accept=_real_assignment)
+
+
+def _token_detectors() -> tuple[Detector, ...]:
+    """Provider credentials recognisable by their own shape, most specific first."""
+    return (
+        Detector("aws_access_key_id", _compile(_token(
+            "AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9]", "[A-Z2-7]{16}"))),
+        Detector("github_token", _compile(_token(
+            "gh[pousr]_|github_pat_", "[A-Za-z0-9_]{36,251}+"))),
+        Detector("gitlab_token", _compile(_token(
+            "glpat-|gldt-|glrt-|glptt-|gloas-", r"[A-Za-z0-9_.\-]{20,255}+")), accept=_has_digit),
+        Detector("slack_token", _compile(_token("xox[abposre]-|xapp-", r"[A-Za-z0-9\-]{10,250}+")),
+                 accept=_has_digit),
+        Detector("slack_webhook", _compile(
+            r"hooks\.slack\.com/services/(?P<value>T[A-Z0-9]{4,20}+/B[A-Z0-9]{4,20}+"
+            r"/[A-Za-z0-9]{8,64}+)")),
+        Detector("stripe_key", _compile(
+            rf"_live_(?<=[sr]k_live_)(?<![{_RUN_CHARS}].k_live_)[A-Za-z0-9]{{20,247}}+(?![{_RUN_CHARS}])"),
+            back=2),
+        Detector("google_api_key", _compile(_token("AIza", r"[A-Za-z0-9_\-]{35}"))),
+        Detector("anthropic_key", _compile(_token(
+            "sk-ant-", r"[A-Za-z0-9_\-]{32,400}+", r"(?:api|admin|oat|sid)\d\d-")), accept=_mixed),
+        Detector("openai_key", _compile(_token(
+            "sk-", r"[A-Za-z0-9_\-]{20,400}+", r"(?:proj-|svcacct-|admin-)?")), accept=_mixed),
+        Detector("jwt", _compile(_token(
+            "eyJ", r"[A-Za-z0-9_\-]{4,4096}+\.eyJ[A-Za-z0-9_\-]{4,8192}+\.[A-Za-z0-9_\-]{0,4096}+"))),
+    )  # fmt: skip
+
+
+def _keyed_detectors() -> tuple[Detector, ...]:
+    """Credentials recognised by the name or syntax around them."""
+    return (
+        Detector("aws_secret_key", _compile(
+            rf"secret[_-]?(?:access[_-]?)?key{_ASSIGN}[\"']?(?P<value>[{_B64}]{{40}})(?![{_B64}])"),
+            on_lowered=True, accept=_mixed),
+        Detector("azure_storage_key", _compile(
+            rf"key={_after('accountkey=', 'sharedaccesskey=')}(?P<value>[{_B64}]{{20,200}}+)"),
+            on_lowered=True),
+        Detector("url_password", _compile(
+            r"://[^\s:/?#@'\"<>]{1,128}+:(?P<value>[^\s/?#@'\"<>]{1,256}+)@"),
+            accept=_real_password),
+        Detector("authorization", _compile(
+            r"bearer[ \t]{1,5}+(?P<value>[a-z0-9._~+/=\-]{16,4096}+)"),
+            on_lowered=True, accept=_has_digit),
+        Detector("authorization", _compile(
+            r"authorization[\"']?\s{0,5}+[:=]\s{0,5}+[\"']?(?:token|basic)"
+            r"[ \t]{1,5}+(?P<value>[a-z0-9._~+/=\-]{16,4096}+)"),
+            on_lowered=True, accept=_has_digit),
+        *(_assignment(kind, name) for kind, name in _ASSIGNMENT_KINDS.items()),
+    )  # fmt: skip
+
+
+def build_detectors() -> tuple[Detector, ...]:
+    """Every detector, most specific first (it wins when two find the same span)."""
+    return _token_detectors() + _keyed_detectors()

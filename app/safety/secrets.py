@@ -1,0 +1,226 @@
+"""Find, mask or withhold credentials in text before it leaves the service."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar, cast
+
+from app.safety.patterns import (
+    PRIVATE_KEY_BODY,
+    PRIVATE_KEY_FOOTER,
+    PRIVATE_KEY_HEADER,
+    PRIVATE_KEY_MAX_BYTES,
+    build_detectors,
+)
+
+Shape = TypeVar("Shape")  # a tool result keeps its shape: dicts, lists, tuples, scalars
+
+
+class SecretMode(enum.StrEnum):
+    """`SECRET_DETECTION_MODE`: what happens to a value that carries a secret."""
+
+    MASK = "mask"  # replace each secret with [REDACTED:<kind>]
+    BLOCK = "block"  # withhold the whole value, naming the kinds found
+    OFF = "off"  # pass everything through (not recommended)
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    """One secret in a text: its kind and where its value sits (never the value)."""
+
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SanitizedText:
+    """A text after the secret policy ran over it."""
+
+    text: str
+    findings: list[SecretFinding] = field(default_factory=list)
+    blocked: bool = False
+
+    @property
+    def kinds(self) -> list[str]:
+        """The distinct kinds found, sorted (safe to log or show)."""
+        return sorted({f.kind for f in self.findings})
+
+
+# Keys whose string value is a credential whatever it looks like (structured output, logs).
+SENSITIVE_KEYS = frozenset(
+    {
+        "password", "passwd", "secret", "token", "api_key", "apikey", "access_token",
+        "refresh_token", "id_token", "client_secret", "private_key", "secret_key",
+        "authorization", "cookie", "set_cookie", "session_token", "webhook_secret",
+    }
+)  # fmt: skip
+
+
+def withheld_note(kinds: list[str]) -> str:
+    """The text that replaces a blocked value: names the kinds, never the values."""
+    return f"[WITHHELD: this value contained secrets ({', '.join(kinds)}) and was not returned]"
+
+
+def redaction(kind: str) -> str:
+    """The marker that replaces one masked secret."""
+    return f"[REDACTED:{kind}]"
+
+
+class SecretScanner:
+    """Every detector compiled once; safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._detectors = build_detectors()
+
+    def find(self, text: str) -> list[SecretFinding]:
+        """Return the secrets in `text`, ordered by position and never overlapping."""
+        if not text:
+            return []
+        lowered = _lower_keeping_offsets(text)
+        spans = _private_key_spans(text)
+        for rank, detector in enumerate(self._detectors, start=1):
+            spans.extend((start, -end, rank, kind)
+                         for kind, start, end in detector.spans(text, lowered))  # fmt: skip
+        return _without_overlaps(spans)
+
+    def mask(self, text: str) -> tuple[str, list[SecretFinding]]:
+        """Replace each secret with `[REDACTED:<kind>]`; the rest of the text stays."""
+        findings = self.find(text)
+        if not findings:
+            return text, findings
+        parts, cursor = [], 0
+        for finding in findings:
+            parts += [text[cursor : finding.start], redaction(finding.kind)]
+            cursor = finding.end
+        parts.append(text[cursor:])
+        return "".join(parts), findings
+
+    def apply(self, text: str, mode: SecretMode | str) -> SanitizedText:
+        """Run the `SECRET_DETECTION_MODE` policy over one text value."""
+        mode = SecretMode(mode)
+        if mode is SecretMode.OFF:
+            return SanitizedText(text)
+        if mode is SecretMode.MASK:
+            masked, findings = self.mask(text)
+            return SanitizedText(masked, findings)
+        findings = self.find(text)
+        if not findings:
+            return SanitizedText(text)
+        kinds = sorted({f.kind for f in findings})
+        return SanitizedText(withheld_note(kinds), findings, blocked=True)
+
+    def sanitize_value(self, value: Shape, mode: SecretMode | str) -> tuple[Shape, list[SecretFinding]]:
+        """Sanitise every string in a nested tool result; return a copy and all findings."""
+        findings: list[SecretFinding] = []
+        if SecretMode(mode) is SecretMode.OFF:
+            return value, findings
+        return cast(Shape, self._walk(value, SecretMode(mode), findings)), findings
+
+    def _walk(self, value: object, mode: SecretMode, findings: list[SecretFinding]) -> object:
+        """Rebuild `value` with every string sanitised (dict keys are kept as they are)."""
+        if isinstance(value, str):
+            result = self.apply(value, mode)
+            findings.extend(result.findings)
+            return result.text
+        if isinstance(value, Mapping):
+            return {k: self._walk_entry(k, v, mode, findings) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self._walk(item, mode, findings) for item in value)
+        return value
+
+    def _walk_entry(self, key: object, value: object, mode: SecretMode,
+                    findings: list[SecretFinding]) -> object:  # fmt: skip
+        """A string under a credential-named key is a secret whatever its shape."""
+        if isinstance(value, str) and value and is_sensitive_key(key):
+            findings.append(SecretFinding("sensitive_field", 0, len(value)))
+            kind = "sensitive_field"
+            return redaction(kind) if mode is SecretMode.MASK else withheld_note([kind])
+        return self._walk(value, mode, findings)
+
+
+def is_sensitive_key(key: object) -> bool:
+    """True for mapping keys such as `password`, `Client-Secret`, `api_key`."""
+    return isinstance(key, str) and key.lower().replace("-", "_") in SENSITIVE_KEYS
+
+
+def _lower_keeping_offsets(text: str) -> str:
+    """Lower-case for keyword matching; keep the original if offsets would move."""
+    lowered = text.lower()
+    # A few characters (e.g. U+0130) lower-case to two: then fall back to ASCII-only.
+    return lowered if len(lowered) == len(text) else _ascii_lower(text)
+
+
+_ASCII_UPPER = re.compile(r"[A-Z]+")
+
+
+def _ascii_lower(text: str) -> str:
+    """Lower-case ASCII letters only (keeps every offset)."""
+    return _ASCII_UPPER.sub(lambda m: m.group().lower(), text)
+
+
+def _private_key_spans(text: str) -> list[tuple[int, int, int, str]]:
+    """Whole private-key blocks: header to footer, or header and its body if cut."""
+    headers = list(PRIVATE_KEY_HEADER.finditer(text))
+    if not headers:
+        return []
+    limits = [h.start() for h in headers[1:]] + [len(text)]
+    footers = _FooterFinder(text)
+    spans = []
+    for header, limit in zip(headers, limits, strict=True):
+        end = _private_key_end(text, header.end(), footers.after(header.end()), limit)
+        spans.append((header.start(), -end, 0, "private_key"))
+    return spans
+
+
+class _FooterFinder:
+    """Finds the next footer after a position, searching each stretch of text once."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._found: re.Match[str] | None = None
+        self._searched_to = -1  # no footer between this and the end of text
+
+    def after(self, position: int) -> re.Match[str] | None:
+        """The first footer starting at or after `position`."""
+        if self._found is not None and self._found.start() >= position:
+            return self._found
+        if self._found is None and 0 <= self._searched_to <= position:
+            return None  # an earlier search already reached the end without a footer
+        self._found = PRIVATE_KEY_FOOTER.search(self._text, position)
+        self._searched_to = position
+        return self._found
+
+
+def _private_key_end(text: str, body_start: int, footer: re.Match[str] | None, limit: int) -> int:
+    """Where the block ends: its footer if near, else the end of the key body."""
+    if footer is not None and footer.start() - body_start <= PRIVATE_KEY_MAX_BYTES:
+        return footer.end()
+    # Stop at the next header so hostile runs of headers stay linear.
+    body = PRIVATE_KEY_BODY.match(text, body_start, limit)
+    return body.end() if body else body_start
+
+
+def _without_overlaps(spans: list[tuple[int, int, int, str]]) -> list[SecretFinding]:
+    """Keep the earliest, longest, most specific span; drop spans that overlap it."""
+    findings: list[SecretFinding] = []
+    for start, negative_end, _rank, kind in sorted(spans):
+        if findings and start < findings[-1].end:
+            continue
+        findings.append(SecretFinding(kind, start, -negative_end))
+    return findings
+
+
+@functools.cache
+def default_scanner() -> SecretScanner:
+    """The process-wide scanner, compiled on first use (never at import)."""
+    return SecretScanner()
+
+
+def sanitize_value(value: Shape, mode: SecretMode | str) -> tuple[Shape, list[SecretFinding]]:
+    """Sanitise every string of a nested tool result with the default scanner."""
+    return default_scanner().sanitize_value(value, mode)

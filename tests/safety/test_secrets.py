@@ -1,0 +1,245 @@
+"""Secret detection: what each mode returns, what is never touched, and linear time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.safety.secrets import SecretFinding, SecretMode, SecretScanner, sanitize_value
+
+CORPUS = Path(__file__).parent / "corpus"
+MIB = 1024 * 1024
+
+FAKE_GITHUB = "ghp_FAKE7Fk0123456789abcdefABCDEFGHIJ0123"
+FAKE_KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    "b3BlbnNzaC1rZXktdjEAAAAAFAKEFAKEFAKEbm9uZQAAAARub25lAAAAAAAAAAEAAAAzAAAAC3NzaC1l\n"
+    "-----END OPENSSH PRIVATE KEY-----"
+)
+
+
+@pytest.fixture(scope="module")
+def scanner() -> SecretScanner:
+    return SecretScanner()
+
+
+def load(name: str) -> list[dict[str, str]]:
+    return [json.loads(line) for line in (CORPUS / name).open()]
+
+
+# --- the labelled corpus -------------------------------------------------------------
+
+
+def test_corpus_is_big_enough_and_covers_every_required_kind():
+    secrets, clean = load("secrets.jsonl"), load("clean.jsonl")
+    required = {"private_key", "jwt", "aws_access_key_id", "aws_secret_key", "github_token",
+                "github_pat", "gitlab_token", "slack_token", "stripe_key", "google_api_key",
+                "openai_key", "anthropic_key", "azure_storage_key", "url_password", "password",
+                "api_key", "gitea_token"}  # fmt: skip
+    assert len(secrets) >= 100 and len(clean) >= 200
+    assert required <= {row["kind"] for row in secrets}
+    assert {"package_lock", "yarn_lock", "poetry_lock", "go_sum", "git_log", "uuid",
+            "png_data_uri", "css", "gitea_url"} <= {row["kind"] for row in clean}  # fmt: skip
+
+
+def test_recall_on_labelled_secrets_is_at_least_98_percent(scanner):
+    rows = load("secrets.jsonl")
+    missed = [row for row in rows if row["secret"] in scanner.mask(row["text"])[0]]
+    recall = 1 - len(missed) / len(rows)
+    assert recall >= 0.98, f"recall {recall:.3f}; missed: {[r['text'][:80] for r in missed]}"
+
+
+def test_no_false_positive_on_secret_free_code_lockfiles_shas_and_uuids(scanner):
+    false_positives = [(row["kind"], row["text"][:80]) for row in load("clean.jsonl") if scanner.find(row["text"])]
+    assert false_positives == []
+
+
+# --- each kind, as a user sees it ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (FAKE_KEY, "private_key"),
+        ("AKIAFAKEEXAMPLE23456", "aws_access_key_id"),
+        ("aws_secret_access_key = FAKEwJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPL", "aws_secret_key"),
+        (FAKE_GITHUB, "github_token"),
+        ("github_pat_11FAKE0123456789abcdef_" + "Ab1" * 20, "github_token"),
+        ("glpat-FAKE0123456789abcdef", "gitlab_token"),
+        ("xoxb-123456789012-1234567890123-FAKEabcdefABCDEF0123", "slack_token"),
+        ("sk_live_FAKE0123456789abcdefABCD", "stripe_key"),
+        ("AIzaFAKE0123456789abcdefghijklmnopqrstu", "google_api_key"),
+        ("sk-proj-FAKE0123456789abcdefABCDEF0123456789", "openai_key"),
+        ("sk-ant-api03-FAKE0123456789abcdefABCDEF0123456789abcdefAA", "anthropic_key"),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.RkFLRV9TSUdOQVRVUkU", "jwt"),
+        ("AccountName=fake;AccountKey=RkFLRWtleWZvcnRlc3RzMDEyMzQ1Njc4OQ==;", "azure_storage_key"),
+        ("https://bot:FakePw0rd99@gitea.example.com/org/repo.git", "url_password"),
+        ('db_password = "Fake-Pw!2026"', "password"),
+        ('API_KEY: "test_Fk0123456789abcdef"', "api_key"),
+        ("GITEA_TOKEN=fa4e0123456789abcdef0123456789abcdef0123", "gitea_token"),
+        ("Authorization: Bearer FAKEabc123def456ghi789", "authorization"),
+    ],
+)
+def test_each_kind_is_masked_and_named(scanner, text, kind):
+    masked, findings = scanner.mask(f"before {text} after")
+    assert [f.kind for f in findings] == [kind]
+    assert f"[REDACTED:{kind}]" in masked
+    assert masked.startswith("before ") and masked.endswith(" after")
+
+
+def test_mask_keeps_the_assignment_key_so_the_text_stays_readable(scanner):
+    masked, _ = scanner.mask('token = "ghp_FAKE7Fk0123456789abcdefABCDEFGHIJ0123"\npassword: Fake-Pw!2026\n')
+    assert masked == 'token = "[REDACTED:github_token]"\npassword: [REDACTED:password]\n'
+
+
+def test_findings_give_positions_in_the_original_text_not_values(scanner):
+    text = f"x {FAKE_GITHUB} y"
+    [finding] = scanner.find(text)
+    assert finding == SecretFinding("github_token", 2, 2 + len(FAKE_GITHUB))
+    assert FAKE_GITHUB not in repr(finding)
+
+
+def test_a_cut_private_key_without_footer_is_still_masked(scanner):
+    cut = FAKE_KEY.split("-----END", maxsplit=1)[0]
+    masked, findings = scanner.mask(cut + " and the rest of the comment")
+    assert [f.kind for f in findings] == ["private_key"]
+    assert "b3BlbnNzaC1rZXkt" not in masked and "rest of the comment" in masked
+
+
+def test_json_escaped_private_key_is_masked(scanner):
+    text = json.dumps({"private_key": FAKE_KEY, "client_email": "bot@example.com"})
+    masked, _ = scanner.mask(text)
+    assert "b3BlbnNzaC1rZXkt" not in masked and "bot@example.com" in masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0a4d55a8d778e5022fab701977c5d840bbc486d0",
+        "sha = '0a4d55a8d778e5022fab701977c5d840bbc486d0'",
+        "123e4567-e89b-12d3-a456-426614174000",
+        '"integrity":'
+        ' "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg=="',
+        "github.com/golang-jwt/jwt/v5 v5.2.1 h1:OuVbFODueb089Lh128TAcimifWaLhJwVflnrgM17wHk=",
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+        "color: #ff00aa; background: #0a0a0a;",
+        "https://gitea.example.com/org/repo/commit/0a4d55a8d778e5022fab701977c5d840bbc486d0",
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
+        "postgres://app:${DB_PASSWORD}@db:5432/app",
+        "token = get_token(session)",
+        "password = self.password",
+        '"password": {"type": "string"}',
+    ],
+)
+def test_shas_uuids_checksums_images_and_code_are_never_touched(scanner, text):
+    assert scanner.mask(text) == (text, [])
+
+
+# --- modes -----------------------------------------------------------------------------
+
+
+def test_mask_mode_redacts_in_place(scanner):
+    result = scanner.apply(f"use {FAKE_GITHUB} here", SecretMode.MASK)
+    assert result.text == "use [REDACTED:github_token] here" and not result.blocked
+
+
+def test_block_mode_withholds_the_whole_value_and_names_only_the_kinds(scanner):
+    result = scanner.apply(f"key {FAKE_GITHUB}\n{FAKE_KEY}", "block")
+    assert result.blocked and result.kinds == ["github_token", "private_key"]
+    assert FAKE_GITHUB not in result.text and "OPENSSH" not in result.text
+    assert "github_token" in result.text and "private_key" in result.text
+
+
+def test_block_mode_leaves_clean_text_alone(scanner):
+    assert scanner.apply("nothing to see", "block").text == "nothing to see"
+
+
+def test_off_mode_returns_text_as_is(scanner):
+    result = scanner.apply(FAKE_GITHUB, "off")
+    assert result.text == FAKE_GITHUB and result.findings == []
+
+
+def test_unknown_mode_is_rejected(scanner):
+    with pytest.raises(ValueError, match="loud"):
+        scanner.apply("x", "loud")
+
+
+def test_sanitize_value_walks_nested_tool_output():
+    output: dict[str, Any] = {
+        "items": [{"title": "ok", "body": f"token {FAKE_GITHUB}"}, {"title": "fine", "number": 3}],
+        "commit": {"sha": "0a4d55a8d778e5022fab701977c5d840bbc486d0", "message": FAKE_KEY},
+        "total": 2,
+        "draft": False,
+    }
+    clean, findings = sanitize_value(output, "mask")
+    assert clean["items"][0]["body"] == "token [REDACTED:github_token]"
+    assert clean["items"][1] == {"title": "fine", "number": 3}
+    assert clean["commit"] == {"sha": "0a4d55a8d778e5022fab701977c5d840bbc486d0",
+                               "message": "[REDACTED:private_key]"}  # fmt: skip
+    assert clean["total"] == 2 and clean["draft"] is False
+    assert sorted(f.kind for f in findings) == ["github_token", "private_key"]
+    assert output["items"][0]["body"].endswith(FAKE_GITHUB), "the input is not modified"
+
+
+def test_sanitize_value_masks_strings_under_credential_named_keys():
+    clean, findings = sanitize_value({"config": {"url": "https://hook", "secret": "hunter2"}}, "mask")
+    assert clean == {"config": {"url": "https://hook", "secret": "[REDACTED:sensitive_field]"}}
+    assert [f.kind for f in findings] == ["sensitive_field"]
+
+
+def test_sanitize_value_in_block_mode_withholds_only_the_fields_with_secrets():
+    clean, _ = sanitize_value({"title": "Leak", "body": f"oops {FAKE_GITHUB}"}, "block")
+    assert clean["title"] == "Leak"
+    assert clean["body"].startswith("[WITHHELD") and "github_token" in clean["body"]
+
+
+def test_sanitize_value_off_returns_the_same_object():
+    output = {"body": FAKE_GITHUB}
+    assert sanitize_value(output, "off") == (output, [])
+
+
+def test_non_ascii_text_keeps_offsets_right(scanner):
+    text = f"İstanbul ☃ token: {FAKE_GITHUB} ünïcode"
+    masked, _ = scanner.mask(text)
+    assert masked == "İstanbul ☃ token: [REDACTED:github_token] ünïcode"
+
+
+# --- linear time on hostile input (the timeout is a hang guard, not a speed target) ----
+
+
+ADVERSARIAL = {
+    "begin": "-----BEGIN " * (MIB // 11),
+    "private key headers": "-----BEGIN RSA PRIVATE KEY-----" * (MIB // 31),
+    "headers with bodies": "-----BEGIN PRIVATE KEY-----\nAAAA" * (MIB // 32),
+    "letters": "a" * MIB,
+    "password=": "password=" * (MIB // 9),
+    'password="': 'password="' * (MIB // 10),
+    "token:": "token:" * (MIB // 6),
+    "unclosed quote": "token = '" + "a" * MIB,
+    "base64 run": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" * (MIB // 64),
+    "hex run": "0123456789abcdef" * (MIB // 16),
+    "eyJ": "eyJ" * (MIB // 3),
+    "eyJ parts": "eyJaaaa." * (MIB // 8),
+    "ghp_": "ghp_" * (MIB // 4),
+    "sk-": "sk-" * (MIB // 3),
+    "://": "://" * (MIB // 3),
+    "://a:": "://a:" * (MIB // 5),
+    "AKIA": "AKIA" * (MIB // 4),
+    "AccountKey=": "AccountKey=" * (MIB // 11),
+    "Bearer ": "Bearer " * (MIB // 7),
+    "secret_key=": "aws_secret_access_key=" * (MIB // 22),
+    "mixed prefixes": ('password = "' + "ghp_" + "eyJ" + "://u:" + "-----BEGIN ") * (MIB // 32),
+}
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("name", list(ADVERSARIAL))
+def test_one_mebibyte_of_hostile_input_is_scanned_in_linear_time(scanner, name):
+    text = ADVERSARIAL[name]
+    masked, findings = scanner.mask(text)
+    assert len(text) >= MIB - 64
+    assert all(0 <= f.start < f.end <= len(text) for f in findings)
+    assert len(masked) > 0
