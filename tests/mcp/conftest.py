@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,21 +25,14 @@ class RunningEmulator:
 
 @pytest.fixture(scope="session")
 def gitea() -> Iterator[RunningEmulator]:
-    """The emulator with the demo world, served from a thread of the test process."""
-    from tests.emulator.app import create_emulator, write_credentials
-    from tests.emulator.server import EmulatorServer
+    """The emulator with the demo world, as its own process on loopback."""
+    from tests.emulator.process import EmulatorProcess
 
-    port = free_port()
-    state = tempfile.mkdtemp(prefix="aegis-mcp-emulator-")
-    app = create_emulator(state, f"http://127.0.0.1:{port}/")
-    emulator = app.extensions["gitea_emulator"]
-    server = EmulatorServer("127.0.0.1", port, app, emulator.faults, emulator.traffic)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    with open(write_credentials(app, state), encoding="utf-8") as handle:
-        token = json.load(handle)["users"]["alice"]["token"]
-    yield RunningEmulator(f"http://127.0.0.1:{port}", token)
-    server.shutdown()
+    emulator = EmulatorProcess().start(tempfile.mkdtemp(prefix="aegis-mcp-emulator-"))
+    try:
+        yield RunningEmulator(emulator.base_url, emulator.token("alice"))
+    finally:
+        emulator.stop()
 
 
 @pytest.fixture
