@@ -22,18 +22,27 @@ def load_settings(config: Any = None) -> Any:
 
 
 def create_app(config: Any = None) -> Flask:
-    """Build the application: settings, extensions, blueprints, errors."""
-    from app import errors, logging, metrics
+    """Build the application: settings, logging, errors, shared state, governance, tools, blueprints."""
+    from app import errors, governance, logging, metrics, store, tools
+    from app.audit.cli import audit_cli
+    from app.policy.cli import policy_cli
     from blueprints import core
+    from blueprints import mcp as mcp_bp
     from blueprints import metrics as metrics_bp
 
     settings = load_settings(config)
     app = Flask(__name__)
-    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)
+    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     logging.init_app(app, settings.log_level)
     errors.init_app(app)
+    store.init_app(app)
+    governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])
+    tools.init_app(app)
     app.register_blueprint(core.bp)
+    app.register_blueprint(mcp_bp.bp)  # the MCP runtime sets itself up when its blueprint is registered
     if settings.metrics_enabled:
         metrics.init_app(app)
         app.register_blueprint(metrics_bp.bp)
+    app.cli.add_command(policy_cli)
+    app.cli.add_command(audit_cli)
     return app

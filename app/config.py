@@ -172,6 +172,14 @@ class Settings:
     allowed_origins: tuple[str, ...] = setting((), csv, "Browser origins allowed to call /mcp")
     max_request_bytes: int = setting(1048576, int_in(1024), "Largest accepted request body")
     metrics_enabled: bool = setting(True, parse_bool, "Serve Prometheus metrics at /metrics")
+    mcp_session_secret: Secret = setting(
+        Secret(""), secret, "HMAC key for legacy MCP session ids (set it when several hosts serve)"
+    )
+    mcp_max_streams_per_worker: int | None = setting(
+        None, optional(int_in(1, 1024)), "Open SSE/WebSocket streams per worker (default: 3/4 of the threads)"
+    )
+    sse_keepalive_seconds: float = setting(15.0, positive_float, "Keep-alive comment interval on streams")
+    sse_max_lifetime_seconds: float = setting(3600.0, positive_float, "Longest life of one stream")
     redis_url: str | None = setting(
         None, optional(url(("redis", "rediss", "unix"))), "Redis for shared state across workers"
     )
@@ -185,6 +193,7 @@ class Settings:
     max_tool_response_chars: int = setting(20000, int_in(100), "Max chars in text fields")
     request_timeout_seconds: float = setting(30.0, positive_float, "Upstream timeout for Gitea")
     secret_detection_mode: str = setting("mask", choice(SECRET_MODES), "off, mask or block")
+    strip_html_comments: bool = setting(True, parse_bool, "Drop HTML comments from markdown bodies")
     repo_authz_cache_ttl_seconds: int = setting(60, int_in(0), "TTL of per-user permission checks")
     # Policy and audit
     policy_file: str | None = setting(None, optional(text), "YAML policy file")
@@ -328,7 +337,16 @@ def _check_write_mode(s: Settings) -> list[str]:
     return [f"WRITE_REPOSITORY_WHITELIST: {r!r} is not owner/repo" for r in bad]
 
 
-_CROSS_CHECKS = (_check_gitea, _check_bind, _check_oauth, _check_api_keys, _check_auth_disabled, _check_write_mode)
+def _check_streams(s: Settings) -> list[str]:
+    if s.mcp_max_streams_per_worker and s.mcp_max_streams_per_worker >= s.gunicorn_threads:
+        return [
+            f"MCP_MAX_STREAMS_PER_WORKER={s.mcp_max_streams_per_worker} must be below GUNICORN_THREADS="
+            f"{s.gunicorn_threads}: an open stream holds a thread, and tool calls need the rest"
+        ]
+    return []
+
+
+_CROSS_CHECKS = (_check_streams, _check_gitea, _check_bind, _check_oauth, _check_api_keys, _check_auth_disabled, _check_write_mode)
 
 
 def settings_table() -> list[tuple[str, Any, str]]:

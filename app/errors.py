@@ -144,11 +144,9 @@ def _from_unexpected(exc: Exception) -> Response:
 
 def _reject_oversized_body() -> None:
     """413 before any view runs, whether or not the view reads the body."""
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(
-            f"The request body is {request.content_length} bytes; MAX_REQUEST_BYTES allows {limit}."
-        )
+    length = request.content_length
+    if length is not None and length > (limit := current_app.config["MAX_CONTENT_LENGTH"]):
+        raise PayloadTooLarge(f"The request body is {length} bytes; MAX_REQUEST_BYTES allows {limit}.")
 
 
 def init_app(app: Flask) -> None:

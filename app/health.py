@@ -8,6 +8,7 @@ from typing import Any
 import requests
 
 from app.config import Settings
+from app.store import Store
 
 READY_TIMEOUT_SECONDS = 3.0
 
@@ -31,18 +32,16 @@ def check_audit_path(settings: Settings) -> dict[str, Any]:
     return {"ok": False, "reason": f"audit log path not writable: {path}"}
 
 
-def check_store(settings: Settings) -> dict[str, Any]:
-    from app.store import create_store
-
+def check_store(store: Store) -> dict[str, Any]:
     try:
-        create_store(settings.redis_url).ping()
+        store.ping()
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         return {"ok": False, "reason": f"Redis unreachable ({type(exc).__name__})"}
     return {"ok": True}
 
 
-def run_readiness_checks(settings: Settings) -> dict[str, dict[str, Any]]:
+def run_readiness_checks(settings: Settings, store: Store) -> dict[str, dict[str, Any]]:
     checks = {"gitea": check_gitea(settings), "audit_log": check_audit_path(settings)}
     if settings.redis_url:
-        checks["redis"] = check_store(settings)
+        checks["redis"] = check_store(store)
     return checks

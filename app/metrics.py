@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -18,12 +19,21 @@ HTTP_DURATION = Histogram(
 )
 
 
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _series(method: str, path: str, status: int) -> tuple[Any, Any]:
+    """Label children cached per series: labels() takes a lock and hashes on every call."""
+    key = (method, path, status)
+    if key not in _children:
+        _children[key] = (HTTP_REQUESTS.labels(method, path, str(status)), HTTP_DURATION.labels(method, path))
+    return _children[key]
+
+
 def _observe(response: Response) -> Response:
-    path = route_template()
-    HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-    started = g.get("request_started")
-    if started is not None:
-        HTTP_DURATION.labels(request.method, path).observe(time.perf_counter() - started)
+    counter, histogram = _series(request.method, route_template(), response.status_code)
+    counter.inc()
+    histogram.observe(time.perf_counter() - g.get("request_started", time.perf_counter()))
     return response
 
 

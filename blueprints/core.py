@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from app import __version__
 from app.health import run_readiness_checks
+from app.store import EXTENSION as STORE
 
 bp = Blueprint("core", __name__)
 
@@ -46,7 +47,7 @@ def health() -> Response:
 @bp.get("/ready")
 def ready() -> tuple[Response, int]:
     """Readiness: Gitea and every configured dependency answer; 503 names what failed."""
-    checks = run_readiness_checks(current_app.config["SETTINGS"])
+    checks = run_readiness_checks(current_app.config["SETTINGS"], current_app.extensions[STORE])
     failed = [name for name, check in checks.items() if not check["ok"]]
     body = {"status": "ready" if not failed else "not_ready", "checks": checks}
     if failed:

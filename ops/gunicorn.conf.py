@@ -13,6 +13,12 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# Prometheus multiprocess mode: every worker writes its samples here and /metrics sums them. This must
+# be set before anything imports prometheus_client, which picks its value class at import time.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="aegis-metrics-")
+_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
 from app.config import INSECURE_HOSTS, Settings, SettingsError
 from app.logging import logging_config
 
@@ -21,6 +27,26 @@ try:
 except SettingsError as _exc:
     sys.stderr.write(f"aegis-mcp: refusing to start.\n{_exc.render()}\n")
     sys.exit(1)
+
+# Workers verify each other's legacy MCP session ids: give them one key unless the operator set one.
+if not _settings.mcp_session_secret:
+    import secrets
+
+    os.environ["MCP_SESSION_SECRET"] = secrets.token_hex(32)
+
+# An invalid policy file stops the server here, with every problem listed (fail closed).
+if _settings.policy_file:
+    from app.policy import Policy, PolicyError
+
+    try:
+        from app.tools import all_tools
+
+        Policy.load(_settings.policy_file, known_tools=[tool.name for tool in all_tools()])
+    except (PolicyError, OSError) as _exc:
+        _problems = getattr(_exc, "errors", [str(_exc)])
+        sys.stderr.write(f"aegis-mcp: refusing to start: invalid POLICY_FILE {_settings.policy_file}\n")
+        sys.stderr.write("".join(f"  - {p}\n" for p in _problems))
+        sys.exit(1)
 
 _host = f"[{_settings.mcp_host}]" if ":" in _settings.mcp_host else _settings.mcp_host
 bind = [f"{_host}:{_settings.mcp_port}"]
@@ -38,10 +64,6 @@ accesslog = None
 logconfig_dict = logging_config(_settings.log_level)
 forwarded_allow_ips = "127.0.0.1,::1"
 
-# Prometheus multiprocess mode: every worker writes its samples here; /metrics sums them.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="aegis-metrics-")
-_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def _bind_host(address: str) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from flask import Flask
+
 from app.store.base import Store, StoreUnavailable, Subscription
 
-__all__ = ["Store", "StoreUnavailable", "Subscription", "create_store"]
+__all__ = ["EXTENSION", "Store", "StoreUnavailable", "Subscription", "create_store", "init_app"]
+EXTENSION = "aegis.store"
 
 
 def create_store(redis_url: str | None, *, timeout: float = 2.0, max_connections: int = 64) -> Store:
@@ -16,3 +19,8 @@ def create_store(redis_url: str | None, *, timeout: float = 2.0, max_connections
     from app.store.memory import MemoryStore
 
     return MemoryStore()
+
+
+def init_app(app: Flask) -> None:
+    """One store per worker: sessions, the SSE bus, rate limits and caches share it."""
+    app.extensions[EXTENSION] = create_store(app.config["SETTINGS"].redis_url)
