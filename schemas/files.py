@@ -67,3 +67,59 @@ class GetFileTreeArgs(RepoArgs):
     )
     path = repo_path("Only entries under this directory, e.g. 'src'.", required=False)
     page = PageArgs._declared_fields["page"]
+
+
+TREE_ENTRY = obj({"path": STRING, "type": STRING, "size": INTEGER, "sha": STRING})
+
+FILE_TREE = obj(
+    {
+        "ref": STRING,
+        "path": NULLABLE_STRING,
+        "recursive": BOOLEAN,
+        "items": array(TREE_ENTRY),
+        "page": INTEGER,
+        "limit": INTEGER,
+        "has_more": BOOLEAN,
+        "total": NULLABLE_INTEGER,
+        "withheld": INTEGER,
+        "note": NULLABLE_STRING,
+    }
+)
+
+
+class SearchCodeArgs(RepoArgs, PageArgs):
+    """A literal text search over the files of a repository at a ref."""
+
+    query = fields.String(
+        required=True, validate=validate.Length(min=1, max=200),
+        metadata={"description": "Text to find (literal, not a regular expression)."},
+    )
+    ref = ref_field()
+    case_sensitive = fields.Boolean(load_default=False, metadata={"description": "Match case exactly."})
+
+
+CODE_MATCH = obj(
+    {
+        "path": STRING,
+        "line_number": INTEGER,
+        "line": STRING,
+        "context_before": array(STRING),
+        "context_after": array(STRING),
+    }
+)
+
+CODE_SEARCH = obj(
+    {
+        "query": STRING,
+        "ref": STRING,
+        "commit": STRING,
+        "items": array(CODE_MATCH),
+        "page": INTEGER,
+        "limit": INTEGER,
+        "has_more": BOOLEAN,
+        "total": NULLABLE_INTEGER,
+        "files_searched": INTEGER,
+        "incomplete": BOOLEAN,
+        "note": NULLABLE_STRING,
+    }
+)

@@ -41,3 +41,30 @@ def envelope(item: dict[str, Any], **extra: dict[str, Any]) -> dict[str, Any]:
         **extra,
     }
     return obj(properties, optional=("truncated", *extra))
+
+
+FILE_CHANGE = obj(
+    {
+        "path": STRING,
+        "previous_path": NULLABLE_STRING,
+        "status": STRING,
+        "additions": INTEGER,
+        "deletions": INTEGER,
+        "patch": STRING,
+        "patch_truncated": BOOLEAN,
+        "patch_chars": INTEGER,
+    }
+)
+
+COMMIT_SUMMARY = obj(
+    {
+        "sha": STRING,
+        "message": STRING,
+        "author_name": STRING,
+        "author_email": STRING,
+        "author_login": NULLABLE_STRING,
+        "committer_login": NULLABLE_STRING,
+        "date": NULLABLE_STRING,
+        "html_url": STRING,
+    }
+)

@@ -18,9 +18,10 @@ AUDIT_EXTENSION = "aegis.audit"  # an AuditRecorder-like object with .record(eve
 
 def all_tools() -> tuple[Tool, ...]:
     """Every tool, grouped by toolset in a stable order."""
-    from app.tools import files, repos
+    from app.tools import branches, commits, files, issues, labels, milestones, orgs, pulls, releases, repos
 
-    return (*repos.TOOLS, *files.TOOLS)
+    toolsets = (repos, files, commits, issues, pulls, labels, releases, branches, orgs, milestones)
+    return tuple(tool for toolset in toolsets for tool in toolset.TOOLS)
 
 
 def build_catalog(settings: Settings, policy: Callable[[], Any] | None = None) -> Catalog:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.gitea.errors import GiteaNotFound
+from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
+from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, index_from_archive
 from app.tools.registry import Tool
-from app.tools.shaping import clip
+from app.tools.shaping import clip, more_hint
 from schemas import files as s
 
 BINARY_SNIFF_BYTES = 8000
+TREE_PAGES = 20  # Gitea pages of 1000 entries read at most per call
+CODE_INDEX = "code_index"
 
 
 def looks_binary(content: bytes) -> bool:
@@ -105,6 +108,131 @@ def render_file(out: dict[str, Any]) -> str:
     return f"{out['path']}{ref} ({span}):\n{out['content']}{tail}"
 
 
+def default_branch_or_none(gitea: Any, owner: str, repo: str) -> str | None:
+    """The default branch, or None for an empty repository (it has no tree)."""
+    raw = gitea.get_repository(owner, repo)
+    return None if p.flag(raw, "empty") else (p.text(raw, "default_branch") or "HEAD")
+
+
+def tree_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {"path": p.text(raw, "path"), "type": p.text(raw, "type"), "size": p.number(raw, "size"),
+            "sha": p.text(raw, "sha")}
+
+
+def under(prefix: str, recursive: bool) -> Any:
+    """Entry filter for a `path` argument: everything below it, or only its direct children."""
+    def keep(path: str) -> bool:
+        if not prefix:
+            return True
+        rest = path[len(prefix) + 1 :] if path.startswith(prefix + "/") else ""
+        return bool(rest) and (recursive or "/" not in rest)
+    return keep
+
+
+def collect_tree(gitea: Any, args: dict[str, Any], ref: str, wanted: int) -> tuple[list[dict[str, Any]], bool]:
+    """Entries up to `wanted`, reading Gitea's tree pages while it says `truncated`; second: more exist."""
+    prefix = (args.get("path") or "").strip("/")
+    keep = under(prefix, args["recursive"])
+    collected: list[dict[str, Any]] = []
+    for number in range(1, TREE_PAGES + 1):
+        page = gitea.get_tree(args["owner"], args["repo"], ref, recursive=args["recursive"] or bool(prefix),
+                              page=number)
+        collected += [tree_entry(raw) for raw in page.items if isinstance(raw, Mapping) and keep(p.text(raw, "path"))]
+        if len(collected) > wanted or not page.has_more:
+            return collected, len(collected) > wanted
+    return collected, True
+
+
+def tree_result(args: dict[str, Any], ref: str, call: ToolCall, **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "ref": ref, "path": args.get("path"), "recursive": args["recursive"], "items": [], "page": args["page"],
+        "limit": call.limits.items, "has_more": False, "total": None, "withheld": 0, "note": None,
+    }
+    return {**base, **fields}
+
+
+def get_file_tree(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    ref = args.get("ref") or default_branch_or_none(gitea, args["owner"], args["repo"])
+    if ref is None:
+        return tree_result(args, "", call, total=0, note="The repository is empty: it has no files yet.")
+    size = call.limits.items
+    start = (args["page"] - 1) * size
+    collected, more = collect_tree(gitea, args, ref, start + size)
+    window = collected[start : start + size]
+    shown, withheld = call.visible_paths([entry["path"] for entry in window])
+    visible = set(shown)
+    items = [entry for entry in window if entry["path"] in visible]
+    total = None if more else len(collected)
+    return tree_result(args, ref, call, items=items, has_more=more, total=total, withheld=len(withheld))
+
+
+def render_tree(out: dict[str, Any]) -> str:
+    if out["note"]:
+        return out["note"]
+    lines = [f"{e['path']}{'/' if e['type'] == 'tree' else ''}" + (f" ({e['size']} B)" if e["type"] == "blob" else "")
+             for e in out["items"]]
+    if out["withheld"]:
+        lines.append(f"[{out['withheld']} entries withheld by policy]")
+    return "\n".join([f"Tree of {out['ref']}" + (f" under {out['path']}" if out["path"] else "") + ":", *lines,
+                      more_hint(out)])
+
+
+def code_index_cache(call: ToolCall) -> CodeIndexCache:
+    with call.runtime.cache_lock:
+        cache: CodeIndexCache = call.runtime.cache.setdefault(CODE_INDEX, CodeIndexCache())
+    return cache
+
+
+def head_commit(gitea: Any, args: dict[str, Any]) -> str:
+    """Resolve the ref with the caller's credentials: the access check that guards the shared cache."""
+    try:
+        page = gitea.list_commits(args["owner"], args["repo"], sha=args.get("ref"), page=1, limit=1)
+    except GiteaConflict:
+        raise ToolFailure("The repository is empty: there is no code to search yet.") from None
+    if not page.items:
+        raise ToolFailure(f"No commit found for ref {args.get('ref')!r}.")
+    return p.text(page.items[0], "sha")
+
+
+def code_index(gitea: Any, args: dict[str, Any], call: ToolCall) -> CodeIndex:
+    commit = head_commit(gitea, args)
+    key = f"{args['owner']}/{args['repo']}@{commit}".lower()
+    cache = code_index_cache(call)
+    index = cache.get(key)
+    if index is None:
+        call.report(0, None, "Downloading the repository archive")
+        archive = gitea.download_archive(args["owner"], args["repo"], commit, "tar.gz", cap=MAX_ARCHIVE_BYTES)
+        index = index_from_archive(commit, archive.content, archive.truncated)
+        cache.put(key, index)
+    return index
+
+
+def search_code(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    index = code_index(gitea, args, call)
+    matches, complete = index.search(args["query"], args["case_sensitive"])
+    allowed = set(call.visible_paths(sorted({m["path"] for m in matches}))[0])
+    matches = [m for m in matches if m["path"] in allowed]
+    start = (args["page"] - 1) * args["limit"]
+    incomplete = index.incomplete or not complete
+    return {
+        "query": args["query"], "ref": args.get("ref") or "", "commit": index.commit,
+        "items": matches[start : start + args["limit"]], "page": args["page"], "limit": args["limit"],
+        "has_more": start + args["limit"] < len(matches), "total": len(matches),
+        "files_searched": len(index.files), "incomplete": incomplete,
+        "note": "Search bounds were reached; results may be partial. Narrow the query." if incomplete else None,
+    }
+
+
+def render_search(out: dict[str, Any]) -> str:
+    head = f"{out['total']} matches for {out['query']!r} in {out['files_searched']} files at {out['commit'][:10]}."
+    lines = [head]
+    for m in out["items"]:
+        lines.append(f"{m['path']}:{m['line_number']}: {m['line'].strip()}")
+    if out["note"]:
+        lines.append(f"[{out['note']}]")
+    return "\n".join([*lines, more_hint(out)])
+
+
 TOOLS = (
     Tool(
         name="get_file_contents",
@@ -121,5 +249,36 @@ TOOLS = (
         handler=get_file_contents,
         render=render_file,
         path_argument="filepath",
+    ),
+    Tool(
+        name="get_file_tree",
+        title="Get file tree",
+        description=(
+            "List files and directories of a repository at a ref (default: the default branch). Top level by "
+            "default; recursive=true lists everything below, and `path` limits the listing to one directory. "
+            "Each entry has path, type (blob = file, tree = directory) and size. Large trees come in pages "
+            "of MAX_TOOL_RESPONSE_ITEMS entries: call again with page+1 while has_more is true."
+        ),
+        toolset="files",
+        arguments=s.GetFileTreeArgs,
+        output_schema=s.FILE_TREE,
+        handler=get_file_tree,
+        render=render_tree,
+        path_argument="path",
+    ),
+    Tool(
+        name="search_code",
+        title="Search code",
+        description=(
+            "Find a literal text (case-insensitive unless case_sensitive=true) in every text file of a "
+            "repository at a ref (default: the default branch). Returns path, line number, the line and one "
+            "line of context each side, paged with page (from 1) and limit (1-50). Repeated searches of the "
+            "same commit are served from a cache. Use get_file_contents with start_line to read around a hit."
+        ),
+        toolset="files",
+        arguments=s.SearchCodeArgs,
+        output_schema=s.CODE_SEARCH,
+        handler=search_code,
+        render=render_search,
     ),
 )

@@ -1,0 +1,218 @@
+"""Pull request tools: lists, one pull request, its files with bounded patches, and its commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from app.logging import log_event, log_nullable_field
+from app.tools import payload as p
+from app.tools.call import ToolCall
+from app.tools.commits import commit_line, commit_summary
+from app.tools.diffs import FilePatch, fair_shares, file_entry, render_files, split_diff
+from app.tools.issues import body_fields, issue_summary
+from app.tools.registry import Tool
+from app.tools.shaping import list_envelope, more_hint
+from schemas import pulls as s
+
+log = logging.getLogger("aegis.tools.pulls")
+# FACTS §5: null unless merged, null in list responses, null when the fork is gone.
+NULLABLE_PULL_FIELDS = (
+    "merged_at", "merge_commit_sha", "merged_by", "closed_at", "milestone", "assignee", "assignees",
+    "due_date", "additions", "deletions", "changed_files", "requested_reviewers", "head", "base", "user",
+)
+
+
+def branch_ref(raw: Mapping[str, Any], key: str) -> str:
+    return p.text(p.mapping(raw, key), "ref") or p.text(p.mapping(raw, key), "label")
+
+
+def pull_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A pull request in a list; head.repo is null when the fork was deleted."""
+    issue = {k: v for k, v in issue_summary(raw).items() if k not in ("is_pull_request", "comments")}
+    return {
+        **issue,
+        "head": branch_ref(raw, "head"),
+        "base": branch_ref(raw, "base"),
+        "head_repository": p.maybe_text(p.maybe_mapping(p.mapping(raw, "head"), "repo"), "full_name"),
+        "draft": p.flag(raw, "draft"),
+        "merged": p.flag(raw, "merged"),
+        "merged_at": p.maybe_text(raw, "merged_at"),
+        "requested_reviewers": p.logins(raw, "requested_reviewers"),
+    }
+
+
+def pull_line(pull: Mapping[str, Any]) -> str:
+    state = "merged" if pull["merged"] else pull["state"]
+    draft = " draft" if pull["draft"] else ""
+    return (f"- #{pull['number']} [{state}{draft}] {pull['title']} ({pull['head']} -> {pull['base']}, "
+            f"by {pull['author'] or 'unknown'})")
+
+
+def list_pull_requests(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    page = gitea.list_pulls(args["owner"], args["repo"], state=args["state"], page=args["page"], limit=args["limit"])
+    pulls = [pull_summary(raw) for raw in page.items if isinstance(raw, Mapping)]
+    return list_envelope(pulls, page=args["page"], limit=args["limit"], has_more=page.has_more,
+                         total=page.total, limits=call.limits)
+
+
+def render_pull_list(out: dict[str, Any]) -> str:
+    lines = [pull_line(pull) for pull in out["items"]] or ["No pull requests match."]
+    return "\n".join([*lines, more_hint(out)])
+
+
+def trace_pull_payload(raw: Any) -> None:
+    """DEBUG instrumentation like get_issue's: payload shape and nullable fields, never values."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    shape = {key: type(value).__name__ for key, value in raw.items()} if isinstance(raw, Mapping) else {}
+    log_event(log, logging.DEBUG, "get_pull_request.payload_shape", payload_type=type(raw).__name__, fields=shape)
+    for field in NULLABLE_PULL_FIELDS:
+        value = raw.get(field) if isinstance(raw, Mapping) else None
+        log_nullable_field(log, "get_pull_request.field_check", field, value)
+
+
+def get_pull_request(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    log_event(log, logging.DEBUG, "get_pull_request.start", repository=call.repository,
+              pull_number=args["pull_number"])
+    raw = gitea.get_pull(args["owner"], args["repo"], args["pull_number"])
+    trace_pull_payload(raw)
+    mergeable = raw.get("mergeable") if isinstance(raw.get("mergeable"), bool) else None
+    return {
+        **pull_summary(raw),
+        **body_fields(raw, call.limits.chars),
+        "head_sha": p.text(p.mapping(raw, "head"), "sha"),
+        "base_sha": p.text(p.mapping(raw, "base"), "sha"),
+        "mergeable": mergeable,
+        "merged_by": p.login(p.maybe_mapping(raw, "merged_by")),
+        "merge_commit_sha": p.maybe_text(raw, "merge_commit_sha"),
+        "comments": p.maybe_number(raw, "comments"),
+        "additions": p.maybe_number(raw, "additions"),
+        "deletions": p.maybe_number(raw, "deletions"),
+        "changed_files": p.maybe_number(raw, "changed_files"),
+        "due_date": p.maybe_text(raw, "due_date"),
+    }
+
+
+def render_pull(pull: dict[str, Any]) -> str:
+    lines = [f"Pull request {pull_line(pull)[2:]}"]
+    if pull["merged"]:
+        lines.append(f"Merged {pull['merged_at']} by {pull['merged_by'] or 'unknown'} as {pull['merge_commit_sha']}.")
+    elif pull["mergeable"] is not None:
+        lines.append("Mergeable." if pull["mergeable"] else "Has conflicts: not mergeable as is.")
+    if pull["changed_files"] is not None:
+        lines.append(f"{pull['changed_files']} files changed, +{pull['additions']} -{pull['deletions']}.")
+    if pull["labels"]:
+        lines.append("Labels: " + ", ".join(pull["labels"]))
+    lines.append(pull["body"] or "(no description)")
+    if pull["body_truncated"]:
+        lines.append("[truncated: the description is longer than MAX_TOOL_RESPONSE_CHARS]")
+    return "\n".join(lines)
+
+
+def changed_file_patch(raw: Mapping[str, Any], patches: dict[str, FilePatch]) -> FilePatch:
+    """The patch of one listed file, or an empty one when the diff did not reach it."""
+    path = p.text(raw, "filename")
+    found = patches.get(path)
+    status = p.text(raw, "status") or (found.status if found else "modified")
+    old = p.text(raw, "previous_filename") or path
+    return FilePatch(path, old, status, found.patch if found else "")
+
+
+def list_pull_request_files(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    """Gitea's file list for the page, with patches cut from the pull request's diff (one download)."""
+    owner, repo, number = args["owner"], args["repo"], args["pull_number"]
+    page = gitea.list_pull_files(owner, repo, number, page=args["page"], limit=args["limit"])
+    diff = gitea.get_pull_diff(owner, repo, number)
+    patches = {patch.path: patch for patch in split_diff(diff.text)}
+    listed = [changed_file_patch(raw, patches) for raw in page.items if isinstance(raw, Mapping)]
+    shown, withheld = call.visible_paths([patch.path for patch in listed])
+    visible = [patch for patch in listed if patch.path in set(shown)]
+    shares = fair_shares([len(patch.patch) for patch in visible], call.limits.chars)
+    files = [file_entry(patch, share) for patch, share in zip(visible, shares, strict=True)]
+    envelope = list_envelope(files, page=args["page"], limit=args["limit"], has_more=page.has_more,
+                             total=page.total, limits=call.limits)
+    cut = f"The diff is larger than {call.limits.file_bytes} bytes; some patches are empty."
+    note = cut if diff.truncated else None
+    return {**envelope, "withheld_files": withheld, "note": note}
+
+
+def render_pull_files(out: dict[str, Any]) -> str:
+    lines = render_files(out["items"]) or ["No changed files."]
+    if out["withheld_files"]:
+        lines.append(f"[{len(out['withheld_files'])} files withheld by policy]")
+    if out["note"]:
+        lines.append(f"[{out['note']}]")
+    return "\n".join([*lines, more_hint(out)])
+
+
+def list_pull_request_commits(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    page = gitea.list_pull_commits(args["owner"], args["repo"], args["pull_number"], page=args["page"],
+                                   limit=args["limit"])
+    commits = [commit_summary(raw) for raw in page.items if isinstance(raw, Mapping)]
+    return list_envelope(commits, page=args["page"], limit=args["limit"], has_more=page.has_more,
+                         total=page.total, limits=call.limits)
+
+
+def render_pull_commits(out: dict[str, Any]) -> str:
+    lines = [commit_line(commit) for commit in out["items"]] or ["No commits."]
+    return "\n".join([*lines, more_hint(out)])
+
+
+TOOLS = (
+    Tool(
+        name="list_pull_requests",
+        title="List pull requests",
+        description=(
+            "List pull requests of a repository with number, title, state (merged shown as merged), head and "
+            "base branches and author. Filter by state (open, closed, all; default open). "
+            "Pages: page (from 1), limit (1-50)."
+        ),
+        toolset="pulls",
+        arguments=s.ListPullRequestsArgs,
+        output_schema=s.PULL_LIST,
+        handler=list_pull_requests,
+        render=render_pull_list,
+    ),
+    Tool(
+        name="get_pull_request",
+        title="Get pull request",
+        description=(
+            "Get one pull request by number: description, branches and SHAs, merge state, mergeability, "
+            "size (+/- lines, files), labels, reviewers. Follow with list_pull_request_files for the changes."
+        ),
+        toolset="pulls",
+        arguments=s.GetPullRequestArgs,
+        output_schema=s.PULL,
+        handler=get_pull_request,
+        render=render_pull,
+    ),
+    Tool(
+        name="list_pull_request_files",
+        title="List pull request files",
+        description=(
+            "List the files a pull request changes, each with status, +/- counts and its unified-diff patch. "
+            "Patches share a character budget so one huge file cannot hide the rest; cut patches are "
+            "marked. Pages: page (from 1), limit (1-50)."
+        ),
+        toolset="pulls",
+        arguments=s.ListPullRequestFilesArgs,
+        output_schema=s.PULL_FILES,
+        handler=list_pull_request_files,
+        render=render_pull_files,
+    ),
+    Tool(
+        name="list_pull_request_commits",
+        title="List pull request commits",
+        description=(
+            "List the commits of a pull request, oldest first as Gitea orders them, with SHA, message and "
+            "author. Pages: page (from 1), limit (1-50)."
+        ),
+        toolset="pulls",
+        arguments=s.ListPullRequestCommitsArgs,
+        output_schema=s.PULL_COMMITS,
+        handler=list_pull_request_commits,
+        render=render_pull_commits,
+    ),
+)
