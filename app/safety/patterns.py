@@ -50,6 +50,9 @@ class Detector:
 
     kind: str
     pattern: re.Pattern[str]
+    # Lower-case literals, one of which every match contains: a short text holding
+    # none of them skips this detector (per-call cost dominates small inputs).
+    anchors: tuple[str, ...]
     on_lowered: bool = False  # match against the lower-cased text
     accept: Accept | None = None  # extra check on the match and its original value
     back: int = 0  # the secret starts this many characters before the match
@@ -64,6 +67,10 @@ class Detector:
             if self.accept is None or self.accept(match, value):
                 found.append((self._kind_for(value), start, end))
         return found
+
+    def may_match(self, lowered: str) -> bool:
+        """Cheap test: can this detector match the (lower-cased) text at all?"""
+        return any(anchor in lowered for anchor in self.anchors)
 
     def _kind_for(self, value: str) -> str:
         """Name the finding: a 40-hex value in an assignment is a Gitea token."""
@@ -138,6 +145,7 @@ PRIVATE_KEY_FOOTER = _compile(r"-----END (?:[A-Z0-9]{1,12}+ ){0,3}PRIVATE KEY(?:
 # JSON-escaped newlines. It stops at the first space, so prose after the key survives.
 PRIVATE_KEY_BODY = _compile(r"[A-Za-z0-9+/=\r\n\\:,-]{0,16384}+")
 PRIVATE_KEY_MAX_BYTES = 65536
+PRIVATE_KEY_ANCHOR = "-----begin "
 
 # Credential names, by the literal that anchors them (lower-cased text) and the kind
 # they report. `key` alone is too common: it needs a qualifier before it.
@@ -152,36 +160,45 @@ _ASSIGNMENT_KINDS = {
 }  # fmt: skip
 
 
+_ASSIGNMENT_ANCHORS = {"password": ("pass", "pwd"), "api_key": ("key",), "credential": ("credential",)}
+
+
 def _assignment(kind: str, name: str) -> Detector:
     """`password = "..."`, `API_KEY: ...`, `"token": "..."` in any common syntax."""
     pattern = _compile(f"(?:{name}){_ASSIGN}(?:{_QUOTED}|{_BARE})")
-    return Detector(kind, pattern, on_lowered=True, accept=_real_assignment)
+    anchors = _ASSIGNMENT_ANCHORS.get(kind, (kind,))
+    return Detector(kind, pattern, anchors, on_lowered=True, accept=_real_assignment)
 
 
 def _token_detectors() -> tuple[Detector, ...]:
     """Provider credentials recognisable by their own shape, most specific first."""
     return (
         Detector("aws_access_key_id", _compile(_token(
-            "AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9]", "[A-Z2-7]{16}"))),
+            "AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9]", "[A-Z2-7]{16}")),
+            ("akia", "asia", "abia", "acca", "a3t")),
         Detector("github_token", _compile(_token(
-            "gh[pousr]_|github_pat_", "[A-Za-z0-9_]{36,251}+"))),
+            "gh[pousr]_|github_pat_", "[A-Za-z0-9_]{36,251}+")),
+            ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
         Detector("gitlab_token", _compile(_token(
-            "glpat-|gldt-|glrt-|glptt-|gloas-", r"[A-Za-z0-9_.\-]{20,255}+")), accept=_has_digit),
+            "glpat-|gldt-|glrt-|glptt-|gloas-", r"[A-Za-z0-9_.\-]{20,255}+")),
+            ("glpat-", "gldt-", "glrt-", "glptt-", "gloas-"), accept=_has_digit),
         Detector("slack_token", _compile(_token("xox[abposre]-|xapp-", r"[A-Za-z0-9\-]{10,250}+")),
-                 accept=_has_digit),
+                 ("xox", "xapp-"), accept=_has_digit),
         Detector("slack_webhook", _compile(
             r"hooks\.slack\.com/services/(?P<value>T[A-Z0-9]{4,20}+/B[A-Z0-9]{4,20}+"
-            r"/[A-Za-z0-9]{8,64}+)")),
+            r"/[A-Za-z0-9]{8,64}+)"), ("hooks.slack.com/services/",)),
         Detector("stripe_key", _compile(
             rf"_live_(?<=[sr]k_live_)(?<![{_RUN_CHARS}].k_live_)[A-Za-z0-9]{{20,247}}+(?![{_RUN_CHARS}])"),
-            back=2),
-        Detector("google_api_key", _compile(_token("AIza", r"[A-Za-z0-9_\-]{35}"))),
+            ("_live_",), back=2),
+        Detector("google_api_key", _compile(_token("AIza", r"[A-Za-z0-9_\-]{35}")), ("aiza",)),
         Detector("anthropic_key", _compile(_token(
-            "sk-ant-", r"[A-Za-z0-9_\-]{32,400}+", r"(?:api|admin|oat|sid)\d\d-")), accept=_mixed),
+            "sk-ant-", r"[A-Za-z0-9_\-]{32,400}+", r"(?:api|admin|oat|sid)\d\d-")),
+            ("sk-ant-",), accept=_mixed),
         Detector("openai_key", _compile(_token(
-            "sk-", r"[A-Za-z0-9_\-]{20,400}+", r"(?:proj-|svcacct-|admin-)?")), accept=_mixed),
+            "sk-", r"[A-Za-z0-9_\-]{20,400}+", r"(?:proj-|svcacct-|admin-)?")),
+            ("sk-",), accept=_mixed),
         Detector("jwt", _compile(_token(
-            "eyJ", r"[A-Za-z0-9_\-]{4,4096}+\.eyJ[A-Za-z0-9_\-]{4,8192}+\.[A-Za-z0-9_\-]{0,4096}+"))),
+            "eyJ", r"[A-Za-z0-9_\-]{4,4096}+\.eyJ[A-Za-z0-9_\-]{4,8192}+\.[A-Za-z0-9_\-]{0,4096}+")), ("eyj",)),
     )  # fmt: skip
 
 
@@ -190,20 +207,20 @@ def _keyed_detectors() -> tuple[Detector, ...]:
     return (
         Detector("aws_secret_key", _compile(
             rf"secret[_-]?(?:access[_-]?)?key{_ASSIGN}[\"']?(?P<value>[{_B64}]{{40}})(?![{_B64}])"),
-            on_lowered=True, accept=_mixed),
+            ("secret",), on_lowered=True, accept=_mixed),
         Detector("azure_storage_key", _compile(
             rf"key={_after('accountkey=', 'sharedaccesskey=')}(?P<value>[{_B64}]{{20,200}}+)"),
-            on_lowered=True),
+            ("key=",), on_lowered=True),
         Detector("url_password", _compile(
             r"://[^\s:/?#@'\"<>]{1,128}+:(?P<value>[^\s/?#@'\"<>]{1,256}+)@"),
-            accept=_real_password),
+            ("://",), accept=_real_password),
         Detector("authorization", _compile(
             r"bearer[ \t]{1,5}+(?P<value>[a-z0-9._~+/=\-]{16,4096}+)"),
-            on_lowered=True, accept=_has_digit),
+            ("bearer",), on_lowered=True, accept=_has_digit),
         Detector("authorization", _compile(
             r"authorization[\"']?\s{0,5}+[:=]\s{0,5}+[\"']?(?:token|basic)"
             r"[ \t]{1,5}+(?P<value>[a-z0-9._~+/=\-]{16,4096}+)"),
-            on_lowered=True, accept=_has_digit),
+            ("authorization",), on_lowered=True, accept=_has_digit),
         *(_assignment(kind, name) for kind, name in _ASSIGNMENT_KINDS.items()),
     )  # fmt: skip
 

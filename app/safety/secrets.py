@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from app.safety.patterns import (
+    PRIVATE_KEY_ANCHOR,
     PRIVATE_KEY_BODY,
     PRIVATE_KEY_FOOTER,
     PRIVATE_KEY_HEADER,
@@ -71,6 +72,11 @@ def redaction(kind: str) -> str:
     return f"[REDACTED:{kind}]"
 
 
+# Below this size, a substring test per detector is cheaper than running its pattern
+# (log lines, titles, short comments); above it the patterns are their own pre-filter.
+SHORT_TEXT = 4096
+
+
 class SecretScanner:
     """Every detector compiled once; safe to share between threads."""
 
@@ -82,10 +88,12 @@ class SecretScanner:
         if not text:
             return []
         lowered = _lower_keeping_offsets(text)
-        spans = _private_key_spans(text)
+        short = len(text) <= SHORT_TEXT
+        spans = _private_key_spans(text) if not short or PRIVATE_KEY_ANCHOR in lowered else []
         for rank, detector in enumerate(self._detectors, start=1):
-            spans.extend((start, -end, rank, kind)
-                         for kind, start, end in detector.spans(text, lowered))  # fmt: skip
+            if short and not detector.may_match(lowered):
+                continue
+            spans.extend((start, -end, rank, kind) for kind, start, end in detector.spans(text, lowered))
         return _without_overlaps(spans)
 
     def mask(self, text: str) -> tuple[str, list[SecretFinding]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.safety.secrets import SecretFinding, SecretMode, SecretScanner, sanitize_value
+from app.safety.secrets import SHORT_TEXT, SecretFinding, SecretMode, SecretScanner, sanitize_value
 
 CORPUS = Path(__file__).parent / "corpus"
 MIB = 1024 * 1024
@@ -50,6 +50,15 @@ def test_recall_on_labelled_secrets_is_at_least_98_percent(scanner):
     missed = [row for row in rows if row["secret"] in scanner.mask(row["text"])[0]]
     recall = 1 - len(missed) / len(rows)
     assert recall >= 0.98, f"recall {recall:.3f}; missed: {[r['text'][:80] for r in missed]}"
+
+
+def test_short_texts_take_the_anchor_shortcut_without_losing_any_secret(scanner):
+    padding = "\n" + "# filler line of a long file\n" * (SHORT_TEXT // 28 + 1)
+    for row in load("secrets.jsonl"):
+        short = scanner.find(row["text"])
+        long = scanner.find(row["text"] + padding)
+        assert len(row["text"]) <= SHORT_TEXT < len(row["text"] + padding)
+        assert short == long, row["text"][:80]
 
 
 def test_no_false_positive_on_secret_free_code_lockfiles_shas_and_uuids(scanner):
