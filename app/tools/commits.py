@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from app.gitea.errors import GiteaConflict
 from app.tools import payload as p
-from app.tools.call import ToolCall
+from app.tools.call import ToolCall, ToolFailure
 from app.tools.diffs import file_entries, render_files, split_diff
 from app.tools.registry import Tool
 from app.tools.shaping import list_envelope, more_hint
 from schemas import commits as s
+
+SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 
 
 def commit_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,10 +70,21 @@ def diff_section(call: ToolCall, text: str, cut_at_cap: bool) -> dict[str, Any]:
     return {"files": files, "withheld_files": withheld, "truncated": truncation is not None, "truncation": truncation}
 
 
+def commit_sha(gitea: Any, owner: str, repo: str, ref: str) -> str:
+    """A SHA as given; a branch or tag name resolved to its head commit first."""
+    if SHA.fullmatch(ref):
+        return ref
+    page = gitea.list_commits(owner, repo, sha=ref, page=1, limit=1)
+    if not page.items:
+        raise ToolFailure(f"No commit found for {ref!r} in {owner}/{repo}.", "not_found")
+    return p.text(page.items[0], "sha")
+
+
 def get_commit_diff(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     owner, repo = args["owner"], args["repo"]
-    raw = gitea.get_commit(owner, repo, args["sha"], stat=True, files=False)
-    diff = gitea.get_commit_diff(owner, repo, p.text(raw, "sha") or args["sha"])
+    sha = commit_sha(gitea, owner, repo, args["sha"])
+    raw = gitea.get_commit(owner, repo, sha, stat=True, files=False)
+    diff = gitea.get_commit_diff(owner, repo, p.text(raw, "sha") or sha)
     stats = p.mapping(raw, "stats")
     section = diff_section(call, diff.text, diff.truncated)
     return {

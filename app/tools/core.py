@@ -203,7 +203,7 @@ def _invoke(call: ToolCall, args: dict[str, Any]) -> ToolResult:
     except ToolCancelled:
         return ToolResult.error("The call was cancelled before it finished.", "cancelled")
     except GiteaError as exc:
-        return upstream_failure(call, exc)
+        return upstream_failure(call, exc, args)
     except AegisError:
         raise
     except Exception:  # a bug in one tool must become a result, not a dead connection

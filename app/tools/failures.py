@@ -20,12 +20,12 @@ STATUS_BY_ERROR = {
 }
 
 
-def upstream_failure(call: ToolCall, exc: GiteaError) -> ToolResult:
+def upstream_failure(call: ToolCall, exc: GiteaError, args: dict[str, Any]) -> ToolResult:
     """An isError result naming what failed and what to do; a rejected user token raises instead."""
     if isinstance(exc, GiteaAuthError):
         return _rejected_credentials(call)
     status = STATUS_BY_ERROR.get(exc.code, "upstream_error")
-    return ToolResult.error(_message(call, exc), status)
+    return ToolResult.error(_message(call, exc, args), status)
 
 
 def _rejected_credentials(call: ToolCall) -> ToolResult:
@@ -37,14 +37,21 @@ def _rejected_credentials(call: ToolCall) -> ToolResult:
     )
 
 
-def _message(call: ToolCall, exc: GiteaError) -> str:
+SUBJECT_ARGUMENTS = (
+    "filepath", "path", "sha", "base", "head", "ref", "branch", "issue_number", "pull_number", "release_id", "org",
+)
+
+
+def _message(call: ToolCall, exc: GiteaError, args: dict[str, Any]) -> str:
     if isinstance(exc, GiteaNotFound):
-        return f"{call.tool.name}: not found: {_target(call)} does not exist or is not visible to you."
+        return f"{call.tool.name}: not found: {_subject(call, args)} does not exist or is not visible to you."
     if isinstance(exc, GiteaScopeError):
         return f"{call.tool.name}: {exc.message}"
     return f"{call.tool.name} failed: {exc.message}"
 
 
-def _target(call: ToolCall) -> str:
-    where: Any = call.repository or "the requested resource"
-    return str(where)
+def _subject(call: ToolCall, args: dict[str, Any]) -> str:
+    """What was asked for, e.g. "filepath='x.py' in acme/service-a" (or the repository alone)."""
+    named = ", ".join(f"{key}={args[key]!r}" for key in SUBJECT_ARGUMENTS if args.get(key) is not None)
+    where = call.repository or "the requested resource"
+    return f"{named} in {where} (or {where} itself)" if named and call.repository else named or where
