@@ -50,7 +50,7 @@ def url_map(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def template_of(url_map: Any, method: str, path: str) -> str:
     """Return the swagger template the emulator matched for a request path."""
-    rule, _ = url_map.bind("127.0.0.1").match(path.split("?")[0], method=method, return_rule=True)
+    rule, _ = url_map.bind("127.0.0.1").match(path.split("?", maxsplit=1)[0], method=method, return_rule=True)
     return swagger_template(rule.rule)
 
 
