@@ -17,7 +17,7 @@ REPO = "/repos/acme/service-a"
 
 def test_issue_list_pages_carry_total_and_links_in_gitea_order(gitea: Gitea, alice: requests.Session) -> None:
     """X-Total-Count and Link (next, last, first, prev; absolute URLs from ROOT_URL) on a middle page."""
-    response = alice.get(f"{gitea.api}{REPO}/issues", params={"state": "all", "limit": 2, "page": 2}, timeout=10)
+    response = alice.get(f"{gitea.api}{REPO}/issues", params={"state": "all", "limit": "2", "page": "2"}, timeout=10)
     assert response.headers["X-Total-Count"] == "7"
     assert [issue["number"] for issue in response.json()] == [5, 4]
     links = response.headers["Link"].split(",")
@@ -28,7 +28,8 @@ def test_issue_list_pages_carry_total_and_links_in_gitea_order(gitea: Gitea, ali
 
 def test_limit_is_clamped_to_fifty_and_page_zero_is_page_one(gitea: Gitea, alice: requests.Session) -> None:
     """limit=500 serves 50 per page; page=0 serves page 1 (commit list paging headers)."""
-    response = alice.get(f"{gitea.api}{REPO}/commits", params={"limit": 500, "page": 0, "stat": "false"}, timeout=30)
+    params = {"limit": "500", "page": "0", "stat": "false"}
+    response = alice.get(f"{gitea.api}{REPO}/commits", params=params, timeout=30)
     assert response.headers["X-PerPage"] == "50"
     assert response.headers["X-Page"] == "1"
     assert response.headers["X-Total"] == response.headers["X-Total-Count"] == "32"
@@ -49,11 +50,11 @@ def test_default_page_size_is_thirty(gitea: Gitea, alice: requests.Session) -> N
 def test_git_tree_pages_use_per_page_and_say_truncated(gitea: Gitea, alice: requests.Session) -> None:
     """A recursive tree is paged by per_page; past the end `tree` is null."""
     url = f"{gitea.api}{REPO}/git/trees/main"
-    first = alice.get(url, params={"recursive": "true", "per_page": 5}, timeout=10).json()
+    first = alice.get(url, params={"recursive": "true", "per_page": "5"}, timeout=10).json()
     assert first["truncated"] is True
     assert len(first["tree"]) == 5
     assert first["sha"] == alice.get(f"{gitea.api}{REPO}/git/commits/main", timeout=10).json()["commit"]["tree"]["sha"]
-    past = alice.get(url, params={"recursive": "true", "per_page": 5, "page": 99}, timeout=10).json()
+    past = alice.get(url, params={"recursive": "true", "per_page": "5", "page": "99"}, timeout=10).json()
     assert past["tree"] is None
     assert past["truncated"] is False
 
