@@ -1,0 +1,41 @@
+"""Write arguments carrying secrets are refused, naming the field and kind, never the value."""
+
+from __future__ import annotations
+
+from app.safety.inbound import InboundSecret, check_inbound, refusal_message
+
+FAKE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEFAKEFAKEFAKEowIBAAKCAQEA0123456789\n-----END RSA PRIVATE KEY-----"
+FAKE_GITHUB = "ghp_FAKE7Fk0123456789abcdefABCDEFGHIJ0123"
+
+
+def test_a_comment_carrying_a_private_key_is_refused_by_default():
+    found = check_inbound({"owner": "org", "repo": "app", "body": f"here is the key:\n{FAKE_KEY}"}, "mask")
+    assert found == [InboundSecret("body", ["private_key"])]
+
+
+def test_block_mode_refuses_too():
+    assert check_inbound({"body": FAKE_GITHUB}, "block") == [InboundSecret("body", ["github_token"])]
+
+
+def test_clean_arguments_pass():
+    fields = {
+        "title": "Fix login",
+        "body": "Closes #4. sha 0a4d55a8d778e5022fab701977c5d840bbc486d0",
+        "labels": ["bug"],
+    }
+    assert check_inbound(fields, "mask") == []
+
+
+def test_off_mode_checks_nothing():
+    assert check_inbound({"body": FAKE_KEY}, "off") == []
+
+
+def test_nested_arguments_are_named_by_path():
+    fields = {"files": [{"path": "a.txt", "content": "ok"}, {"path": ".env", "content": f"TOKEN={FAKE_GITHUB}"}]}
+    assert check_inbound(fields, "mask") == [InboundSecret("files[1].content", ["github_token"])]
+
+
+def test_refusal_message_names_field_and_kind_but_never_the_value():
+    message = refusal_message(check_inbound({"body": FAKE_GITHUB, "title": FAKE_KEY}, "mask"))
+    assert "'body' (github_token)" in message and "'title' (private_key)" in message
+    assert FAKE_GITHUB not in message and "MIIE" not in message
