@@ -37,8 +37,11 @@ TOOLS_PAGE_SIZE = 100
 TOOLS_TTL_MS = 60_000
 DISCOVER_TTL_MS = 3_600_000
 CAPABILITIES: dict[str, Any] = {"tools": {"listChanged": False}}
+# Handshake revisions may set a log level; we send no log notifications, so every level is honoured trivially.
+LEGACY_CAPABILITIES: dict[str, Any] = {**CAPABILITIES, "logging": {}}
+LOG_LEVELS = frozenset({"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"})
 MODERN_METHODS = frozenset({"server/discover", "tools/list", "tools/call"})
-LEGACY_METHODS = frozenset({"initialize", "ping", "tools/list", "tools/call"})
+LEGACY_METHODS = frozenset({"initialize", "ping", "logging/setLevel", "tools/list", "tools/call"})
 
 Notify = Callable[[dict[str, Any]], None]
 Progress = Callable[[float, "float | None", "str | None"], None]
@@ -91,6 +94,7 @@ class Engine:
             "server/discover": self._discover,
             "initialize": self._initialize,
             "ping": lambda _m, _c: {},
+            "logging/setLevel": self._set_log_level,
             "tools/list": self._list_tools,
             "tools/call": self._call_tool,
         }
@@ -142,10 +146,15 @@ class Engine:
         version = negotiate(message.params.get("protocolVersion"))
         return {
             "protocolVersion": version,
-            "capabilities": CAPABILITIES,
+            "capabilities": LEGACY_CAPABILITIES,
             "serverInfo": server_info(version),
             "instructions": INSTRUCTIONS,
         }
+
+    def _set_log_level(self, message: Message, _context: CallContext) -> dict[str, Any]:
+        if message.params.get("level") not in LOG_LEVELS:
+            raise RpcError(INVALID_PARAMS, f"level must be one of {', '.join(sorted(LOG_LEVELS))}")
+        return {}
 
     def _list_tools(self, message: Message, context: CallContext) -> dict[str, Any]:
         tools = self.tools.definitions(context.principal, context.version)
