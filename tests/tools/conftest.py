@@ -1,0 +1,87 @@
+"""Fixtures for tool tests: one real emulator per session and a caller that runs tools through execute_tool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from app.auth.principal import READ_SCOPE, Principal
+from app.config import Settings
+from app.gitea.client import GiteaClient
+from app.gitea.credentials import GiteaCredentials
+from app.tools import build_catalog
+from app.tools.core import ToolContext, ToolResult, ToolRuntime, execute_tool
+from tests.emulator.process import EmulatorProcess
+
+Caller = Callable[..., ToolResult]
+RuntimeFactory = Callable[..., ToolRuntime]
+
+
+@pytest.fixture(scope="session")
+def tools_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """The Gitea emulator with the demo world (acme/service-a, alice/private-notes, ...)."""
+    emulator = EmulatorProcess().start(str(tmp_path_factory.mktemp("tools-emulator")))
+    yield emulator
+    emulator.stop()
+
+
+def tool_settings(base_url: str, **overrides: Any) -> Settings:
+    values = {"GITEA_URL": base_url, "MCP_API_KEYS": "k" * 40, "AUDIT_LOG_PATH": "/dev/null", **overrides}
+    return Settings.from_mapping(values)
+
+
+@pytest.fixture
+def make_runtime(tools_emulator: EmulatorProcess) -> Iterator[Callable[..., ToolRuntime]]:
+    """Factory: a ToolRuntime on the emulator, settings overridable (MAX_TOOL_RESPONSE_CHARS=...)."""
+    clients: list[GiteaClient] = []
+
+    def build(**overrides: Any) -> ToolRuntime:
+        settings = tool_settings(tools_emulator.base_url, **overrides)
+        client = GiteaClient(tools_emulator.base_url, 10.0, 4, settings.max_file_size_bytes)
+        clients.append(client)
+        return ToolRuntime(settings, build_catalog(settings), client)
+
+    yield build
+    for client in clients:
+        client.close()
+
+
+def principal_for(emulator: EmulatorProcess, login: str, scopes: frozenset[str] = frozenset({READ_SCOPE})) -> Principal:
+    upstream = GiteaCredentials("token", emulator.token(login))
+    return Principal(login, scopes, "test-client", "api_key", upstream)
+
+
+@pytest.fixture
+def call_tool(tools_emulator: EmulatorProcess, make_runtime: Callable[..., ToolRuntime]) -> Caller:
+    """call_tool(name, as_user="alice", runtime=None, **arguments) through the real execute_tool."""
+    default_runtime = make_runtime()
+
+    def call(name: str, as_user: str = "alice", runtime: ToolRuntime | None = None, **arguments: Any) -> ToolResult:
+        context = ToolContext(request_id="test", runtime=runtime or default_runtime)
+        return execute_tool(principal_for(tools_emulator, as_user), name, arguments, context)
+
+    return call
+
+
+def assert_ok(result: ToolResult, name: str) -> dict[str, Any]:
+    """A successful result whose structured content validates against the tool's output schema."""
+    import jsonschema
+
+    assert not result.is_error, result.text
+    assert result.structured is not None
+    tool = build_catalog(tool_settings("http://127.0.0.1:9")).get(name)
+    assert tool is not None
+    jsonschema.validate(result.structured, tool.output_schema)
+    return result.structured
+
+
+def emulator_requests(emulator: EmulatorProcess, reset: bool = False) -> int:
+    """Requests the emulator has served since the last reset (its /_emulator/stats counter)."""
+    import requests
+
+    count: int = requests.get(f"{emulator.base_url}/_emulator/stats", timeout=5).json()["requests"]
+    if reset:
+        requests.post(f"{emulator.base_url}/_emulator/stats/reset", timeout=5)
+    return count

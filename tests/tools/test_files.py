@@ -1,0 +1,126 @@
+"""File tools: contents (bounded, binary-aware, ranges, directories), trees and code search."""
+
+from __future__ import annotations
+
+from tests.emulator.process import EmulatorProcess
+from tests.tools.conftest import Caller, RuntimeFactory, assert_ok, emulator_requests
+
+
+def test_get_file_contents_returns_the_file_text(call_tool: Caller) -> None:
+    result = call_tool("get_file_contents", owner="acme", repo="service-a", filepath="src/service_a/handlers.py")
+    out = assert_ok(result, "get_file_contents")
+    assert "def create_order(order: dict) -> dict:" in out["content"]
+    assert out["total_lines"] == 15 and out["truncated"] is False
+    assert "def create_order" in result.text
+
+
+def test_get_file_contents_at_a_ref_reads_that_version(call_tool: Caller) -> None:
+    out = assert_ok(call_tool("get_file_contents", owner="acme", repo="service-a",
+                              filepath="src/service_a/handlers.py", ref="feature/metrics"), "get_file_contents")
+    assert "from service_a.metrics import observe" in out["content"]
+
+
+def test_line_range_selects_lines(call_tool: Caller) -> None:
+    out = assert_ok(call_tool("get_file_contents", owner="acme", repo="service-a", filepath="src/service_a/app.py",
+                              start_line=6, end_line=7), "get_file_contents")
+    assert out["content"] == 'def main() -> None:\n    """Start the service."""\n'
+    assert (out["start_line"], out["end_line"]) == (6, 7)
+
+
+def test_large_file_is_cut_with_a_continuation_hint(call_tool: Caller, make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime(MAX_TOOL_RESPONSE_CHARS="1000")
+    first = assert_ok(call_tool("get_file_contents", runtime=runtime, owner="acme", repo="service-a",
+                                filepath="data/catalogue.csv"), "get_file_contents")
+    assert first["truncated"] is True and len(first["content"]) <= 1000
+    next_line = first["end_line"] + 1
+    assert f"start_line={next_line}" in first["truncation"]
+    second = assert_ok(call_tool("get_file_contents", runtime=runtime, owner="acme", repo="service-a",
+                                 filepath="data/catalogue.csv", start_line=next_line), "get_file_contents")
+    assert second["content"].startswith(f"{next_line - 2},SKU-{next_line - 2:06d},")
+
+
+def test_file_over_max_file_size_is_read_only_up_to_the_cap(call_tool: Caller, make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime(MAX_FILE_SIZE_BYTES="4096", MAX_TOOL_RESPONSE_CHARS="100000")
+    out = assert_ok(call_tool("get_file_contents", runtime=runtime, owner="acme", repo="service-a",
+                              filepath="data/catalogue.csv"), "get_file_contents")
+    assert len(out["content"].encode()) <= 4096
+    assert out["truncated"] is True and "MAX_FILE_SIZE_BYTES" in out["truncation"]
+    assert out["total_lines"] is None
+
+
+def test_binary_file_returns_metadata_not_bytes(call_tool: Caller) -> None:
+    result = call_tool("get_file_contents", owner="acme", repo="service-a", filepath="assets/logo.png")
+    out = assert_ok(result, "get_file_contents")
+    assert out["binary"] is True and out["content"] == "" and out["size"] > 0
+    assert "Binary file" in result.text and "PNG" not in result.text
+
+
+def test_directory_path_lists_entries(call_tool: Caller) -> None:
+    out = assert_ok(call_tool("get_file_contents", owner="acme", repo="service-a", filepath="src/service_a"),
+                    "get_file_contents")
+    assert out["type"] == "dir"
+    assert {"src/service_a/app.py", "src/service_a/handlers.py"} <= {e["path"] for e in out["entries"]}
+
+
+def test_missing_file_is_a_clear_not_found(call_tool: Caller) -> None:
+    result = call_tool("get_file_contents", owner="acme", repo="service-a", filepath="no/such/file.txt")
+    assert result.is_error and result.status == "not_found"
+    assert "no/such/file.txt" in result.text
+
+
+def test_file_tree_top_level_and_recursive_under_a_path(call_tool: Caller) -> None:
+    top = assert_ok(call_tool("get_file_tree", owner="acme", repo="service-a"), "get_file_tree")
+    assert {"README.md", "src"} <= {e["path"] for e in top["items"]}
+    src = assert_ok(call_tool("get_file_tree", owner="acme", repo="service-a", path="src", recursive=True),
+                    "get_file_tree")
+    assert "src/service_a/handlers.py" in {e["path"] for e in src["items"]}
+    assert all(e["path"].startswith("src/") for e in src["items"])
+
+
+def test_file_tree_pages_at_max_tool_response_items(call_tool: Caller, make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime(MAX_TOOL_RESPONSE_ITEMS="5")
+    pages, page = [], 1
+    while True:
+        out = assert_ok(call_tool("get_file_tree", runtime=runtime, owner="acme", repo="service-a",
+                                  recursive=True, page=page), "get_file_tree")
+        pages.append([e["path"] for e in out["items"]])
+        if not out["has_more"]:
+            break
+        page += 1
+    paths = [path for chunk in pages for path in chunk]
+    assert all(len(chunk) <= 5 for chunk in pages) and len(pages) > 2
+    assert len(paths) == len(set(paths)) and "src/service_a/app.py" in paths
+
+
+def test_empty_repository_tree_is_an_answer(call_tool: Caller) -> None:
+    out = assert_ok(call_tool("get_file_tree", owner="alice", repo="empty"), "get_file_tree")
+    assert out["items"] == [] and "empty" in out["note"]
+
+
+def test_search_code_finds_lines_with_context(call_tool: Caller) -> None:
+    result = call_tool("search_code", owner="acme", repo="service-a", query="CREATE_ORDER")
+    out = assert_ok(result, "search_code")
+    hits = {(m["path"], m["line_number"]) for m in out["items"]}
+    assert ("src/service_a/handlers.py", 11) in hits
+    handler = next(m for m in out["items"] if m["path"] == "src/service_a/handlers.py")
+    assert handler["line"] == "def create_order(order: dict) -> dict:"
+    assert "tests/test_handlers.py:1:" in result.text
+
+
+def test_search_code_repeat_is_served_from_the_cache(call_tool: Caller, tools_emulator: EmulatorProcess) -> None:
+    emulator_requests(tools_emulator, reset=True)
+    call_tool("search_code", owner="acme", repo="service-a", query="observe", ref="feature/metrics")
+    first = emulator_requests(tools_emulator, reset=True)
+    out = assert_ok(call_tool("search_code", owner="acme", repo="service-a", query="observe",
+                              ref="feature/metrics"), "search_code")
+    repeat = emulator_requests(tools_emulator)
+    assert first <= 3
+    assert repeat == 1  # only the ref resolution, which is the caller's access check
+    assert "src/service_a/metrics.py" in {m["path"] for m in out["items"]}
+
+
+def test_search_code_cache_does_not_leak_a_private_repository(call_tool: Caller) -> None:
+    assert_ok(call_tool("search_code", owner="alice", repo="private-notes", query="Salary"), "search_code")
+    result = call_tool("search_code", as_user="bob", owner="alice", repo="private-notes", query="Salary")
+    assert result.is_error and result.status == "not_found"
+    assert "Salary negotiation" not in result.text
