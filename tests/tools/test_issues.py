@@ -32,13 +32,15 @@ def test_get_issue_debug_instrumentation(call_tool: Caller, caplog: pytest.LogCa
         assert_ok(call_tool("get_issue", owner="acme", repo="service-a", issue_number=3), "get_issue")
     events = [record.getMessage() for record in caplog.records]
     assert {"get_issue.start", "get_issue.payload_shape", "get_issue.field_check"} <= set(events)
-    checks = {r.context["field"]: r.context["is_null"] for r in caplog.records if r.getMessage() == "get_issue.field_check"}
+    field_checks = [r for r in caplog.records if r.getMessage() == "get_issue.field_check"]
+    checks = {r.__dict__["context"]["field"]: r.__dict__["context"]["is_null"] for r in field_checks}
     assert checks["milestone"] is True and checks["assignees"] is True
     assert all("Orders is misspelled" not in str(getattr(r, "context", "")) for r in caplog.records)
 
 
 def test_list_issue_comments_in_order_and_paged(call_tool: Caller) -> None:
-    out = assert_ok(call_tool("list_issue_comments", owner="acme", repo="service-a", issue_number=1), "list_issue_comments")
+    result = call_tool("list_issue_comments", owner="acme", repo="service-a", issue_number=1)
+    out = assert_ok(result, "list_issue_comments")
     assert [c["body"] for c in out["items"]] == ["I can reproduce this.", "Thanks, it also happens on 0.2."]
     first = assert_ok(call_tool("list_issue_comments", owner="acme", repo="service-a", issue_number=1, limit=1),
                       "list_issue_comments")

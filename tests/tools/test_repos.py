@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-from tests.tools.conftest import Caller
+from tests.tools.conftest import Caller, assert_ok
 
 
 def test_list_repositories_shows_what_alice_can_see(call_tool: Caller) -> None:
     result = call_tool("list_repositories", limit=50)
-    assert not result.is_error, result.text
-    names = {repo["full_name"] for repo in result.structured["items"]}
+    names = {repo["full_name"] for repo in assert_ok(result, "list_repositories")["items"]}
     assert {"acme/service-a", "alice/private-notes", "alice/empty"} <= names
     assert "acme/service-a" in result.text
 
 
 def test_list_repositories_pages(call_tool: Caller) -> None:
     first = call_tool("list_repositories", limit=1)
-    second = call_tool("list_repositories", limit=1, page=2)
-    assert first.structured["has_more"] is True
-    assert first.structured["items"][0]["full_name"] != second.structured["items"][0]["full_name"]
+    second = assert_ok(call_tool("list_repositories", limit=1, page=2), "list_repositories")
+    out = assert_ok(first, "list_repositories")
+    assert out["has_more"] is True
+    assert out["items"][0]["full_name"] != second["items"][0]["full_name"]
     assert "page=2" in first.text
 
 
 def test_get_repository_info_reports_description_branch_and_topics(call_tool: Caller) -> None:
     result = call_tool("get_repository_info", owner="acme", repo="service-a")
-    assert not result.is_error, result.text
-    repo = result.structured
+    repo = assert_ok(result, "get_repository_info")
     assert repo["description"] == "Order service of ACME"
     assert repo["default_branch"] == "main"
     assert repo["parent"] is None
@@ -40,8 +39,7 @@ def test_private_repository_of_another_user_is_not_found(call_tool: Caller) -> N
 
 
 def test_repo_languages_and_topics(call_tool: Caller) -> None:
-    languages = call_tool("get_repo_languages", owner="acme", repo="service-a")
-    topics = call_tool("list_repo_topics", owner="acme", repo="service-a")
-    assert not languages.is_error, languages.text
-    assert "Python" in {entry["language"] for entry in languages.structured["languages"]}
-    assert topics.structured["topics"] == ["orders", "python", "service"]
+    languages = assert_ok(call_tool("get_repo_languages", owner="acme", repo="service-a"), "get_repo_languages")
+    topics = assert_ok(call_tool("list_repo_topics", owner="acme", repo="service-a"), "list_repo_topics")
+    assert "Python" in {entry["language"] for entry in languages["languages"]}
+    assert topics["topics"] == ["orders", "python", "service"]
