@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -38,7 +39,7 @@ def _open_chain(path: str) -> AuditChain:
     return chain
 
 
-def _policy_reload_reporter(recorder: AuditRecorder):  # type: ignore[no-untyped-def]
+def _policy_reload_reporter(recorder: AuditRecorder) -> Callable[[PolicyReloadEvent], None]:
     def report(event: PolicyReloadEvent) -> None:
         if event.result == "reloaded":
             log_event(log, logging.INFO, "policy_reloaded", path=event.path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, jsonify
 
 from app import __version__
@@ -49,7 +51,7 @@ def ready() -> tuple[Response, int]:
     """Readiness: Gitea and every configured dependency answer; 503 names what failed."""
     checks = run_readiness_checks(current_app.config["SETTINGS"], current_app.extensions[STORE])
     failed = [name for name, check in checks.items() if not check["ok"]]
-    body = {"status": "ready" if not failed else "not_ready", "checks": checks}
+    body: dict[str, Any] = {"status": "ready" if not failed else "not_ready", "checks": checks}
     if failed:
         body["failed"] = failed
     return jsonify(body), 503 if failed else 200
