@@ -23,6 +23,11 @@ class KeepAliveHandler(WSGIRequestHandler):
     timeout = 30  # idle keep-alive connections release their thread after this
     server: EmulatorServer
 
+    def setup(self) -> None:
+        """Disable Nagle: headers and body go out in separate writes, which would wait for a delayed ACK."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Stay quiet: tests read stderr only for real errors."""
 
