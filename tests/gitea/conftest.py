@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +12,8 @@ import pytest
 import requests
 
 from app.gitea import BoundGiteaClient, GiteaClient, GiteaCredentials
-from tests.fixtures.redis import free_port
+from tests.emulator.process import EmulatorProcess
 from tests.gitea.contract import check_recorded_requests
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class EmulatorControl:
@@ -48,33 +43,16 @@ class EmulatorControl:
         return self.stats()["requests"]
 
 
-def start_emulator(state_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `python -m tests.emulator` on a free loopback port; wait for credentials.json."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.emulator", "--host", "127.0.0.1", "--port", str(port),
-         "--state-dir", str(state_dir)], cwd=ROOT)
-    credentials = state_dir / "credentials.json"
-    deadline = time.monotonic() + 60
-    while not credentials.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("the Gitea emulator did not start")
-        time.sleep(0.1)
-    return process, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="session")
 def emulator_state() -> Iterator[tuple[str, Path]]:
     """One emulator for the client tests; at the end, every recorded request is checked against the swagger."""
     with tempfile.TemporaryDirectory(prefix="aegis-gitea-") as directory:
         state_dir = Path(directory)
-        process, url = start_emulator(state_dir)
+        emulator = EmulatorProcess().start(str(state_dir))
         try:
-            yield url, state_dir
+            yield emulator.base_url, state_dir
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            emulator.stop()
         problems = check_recorded_requests(state_dir / "requests.jsonl")
         assert not problems, "requests outside the Gitea swagger:\n" + "\n".join(problems)
 
