@@ -30,7 +30,7 @@ def inspector(url: str, transport: str, *method: str) -> dict[str, Any]:
     env = {**os.environ, "PATH": f"{NODE_BIN}:{os.environ['PATH']}"}
     command = [str(NODE_BIN / "mcp-inspector"), "--cli", url, "--transport", transport,
                "--header", f"Authorization: Bearer {API_KEY}", "--method", *method]
-    done = subprocess.run(  # noqa: S603 - the pinned Inspector CLI
+    done = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

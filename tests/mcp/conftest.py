@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env, free_port
+from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env
 from tests.fixtures.redis import RedisServer
 
 API_KEY = TEST_API_KEY

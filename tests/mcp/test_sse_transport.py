@@ -68,7 +68,8 @@ def test_replies_reach_the_stream_whichever_worker_takes_the_post(two_workers: G
         assert send(two_workers, endpoint, init).status_code == 202
         assert json.loads(reader.next_event()[1])["result"]["protocolVersion"] == "2024-11-05"
         for request_id in range(1, 13):
-            assert send(two_workers, endpoint, {"jsonrpc": "2.0", "id": request_id, "method": "ping"}).status_code == 202
+            ping = {"jsonrpc": "2.0", "id": request_id, "method": "ping"}
+            assert send(two_workers, endpoint, ping).status_code == 202
             assert json.loads(reader.next_event()[1]) == {"jsonrpc": "2.0", "id": request_id, "result": {}}
     finally:
         stream.close()

@@ -143,7 +143,8 @@ def test_wrong_content_type_and_accept_are_refused(server: GunicornServer) -> No
 
 def test_initialize_counter_offers_the_latest_handshake_version(server: GunicornServer) -> None:
     body = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-            "params": {"protocolVersion": "2026-07-28", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+            "params": {"protocolVersion": "2026-07-28", "capabilities": {},
+                       "clientInfo": {"name": "t", "version": "1"}}}
     result = post(server, body, auth_headers()).json()["result"]
     assert result["protocolVersion"] == "2025-11-25"
     assert "resultType" not in result and "_meta" not in result
