@@ -33,7 +33,7 @@ def create_app(config: Any = None) -> Flask:
     settings = load_settings(config)
     app = Flask(__name__)
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes)
-    logging.init_app(app, settings.log_level)
+    logging.init_app(app, settings.log_level, settings.secret_detection_mode)
     errors.init_app(app)
     store.init_app(app)
     governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])

@@ -52,11 +52,14 @@ def log_nullable_field(logger: logging.Logger, event: str, field: str, value: An
     log_event(logger, logging.DEBUG, event, field=field, is_null=value is None, type=type(value).__name__)
 
 
-def logging_config(level: str) -> dict[str, Any]:
-    """dictConfig for JSON lines on stdout; also used for gunicorn's own logs."""
+def logging_config(level: str, secret_mode: str = "mask") -> dict[str, Any]:
+    """dictConfig for JSON lines on stdout; also used for gunicorn's own logs. Secrets are masked."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
+        # Handler filters also see records propagated from child loggers (gunicorn, werkzeug, urllib3).
+        # The access line carries no free text (method, route template, status), so it skips the scan.
+        "filters": {"secrets": {"()": "app.safety.logs.SecretLogFilter", "mode": secret_mode}},
         "formatters": {
             "preformatted": {"format": "%(message)s"},
             "json": {
@@ -67,7 +70,10 @@ def logging_config(level: str) -> dict[str, Any]:
             }
         },
         "handlers": {
-            "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+            "stdout": {
+                "class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout",
+                "filters": ["secrets"],
+            },
             "access": {"class": "logging.StreamHandler", "formatter": "preformatted", "stream": "ext://sys.stdout"},
         },
         "root": {"handlers": ["stdout"], "level": level},
@@ -126,8 +132,8 @@ def _access_line(request_id: str, status: int, duration: float) -> str:
     )
 
 
-def init_app(app: Flask, level: str) -> None:
+def init_app(app: Flask, level: str, secret_mode: str = "mask") -> None:
     """Configure JSON logging and the request-id / access-log hooks."""
-    logging.config.dictConfig(logging_config(level))
+    logging.config.dictConfig(logging_config(level, secret_mode))
     app.before_request(_begin_request)
     app.after_request(_finish_request)

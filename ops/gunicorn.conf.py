@@ -61,7 +61,7 @@ keepalive = 5
 control_socket_disable = True
 # The app writes the access log itself (one JSON line per request with request id and route template).
 accesslog = None
-logconfig_dict = logging_config(_settings.log_level)
+logconfig_dict = logging_config(_settings.log_level, _settings.secret_detection_mode)
 forwarded_allow_ips = "127.0.0.1,::1"
 
 

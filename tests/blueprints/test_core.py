@@ -107,3 +107,11 @@ def test_bad_configuration_lists_every_problem_and_exits() -> None:
     assert "Invalid configuration (3 problems)" in result.stderr
     for name in ("WRITE_MODE", "MCP_PORT", "LOG_LEVEL"):
         assert name in result.stderr
+
+
+def test_secrets_in_log_records_are_masked(gunicorn_server) -> None:
+    server = gunicorn_server(app="tests.fixtures.faulty_wsgi:app")
+    requests.get(f"{server.url}/_test/boom", timeout=5)
+    logs = server.logs()
+    assert "unhandled_exception" in logs
+    assert "hunter2" not in logs and "[REDACTED:" in logs
