@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 from urllib3.util.retry import Retry
 
 from app.gitea.credentials import GiteaCredentials
@@ -119,7 +120,8 @@ class GiteaClient:
         try:
             response = self._session.request(
                 call.method, self.api_url + call.url_path(), params=call.query_params(), json=call.body,
-                headers=request_headers(call, credentials), timeout=self.timeouts, stream=call.stream,
+                headers=request_headers(call), auth=CallAuth(credentials), timeout=self.timeouts,
+                stream=call.stream,
             )
         except requests.RequestException as exc:
             raise self._transport_failure(call, exc, started) from None
@@ -151,13 +153,31 @@ class GiteaClient:
         self._session.close()
 
 
-def request_headers(call: Call, credentials: GiteaCredentials | None) -> dict[str, str]:
-    """Return this call's headers: its own Authorization, identity encoding for raw bytes."""
-    headers = {"Authorization": credentials.authorization()} if credentials else {}
-    if call.stream:
-        # Bytes on the wire are then the bytes of the file, so the cap counts real content.
-        headers["Accept-Encoding"] = "identity"
-    return headers
+class CallAuth(AuthBase):
+    """Exactly this call's Authorization, or none.
+
+    Passing an auth object also stops requests from filling in credentials from ~/.netrc,
+    which would otherwise replace the user's token (or give an anonymous call an identity).
+    """
+
+    def __init__(self, credentials: GiteaCredentials | None) -> None:
+        self._value = credentials.authorization() if credentials else None
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self._value is None:
+            request.headers.pop("Authorization", None)
+        else:
+            request.headers["Authorization"] = self._value
+        return request
+
+    def __repr__(self) -> str:
+        return "CallAuth(***)"
+
+
+def request_headers(call: Call) -> dict[str, str]:
+    """Return this call's extra headers: identity encoding for raw bytes."""
+    # Bytes on the wire are then the bytes of the file, so the cap counts real content.
+    return {"Accept-Encoding": "identity"} if call.stream else {}
 
 
 def error_message(response: requests.Response) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
 
-from app.gitea import BoundGiteaClient, GiteaClient, GiteaCredentials
+from app.gitea import BoundGiteaClient, GiteaAuthError, GiteaClient, GiteaCredentials
 from tests.gitea.conftest import EmulatorControl
 
 ACME = ("acme", "service-a")
@@ -75,3 +76,15 @@ def test_sequential_calls_reuse_one_connection(alice: BoundGiteaClient, control:
     stats = control.stats()
     assert stats["requests"] == 50
     assert stats["connections"] <= 2
+
+
+def test_netrc_credentials_never_replace_or_add_an_identity(
+    gitea: GiteaClient, alice: BoundGiteaClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login bob password bob-password-1\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert alice.current_user()["login"] == "alice"
+    with pytest.raises(GiteaAuthError):
+        gitea.bind(None).current_user()  # anonymous stays anonymous
