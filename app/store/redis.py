@@ -157,7 +157,8 @@ class RedisStore(Store):
         self._run("ping", self._client.ping)
 
     def storage_uri(self) -> str:
-        return self._url
+        # limits (under Flask-Limiter) spells a Redis unix socket "redis+unix://".
+        return "redis+" + self._url if self._url.startswith("unix://") else self._url
 
     def close(self) -> None:
         self._pool.disconnect()

@@ -1,4 +1,4 @@
-"""Redis down or unresponsive: a clear StoreUnavailable, a log line, a metric, never a hang."""
+"""What only the Redis store promises: sharing across processes, failing fast and clearly, recovering."""
 
 from __future__ import annotations
 
@@ -114,3 +114,11 @@ def test_store_recovers_when_redis_comes_back(private_redis_server: RedisServer)
     private_redis_server.start(port=port)
     store.set("k", b"after")
     assert store.get("k") == b"after"
+
+
+def test_unix_socket_url_is_spelled_for_flask_limiter() -> None:
+    from limits.storage import storage_from_string
+
+    uri = create_store("unix:///run/redis/redis.sock").storage_uri()
+    assert uri == "redis+unix:///run/redis/redis.sock"
+    assert type(storage_from_string(uri)).__name__ == "RedisStorage"
