@@ -98,11 +98,13 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _before_request() -> Response | None:
-    """Count, apply faults, record, then authenticate and check token scopes."""
+    """Count, record, apply faults, then authenticate and check token scopes."""
     emulator: Emulator = app_emulator()
     if request.path.startswith("/_emulator"):
         return None
     emulator.traffic.count(request.remote_addr or "", str(request.environ.get("REMOTE_PORT", "")))
+    if request.path.startswith(API_PREFIX):
+        emulator.recorder.record(request)  # faulted requests were still sent by the client: check them too
     fault = request.environ.get("emulator.fault", None) if "emulator.fault" in request.environ else (
         emulator.faults.take(request.method, request.path))
     if fault is not None:
@@ -110,7 +112,6 @@ def _before_request() -> Response | None:
         if faulty is not None:
             return faulty
     if request.path.startswith(API_PREFIX):
-        emulator.recorder.record(request)
         g.principal = authenticate(emulator.store, emulator.oauth)
         if request.url_rule is not None:
             check_scopes(g.principal, swagger_template(request.url_rule.rule), request.method)

@@ -33,6 +33,8 @@ class KeepAliveHandler(WSGIRequestHandler):
 
     def run_wsgi(self) -> None:
         """Handle one request: read the whole body, call the app, write a sized response."""
+        if self.headers.get("Expect", "").lower() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         path = urlsplit(self.path).path
         fault = None if path.startswith(CONTROL_PREFIX) else self.server.faults.take(self.command, path)
         if fault and fault.kind == "reset":

@@ -46,11 +46,13 @@ def test_separate_clients_count_as_separate_connections(gitea: Gitea) -> None:
 
 
 def test_status_faults_fire_the_given_times_then_stop(gitea: Gitea, alice: requests.Session) -> None:
-    """A 500 armed once fails one request with Gitea's error shape, then the route works again."""
+    """A 500 armed once fails one request with Gitea's error shape (still recorded), then the route works again."""
     path = f"/api/v1{REPO}"
     assert gitea.control("POST", "/faults", json={"method": "GET", "path": path, "kind": "500", "times": 1}).ok
     failed = alice.get(gitea.base_url + path, timeout=10)
     assert (failed.status_code, set(failed.json())) == (500, {"message", "url"})
+    last = Path(gitea.process.state_dir, "requests.jsonl").read_text(encoding="utf-8").splitlines()[-1]
+    assert json.loads(last)["template"] == "/repos/{owner}/{repo}"
     assert alice.get(gitea.base_url + path, timeout=10).status_code == 200
 
 
@@ -81,6 +83,17 @@ def test_connection_faults_break_the_transport(gitea: Gitea, alice: requests.Ses
         broken.json()
     assert alice.get(f"{gitea.api}{REPO}", timeout=10).json()["full_name"] == "acme/service-a"  # latency: slow, fine
     assert alice.get(f"{gitea.api}{REPO}", timeout=10).status_code == 200
+
+
+def test_expect_continue_and_large_body_keep_the_connection_usable(gitea: Gitea) -> None:
+    """curl-style `Expect: 100-continue` with a 200 KiB body, then another request on the same session."""
+    session = gitea.session("alice")
+    body = {"body": "x" * 200_000}
+    created = session.post(f"{gitea.api}{REPO}/issues/1/comments", json=body, headers={"Expect": "100-continue"},
+                           timeout=10)
+    assert (created.status_code, len(created.json()["body"])) == (201, 200_000)
+    assert session.get(gitea.api + "/version", timeout=10).status_code == 200
+    assert gitea.control("GET", "/stats").json()["connections"] == 1
 
 
 def test_bad_fault_is_refused(gitea: Gitea) -> None:
