@@ -58,7 +58,7 @@ def mcp_call(url: str, method: str, params: dict[str, Any], name: str | None = N
     return call
 
 
-def direct_call(gitea_url: str, token: str) -> Callable[[], None]:
+def direct_call(gitea_url: str, token: str) -> Callable[[], Any]:
     client = GiteaClient(gitea_url, 30.0, 32, 1 << 20).bind(service_credentials(Secret(token)))
     return lambda: client.get_repository(ARGS["owner"], ARGS["repo"])
 
