@@ -49,10 +49,16 @@ def me() -> Response:
 
 @bp.get("/user/repos")
 def my_repos() -> Response:
-    """List repositories the signed-in user owns or can access through org or collaboration."""
+    """List repositories the signed-in user owns, collaborates on or reaches through an organization."""
     login = require_login()
-    return _repo_list([r for r in store().visible_repos(login) if store().access(r, login) != "read" or
-                       r.owner == login or login in r.collaborators])
+    return _repo_list([r for r in store().visible_repos(login) if _is_mine(r, login)])
+
+
+def _is_mine(repo: Repository, login: str) -> bool:
+    """Tell whether a repository belongs in the user's own list (not merely public)."""
+    org = store().org(repo.owner)
+    in_org = bool(org and (login in org.members or login in org.owners))
+    return repo.owner.lower() == login.lower() or login in repo.collaborators or in_org
 
 
 @bp.get("/users/<username>/repos")
