@@ -89,3 +89,11 @@ def test_env_example_lists_every_setting() -> None:
     example = (Path(__file__).parents[1] / ".env.example").read_text()
     missing = [name for name, _, _ in settings_table() if f"{name}=" not in example]
     assert not missing
+
+
+def test_configuration_doc_is_current() -> None:
+    from scripts.render_config_docs import DOC, render
+
+    text = DOC.read_text()
+    assert render(text) == text, "run: python scripts/render_config_docs.py"
+    assert "`MCP_HOST` | `127.0.0.1`" in text
