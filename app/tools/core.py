@@ -16,6 +16,8 @@ from app.auth.principal import Principal
 from app.errors import AegisError
 from app.gitea.errors import GiteaError
 from app.logging import log_event
+from app.safety.secrets import sanitize_value
+from app.safety.text import strip_invisible
 from app.tools.call import (
     InsufficientScope,
     ToolCall,
@@ -228,8 +230,24 @@ def shape(call: ToolCall, structured: dict[str, Any]) -> ToolResult:
 
 
 def sanitize_output(call: ToolCall, structured: dict[str, Any]) -> dict[str, Any]:
-    """Seam for app.safety (secret masking per SECRET_DETECTION_MODE, invisible characters)."""
-    return structured
+    """Invisible characters out first (they can hide a token from the scanner), then SECRET_DETECTION_MODE."""
+    visible = without_invisible(structured)
+    sanitized, findings = sanitize_value(visible, call.runtime.settings.secret_detection_mode)
+    if findings:
+        log_event(log, logging.INFO, "tool_output_secrets", tool=call.tool.name, count=len(findings),
+                  kinds=sorted({finding.kind for finding in findings}), request_id=call.context.request_id)
+    return sanitized
+
+
+def without_invisible(value: Any) -> Any:
+    """Every string of a nested result with zero-width and bidi control characters removed."""
+    if isinstance(value, str):
+        return strip_invisible(value)
+    if isinstance(value, dict):
+        return {key: without_invisible(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_invisible(item) for item in value]
+    return value
 
 
 def audit_context(principal: Principal, context: ToolContext) -> AuditContext:

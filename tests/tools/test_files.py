@@ -124,3 +124,19 @@ def test_search_code_cache_does_not_leak_a_private_repository(call_tool: Caller)
     result = call_tool("search_code", as_user="bob", owner="alice", repo="private-notes", query="Salary")
     assert result.is_error and result.status == "not_found"
     assert "Salary negotiation" not in result.text
+
+
+def test_secrets_in_a_file_are_masked_by_default(call_tool: Caller) -> None:
+    result = call_tool("get_file_contents", owner="acme", repo="service-a", filepath="src/secrets/production.py")
+    out = assert_ok(result, "get_file_contents")
+    assert "AKIAIOSFODNN7EXAMPLE" not in result.text and "AKIAIOSFODNN7EXAMPLE" not in out["content"]
+    assert "S3cr3tPassw0rd" not in result.text and "[REDACTED" in out["content"]
+    assert "Production settings" in out["content"]
+
+
+def test_block_mode_withholds_a_value_carrying_secrets(call_tool: Caller, make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime(SECRET_DETECTION_MODE="block")
+    result = call_tool("get_file_contents", runtime=runtime, owner="acme", repo="service-a",
+                       filepath="src/secrets/production.py")
+    out = assert_ok(result, "get_file_contents")
+    assert out["content"].startswith("[WITHHELD") and "hunter2" not in result.text
