@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from tests.emulator.auth import require_login
-from tests.emulator.errors import GiteaError, not_found
+from tests.emulator.errors import GiteaError, found_or_404, not_found
 from tests.emulator.model import Comment, Issue, Label, Milestone, Repository, normalize_color, now
 from tests.emulator.paging import page_and_limit, page_slice, paged_json
 from tests.emulator.repo_access import (
@@ -26,10 +26,7 @@ bp = Blueprint("gitea_issues", __name__)
 
 def find_issue(repo: Repository, index: int) -> Issue:
     """Return issue #index or 404."""
-    issue = repo.issues.get(index)
-    if issue is None:
-        raise not_found()
-    return issue
+    return found_or_404(repo.issues.get(index))
 
 
 def _parse_time(value: Any, field: str) -> datetime | None:
@@ -332,10 +329,7 @@ def list_labels(owner: str, repo: str) -> Response:
 
 def _repo_label(repo: Repository, key: str) -> Label:
     """Find a repository label by id, or by name when the key is not numeric."""
-    label = next((lb for lb in repo.labels if (str(lb.id) == key if key.isdigit() else lb.name == key)), None)
-    if label is None:
-        raise not_found()
-    return label
+    return found_or_404(next((lb for lb in repo.labels if (str(lb.id) if key.isdigit() else lb.name) == key), None))
 
 
 @bp.get("/repos/<owner>/<repo>/labels/<id>")
@@ -384,10 +378,7 @@ def edit_label(owner: str, repo: str, id: str) -> Response:
 
 def _milestone_by_id(repo: Repository, milestone_id: int) -> Milestone:
     """Find a milestone by id or 404."""
-    found = next((m for m in repo.milestones if m.id == milestone_id), None)
-    if found is None:
-        raise not_found("milestone not found")
-    return found
+    return found_or_404(next((m for m in repo.milestones if m.id == milestone_id), None), "milestone not found")
 
 
 @bp.get("/repos/<owner>/<repo>/milestones")
@@ -407,9 +398,7 @@ def get_milestone(owner: str, repo: str, id: str) -> Response:
     found = readable_repo(owner, repo)
     milestone = next((m for m in found.milestones if str(m.id) == id), None) or next(
         (m for m in found.milestones if m.title == id), None)
-    if milestone is None:
-        raise not_found()
-    return jsonify(world().render.milestone(found, milestone))
+    return jsonify(world().render.milestone(found, found_or_404(milestone)))
 
 
 @bp.post("/repos/<owner>/<repo>/milestones")

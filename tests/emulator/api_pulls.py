@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from tests.emulator.api_code import commit_page
 from tests.emulator.api_issues import apply_triage
 from tests.emulator.auth import current_login, require_login
-from tests.emulator.errors import GiteaError, not_found
+from tests.emulator.errors import GiteaError, found_or_404, not_found
 from tests.emulator.model import Issue, PullInfo, Release, Repository, now
 from tests.emulator.paging import page_and_limit, page_slice, paged_json
 from tests.emulator.repo_access import json_body, readable_repo, required, store, world, writable_repo
@@ -170,9 +170,7 @@ def latest_release(owner: str, repo: str) -> Response:
     """Return the newest release that is neither a draft nor a prerelease."""
     found = readable_repo(owner, repo)
     release = next((r for r in _visible_releases(found) if not r.draft and not r.prerelease), None)
-    if release is None:
-        raise not_found()
-    return jsonify(world().render.release(found, release))
+    return jsonify(world().render.release(found, found_or_404(release)))
 
 
 @bp.get("/repos/<owner>/<repo>/releases/tags/<path:tag>")
@@ -180,9 +178,7 @@ def release_by_tag(owner: str, repo: str, tag: str) -> Response:
     """Return the release of a tag."""
     found = readable_repo(owner, repo)
     release = next((r for r in _visible_releases(found) if r.tag_name == tag), None)
-    if release is None:
-        raise not_found()
-    return jsonify(world().render.release(found, release))
+    return jsonify(world().render.release(found, found_or_404(release)))
 
 
 @bp.get("/repos/<owner>/<repo>/releases/<int:id>")
@@ -194,10 +190,7 @@ def get_release(owner: str, repo: str, id: int) -> Response:
 
 def _release(repo: Repository, release_id: int) -> Release:
     """Find a visible release by id or 404."""
-    release = next((r for r in _visible_releases(repo) if r.id == release_id), None)
-    if release is None:
-        raise not_found()
-    return release
+    return found_or_404(next((r for r in _visible_releases(repo) if r.id == release_id), None))
 
 
 @bp.post("/repos/<owner>/<repo>/releases")
@@ -220,10 +213,7 @@ def create_release(owner: str, repo: str) -> tuple[Response, int]:
 
 def _target_commit(repo: Repository, target: str) -> str:
     """Resolve a release target or answer 404."""
-    sha = repo.git.resolve(target)
-    if sha is None:
-        raise not_found(f"target_commitish not found: {target}")
-    return sha
+    return found_or_404(repo.git.resolve(target), f"target_commitish not found: {target}")
 
 
 @bp.patch("/repos/<owner>/<repo>/releases/<int:id>")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import Response, current_app, jsonify
+
+T = TypeVar("T")
 
 
 class GiteaError(Exception):
@@ -17,6 +21,13 @@ class GiteaError(Exception):
 def not_found(message: str = "not found") -> GiteaError:
     """Return the 404 Gitea's APIErrorNotFound sends."""
     return GiteaError(404, message)
+
+
+def found_or_404(value: T | None, message: str = "not found") -> T:
+    """Return a looked-up value, or raise Gitea's 404 when the lookup found nothing."""
+    if value is None:
+        raise not_found(message)
+    return value
 
 
 def error_response(status: int, message: str) -> Response:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, request
 
 from tests.emulator.auth import current_login, public_only, require_login
-from tests.emulator.errors import GiteaError, not_found
+from tests.emulator.errors import GiteaError, found_or_404, not_found
 from tests.emulator.model import Repository, Store
 
 if TYPE_CHECKING:
@@ -74,7 +74,4 @@ def query_bool(name: str, default: bool) -> bool:
 
 def resolve_commit(repo: Repository, ref: str) -> str:
     """Resolve a branch, tag or sha to a commit id or answer 404."""
-    sha = repo.git.resolve(ref)
-    if sha is None:
-        raise not_found(f"sha not found: {ref}")
-    return sha
+    return found_or_404(repo.git.resolve(ref), f"sha not found: {ref}")
