@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from tests.emulator.auth import current_login, public_only, require_login
 from tests.emulator.errors import GiteaError, not_found
 from tests.emulator.model import Organization, Repository
-from tests.emulator.paging import page_and_limit, page_slice, paged_json
+from tests.emulator.paging import page_and_limit, page_slice, paged_json, with_paging_headers
 from tests.emulator.repo_access import readable_repo, store, world
 
 bp = Blueprint("gitea_users", __name__)
@@ -128,10 +128,8 @@ def search_repos() -> Response:
     repos = [r for r in store().visible_repos(current_login()) if _search_hit(r)]
     if public_only():
         repos = [r for r in repos if not r.private]
-    response = paged_json([], len(repos), page, limit)
     data = [world().render.repo(r, current_login()) for r in page_slice(repos, page, limit)]
-    response.set_data(jsonify({"ok": True, "data": data}).get_data())
-    return response
+    return with_paging_headers(jsonify({"ok": True, "data": data}), len(repos), page, limit)
 
 
 def _search_hit(repo: Repository) -> bool:

@@ -56,7 +56,11 @@ def _page_url(number: int) -> str:
 
 def paged_json(page_items: list[Any], total: int, page: int, limit: int) -> Response:
     """Return one page as a JSON list with X-Total-Count and Link."""
-    response = jsonify(page_items)
+    return with_paging_headers(jsonify(page_items), total, page, limit)
+
+
+def with_paging_headers(response: Response, total: int, page: int, limit: int) -> Response:
+    """Add X-Total-Count and Link to a list response."""
     response.headers["X-Total-Count"] = str(total)
     links = link_header(total, page, limit)
     if links:
