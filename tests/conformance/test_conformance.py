@@ -33,7 +33,7 @@ def conformance(server: GunicornServer, *args: str) -> subprocess.CompletedProce
     env = {**os.environ, "PATH": f"{NODE_BIN}:{os.environ['PATH']}"}
     command = [str(NODE_BIN / "conformance"), "server", "--url", f"{server.url}/mcp",
                "--output-dir", tempfile.mkdtemp(prefix="aegis-conformance-"), *args]
-    return subprocess.run(  # noqa: S603 - the pinned conformance CLI
+    return subprocess.run(
         command, cwd=NODE_BIN.parent.parent, env=env, capture_output=True, text=True, timeout=540, check=False
     )
 
