@@ -26,6 +26,9 @@ def free_port() -> int:
 class EmulatorProcess:
     """One `python -m tests.emulator` child on loopback; stop() sends SIGTERM to its PID."""
 
+    # Every state dir used in this test session: the suite checks all their requests.jsonl at the end.
+    started_state_dirs: list[str] = []
+
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.state_dir = ""
@@ -37,6 +40,7 @@ class EmulatorProcess:
         """Launch the emulator and wait until it has written credentials.json."""
         self.state_dir = state_dir
         os.makedirs(state_dir, exist_ok=True)
+        EmulatorProcess.started_state_dirs.append(state_dir)
         credentials = os.path.join(state_dir, "credentials.json")
         if os.path.exists(credentials):
             os.remove(credentials)
