@@ -52,15 +52,15 @@ def test_two_workers_with_redis_allow_exactly_the_limit(
 def test_credential_buckets_in_redis_are_hashes(
     limited_server: Callable[..., GunicornServer], redis_server: RedisServer
 ) -> None:
-    client = redis.Redis.from_url(redis_server.url)
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
     client.flushdb()
     server = limited_server(GUNICORN_WORKERS="2", REDIS_URL=redis_server.url, TOKEN_RATE_LIMIT_PER_MINUTE="2")
     codes = [requests.get(server.url + "/", headers=bearer(GOOD_KEY), timeout=10).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
-    keys = [key.decode() for key in client.keys("*")]
+    keys = [str(key) for key in client.keys("*")]
     assert any("/tok-" in key and "/credential/" in key for key in keys)
     assert not any(GOOD_KEY in key for key in keys)
-    assert not any(GOOD_KEY.encode() in (client.dump(key) or b"") for key in keys)
+    assert not any(GOOD_KEY in str(client.get(key)) for key in keys)
     assert GOOD_KEY not in server.logs()
 
 
