@@ -57,6 +57,11 @@ def current_runtime(context: ToolContext) -> ToolRuntime:
     return runtime
 
 
+AUDIT_REFUSAL = ToolResult.error(
+    "The audit log cannot be written, so this call was refused; tell the operator.", "audit_unavailable"
+)
+
+
 @dataclass(frozen=True)
 class Denial:
     """Why a call may not run, and the rule that said so (for the audit log)."""
@@ -182,17 +187,24 @@ def repository_permission_denial(call: ToolCall) -> Denial | None:
 
 
 def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
-    """Audit before acting (a failed write refuses the call), run, then audit the outcome."""
+    """Writes are audited before acting (a failed write refuses them); every call is audited with its outcome.
+
+    A read whose outcome cannot be audited is withheld unless AUDIT_FAIL_MODE=open (the recorder decides);
+    a write that already happened is still reported, since hiding it would mislead the client.
+    """
     started = time.perf_counter()
     try:
-        _audit(call.runtime, call.tool, _invocation(call, args, "pending"))
+        if call.tool.is_write:
+            _audit(call.runtime, call.tool, _invocation(call, args, "pending"))
     except AuditWriteError:
-        return ToolResult.error("The audit log cannot be written, so this call was refused; tell the operator.",
-                                "audit_unavailable")
+        return AUDIT_REFUSAL
     result = _invoke(call, args)
-    outcome = "error" if result.is_error else "success"
-    error = result.text if result.is_error else None
-    _audit_quietly(call, _invocation(call, args, outcome, (time.perf_counter() - started) * 1000, error))
+    outcome, error = ("error", result.text) if result.is_error else ("success", None)
+    try:
+        _audit(call.runtime, call.tool, _invocation(call, args, outcome, (time.perf_counter() - started) * 1000, error))
+    except AuditWriteError:
+        log.error("audit outcome write failed", extra={"tool": call.tool.name})
+        return result if call.tool.is_write else AUDIT_REFUSAL
     return result
 
 
@@ -286,11 +298,3 @@ def log_unrecorded(event: dict[str, Any]) -> None:
     """Without an audit recorder the event still reaches the JSON log."""
     fields = {key: value for key, value in event.items() if key != "event"}
     log_event(log, logging.INFO, str(event.get("event", "tool_event")), **fields)
-
-
-def _audit_quietly(call: ToolCall, event: dict[str, Any]) -> None:
-    """The outcome entry: the work is done, so a failed write is logged rather than undoing the answer."""
-    try:
-        _audit(call.runtime, call.tool, event)
-    except AuditWriteError:
-        log.error("audit outcome write failed", extra={"tool": call.tool.name})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
-from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, index_from_archive
+from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, ResolvedRefs, index_from_archive
 from app.tools.registry import Tool
 from app.tools.shaping import clip, more_hint
 from schemas import files as s
@@ -16,6 +17,7 @@ from schemas import files as s
 BINARY_SNIFF_BYTES = 8000
 TREE_PAGES = 20  # Gitea pages of 1000 entries read at most per call
 CODE_INDEX = "code_index"
+RESOLVED_REFS = "resolved_refs"  # a resolved ref (and the access it proved) is trusted 30 s per credential
 
 
 def looks_binary(content: bytes) -> bool:
@@ -177,14 +179,33 @@ def render_tree(out: dict[str, Any]) -> str:
                       more_hint(out)])
 
 
-def code_index_cache(call: ToolCall) -> CodeIndexCache:
+def shared(call: ToolCall, name: str, make: Callable[[], Any]) -> Any:
+    """A per-process object kept on the runtime (created on first use)."""
     with call.runtime.cache_lock:
-        cache: CodeIndexCache = call.runtime.cache.setdefault(CODE_INDEX, CodeIndexCache())
-    return cache
+        if name not in call.runtime.cache:
+            call.runtime.cache[name] = make()
+        return call.runtime.cache[name]
 
 
-def head_commit(gitea: Any, args: dict[str, Any]) -> str:
-    """Resolve the ref with the caller's credentials: the access check that guards the shared cache."""
+def head_commit(gitea: Any, args: dict[str, Any], call: ToolCall) -> str:
+    """The commit of the ref, resolved with the caller's own credentials (the access check guarding the
+    shared index), remembered per credential for 30 s so a repeated search makes no upstream call."""
+    key = ref_key(call, args)
+    refs = shared(call, RESOLVED_REFS, ResolvedRefs)
+    commit = refs.get(key)
+    if commit is None:
+        commit = resolve_commit(gitea, args)
+        refs.put(key, commit)
+    return commit
+
+
+def ref_key(call: ToolCall, args: dict[str, Any]) -> str:
+    credential = call.principal.upstream.authorization() if call.principal.upstream else ""
+    who = hashlib.sha256(credential.encode()).hexdigest()
+    return f"ref:{who}:{args['owner']}/{args['repo']}@{args.get('ref') or ''}".lower()
+
+
+def resolve_commit(gitea: Any, args: dict[str, Any]) -> str:
     try:
         page = gitea.list_commits(args["owner"], args["repo"], sha=args.get("ref"), page=1, limit=1)
     except GiteaConflict:
@@ -195,9 +216,9 @@ def head_commit(gitea: Any, args: dict[str, Any]) -> str:
 
 
 def code_index(gitea: Any, args: dict[str, Any], call: ToolCall) -> CodeIndex:
-    commit = head_commit(gitea, args)
+    commit = head_commit(gitea, args, call)
     key = f"{args['owner']}/{args['repo']}@{commit}".lower()
-    cache = code_index_cache(call)
+    cache: CodeIndexCache = shared(call, CODE_INDEX, CodeIndexCache)
     index = cache.get(key)
     if index is None:
         call.report(0, None, "Downloading the repository archive")

@@ -111,7 +111,6 @@ def test_policy_denies_tools_and_paths_and_every_call_is_audited(
     assert [(e["event"], e["tool"], e["status"]) for e in entries] == [
         ("access_denied", "list_repo_topics", "denied"),
         ("access_denied", "get_file_contents", "denied"),
-        ("tool_invocation", "get_file_contents", "pending"),
         ("tool_invocation", "get_file_contents", "success"),
     ]
     assert entries[0]["principal"] == "alice" and entries[0]["repository"] == "acme/service-a"
@@ -129,6 +128,30 @@ def test_policy_withholds_paths_from_trees_and_search(make_runtime: RuntimeFacto
                      "search_code")
     assert "src/secrets/production.py" not in {e["path"] for e in tree["items"]} and tree["withheld"] >= 1
     assert all(not m["path"].startswith("src/secrets/") for m in hits["items"])
+
+
+def test_write_is_audited_before_it_acts_and_refused_when_the_audit_log_fails(
+    make_runtime: RuntimeFactory, tools_emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    runtime = write_runtime(make_runtime, WRITE_MODE="true", WRITE_ALLOW_ALL_TOKEN_REPOS="true")
+    runtime.audit = AuditRecorder(AuditChain(str(tmp_path / "audit.log")))
+    assert not run(runtime, writer(tools_emulator), "touch_topics", owner="acme", repo="service-a").is_error
+    entries = [json.loads(line) for line in (tmp_path / "audit.log").read_text().splitlines()]
+    assert [e["status"] for e in entries] == ["pending", "success"]
+    runtime.audit = AuditRecorder(AuditChain(str(tmp_path / "missing-dir" / "audit.log")))
+    refused = run(runtime, writer(tools_emulator), "touch_topics", owner="acme", repo="service-a")
+    assert refused.is_error and refused.status == "audit_unavailable"
+
+
+def test_read_whose_audit_fails_follows_audit_fail_mode(make_runtime: RuntimeFactory,
+                                                         tools_emulator: EmulatorProcess, tmp_path: Path) -> None:
+    runtime = make_runtime()
+    alice = principal_for(tools_emulator, "alice")
+    runtime.audit = AuditRecorder(AuditChain(str(tmp_path / "missing-dir" / "audit.log")), "closed")
+    closed = run(runtime, alice, "get_branch", owner="acme", repo="service-a", branch="main")
+    assert closed.status == "audit_unavailable" and "main" not in closed.text
+    runtime.audit = AuditRecorder(AuditChain(str(tmp_path / "missing-dir" / "audit.log")), "open")
+    assert not run(runtime, alice, "get_branch", owner="acme", repo="service-a", branch="main").is_error
 
 
 def test_metrics_count_calls_by_tool_and_status(call_tool: Caller) -> None:

@@ -115,7 +115,7 @@ def test_search_code_repeat_is_served_from_the_cache(call_tool: Caller, tools_em
                               ref="feature/metrics"), "search_code")
     repeat = emulator_requests(tools_emulator)
     assert first <= 3
-    assert repeat == 1  # only the ref resolution, which is the caller's access check
+    assert repeat == 0  # the ref this caller resolved moments ago is remembered for 30 s
     assert "src/service_a/metrics.py" in {m["path"] for m in out["items"]}
 
 

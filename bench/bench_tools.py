@@ -1,0 +1,131 @@
+"""Tool benchmarks on the emulator: search_code cold/warm with upstream request counts, and
+get_file_contents of a 1 MiB file through gunicorn vs the same GiteaClient call made directly.
+
+Run: .venv/bin/python -m bench.bench_tools   (prints side-by-side numbers; targets in issue 5)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from app.auth.principal import READ_SCOPE, Principal
+from app.config import Settings
+from app.gitea.client import GiteaClient
+from app.gitea.credentials import GiteaCredentials
+from app.tools import build_catalog
+from app.tools.core import ToolContext, ToolRuntime, execute_tool
+from tests.emulator.process import EmulatorProcess
+from tests.emulator.seeds.demo import demo
+from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env
+
+FILES, FILE_BYTES = 2000, 10 * 1024  # 2,000 files, 20 MB
+ONE_MIB = 1024 * 1024
+
+
+def generated_file(index: int) -> str:
+    """About 10 KB of deterministic text; every 400th file holds the needle."""
+    lines = [f"# module {index}"]
+    while sum(len(line) + 1 for line in lines) < FILE_BYTES:
+        lines.append(f"value_{len(lines)} = '{hashlib.sha1(f'{index}-{len(lines)}'.encode()).hexdigest()}'")
+    if index % 400 == 0:
+        lines.append("NEEDLE_FOR_THE_BENCHMARK = True")
+    return "\n".join(lines) + "\n"
+
+
+def seed_file(directory: str) -> str:
+    files = {f"pkg{i // 100}/module_{i}.py": generated_file(i) for i in range(FILES)}
+    files["data/one_mib.txt"] = ("x" * 1023 + "\n") * (ONE_MIB // 1024)
+    world = demo()
+    commit = {"branch": "main", "message": "Generated", "author": {"name": "Alice Liddell",
+              "email": "alice@example.com"}, "files": files}
+    world["repos"].append({"owner": "alice", "name": "big", "description": "Benchmark", "commits": [commit]})
+    path = os.path.join(directory, "bench-seed.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(world, handle, default=lambda raw: {"base64": base64.b64encode(raw).decode()})
+    return path
+
+
+def requests_served(emulator: EmulatorProcess) -> int:
+    count: int = requests.get(f"{emulator.base_url}/_emulator/stats", timeout=5).json()["requests"]
+    requests.post(f"{emulator.base_url}/_emulator/stats/reset", timeout=5)
+    return count
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def bench_search(emulator: EmulatorProcess) -> None:
+    settings = Settings.from_mapping({"GITEA_URL": emulator.base_url, "MCP_API_KEYS": "k" * 40})
+    runtime = ToolRuntime(settings, build_catalog(settings), GiteaClient(emulator.base_url, 60.0, 4, ONE_MIB))
+    alice = Principal("alice", frozenset({READ_SCOPE}), None, "api_key",
+                      GiteaCredentials("token", emulator.token("alice")))
+    arguments = {"owner": "alice", "repo": "big", "query": "needle_for_the_benchmark"}
+
+    def search() -> None:
+        result = execute_tool(alice, "search_code", arguments, ToolContext(runtime=runtime))
+        assert result.structured and result.structured["total"] == FILES // 400, result.text
+
+    requests_served(emulator)
+    first = timed(search)
+    first_requests = requests_served(emulator)
+    repeats = [timed(search) for _ in range(5)]
+    repeat_requests = requests_served(emulator) / 5
+    print(f"search_code {FILES} files / {FILES * FILE_BYTES // 10**6} MB")
+    print(f"  first call   {first * 1000:8.1f} ms   upstream requests {first_requests}   (target <= 3)")
+    print(f"  repeat p50   {statistics.median(repeats) * 1000:8.1f} ms   upstream requests {repeat_requests:.0f}"
+          "   (target <= 100 ms, 0 content requests)")
+
+
+def bench_file(emulator: EmulatorProcess, chars: int, rounds: int = 30) -> None:
+    server = GunicornServer(base_env(GITEA_URL=emulator.base_url, GITEA_TOKEN=emulator.token("alice"),
+                                     MAX_TOOL_RESPONSE_CHARS=str(chars), MAX_FILE_SIZE_BYTES=str(ONE_MIB))).start()
+    client = GiteaClient(emulator.base_url, 60.0, 4, ONE_MIB).bind(GiteaCredentials("token", emulator.token("alice")))
+    body = {"tool": "get_file_contents", "arguments": {"owner": "alice", "repo": "big", "filepath": "data/one_mib.txt"}}
+    http = requests.Session()
+    headers = {"Authorization": f"Bearer {TEST_API_KEY}"}
+
+    def through_gunicorn() -> None:
+        response = http.post(f"{server.url}/mcp/tool/call", json=body, headers=headers, timeout=60)
+        assert response.status_code == 200, response.text[:300]
+
+    try:
+        for _ in range(3):
+            through_gunicorn()
+            client.get_raw_file("alice", "big", "data/one_mib.txt")
+        tool = statistics.median(timed(through_gunicorn) for _ in range(rounds))
+        direct = statistics.median(timed(lambda: client.get_raw_file("alice", "big", "data/one_mib.txt"))
+                                   for _ in range(rounds))
+    finally:
+        server.stop()
+    print(f"get_file_contents 1 MiB (MAX_TOOL_RESPONSE_CHARS={chars})")
+    print(f"  end to end p50 {tool * 1000:8.2f} ms   direct GiteaClient p50 {direct * 1000:8.2f} ms"
+          f"   ratio {tool / direct:5.2f}x   (target <= 1.3x)")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="aegis-bench-tools-") as directory:
+        emulator = EmulatorProcess().start(os.path.join(directory, "emulator"), seed=seed_file(directory),
+                                           timeout=300)
+        try:
+            bench_search(emulator)
+            bench_file(emulator, chars=20000)
+            bench_file(emulator, chars=2 * ONE_MIB)
+        finally:
+            emulator.stop()
+
+
+if __name__ == "__main__":
+    main()
