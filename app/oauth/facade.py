@@ -1,0 +1,102 @@
+"""The authorization-server facade's parts for one app, built once by init_app."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g, has_request_context
+
+from app.audit.chain import AuditWriteError
+from app.audit.events import AuditContext, security_event
+from app.auth.sealed import SealedTokenCodec, TokenKeys
+from app.logging import log_event
+from app.oauth.cimd import ClientMetadataError, MetadataDocuments, is_metadata_url
+from app.oauth.clients import Client, ClientRegistry
+from app.oauth.codes import AuthorizationCodes
+from app.oauth.consent import ConsentMemory, GiteaStates, PendingConsents
+from app.oauth.options import OAuthOptions
+from app.oauth.upstream import GiteaOAuth
+from app.store import Store
+
+EXTENSION = "aegis.oauth"
+AUDIT_EXTENSION = "aegis.audit"
+log = logging.getLogger("aegis.oauth")
+
+
+class UnknownClient(Exception):
+    """No registered client has this id, or its metadata document is unusable."""
+
+
+class ClientDirectory:
+    """Find a client: a metadata-document URL is fetched, anything else is looked up in the DCR registry."""
+
+    def __init__(self, registry: ClientRegistry, documents: MetadataDocuments) -> None:
+        self.registry, self.documents = registry, documents
+
+    def find(self, client_id: str) -> Client:
+        if not client_id:
+            raise UnknownClient("client_id is missing")
+        if is_metadata_url(client_id):
+            try:
+                return self.documents.client(client_id)
+            except ClientMetadataError as exc:
+                raise UnknownClient(f"client metadata document refused: {exc}") from None
+        client = self.registry.get(client_id)
+        if client is None:
+            raise UnknownClient("unknown client_id; register the client again")
+        return client
+
+
+@dataclass
+class OAuthFacade:
+    """Options, token codec and the stores of one app's OAuth facade."""
+
+    options: OAuthOptions
+    codec: SealedTokenCodec
+    store: Store
+    clients: ClientDirectory
+    pending: PendingConsents
+    consent: ConsentMemory
+    states: GiteaStates
+    codes: AuthorizationCodes
+    upstream: GiteaOAuth
+    gitea_tokens: Any = None  # app.auth.gitea_tokens.GiteaTokenValidator when OAUTH_ACCEPT_GITEA_TOKENS
+
+    @classmethod
+    def build(cls, options: OAuthOptions, store: Store, gitea: Any) -> OAuthFacade:
+        secret = options.state_secret.reveal()
+        keys = TokenKeys.from_secrets(options.token_keys, secret)
+        registry = ClientRegistry(options.dcr_storage_path, options.dcr_max_clients)
+        documents = MetadataDocuments(store, options.cimd_allow_loopback, options.cache_ttl)
+        return cls(options, SealedTokenCodec(keys, options.issuer, options.resource, options.token_endpoint), store,
+                   ClientDirectory(registry, documents), PendingConsents(store, secret, options.state_ttl),
+                   ConsentMemory(secret), GiteaStates(store, secret, options.state_ttl),
+                   AuthorizationCodes(store, options.code_ttl), GiteaOAuth(options, gitea))
+
+    @property
+    def registry(self) -> ClientRegistry:
+        return self.clients.registry
+
+
+def current_facade() -> OAuthFacade | None:
+    facade: OAuthFacade | None = current_app.extensions.get(EXTENSION)
+    return facade
+
+
+def record_security_event(kind: str, severity: str = "warning", **details: Any) -> None:
+    """An audit security_event (also logged), never failing the request that noticed it."""
+    request_id = g.get("request_id") if has_request_context() else None
+    event = security_event(AuditContext(request_id=request_id, client_id=details.get("client_id"),
+                                        principal=details.get("login")), kind=kind, severity=severity,
+                           details=details)
+    log_event(log, logging.WARNING, kind, **details)
+    recorder = current_app.extensions.get(AUDIT_EXTENSION)
+    if recorder is None:
+        return
+    try:
+        recorder.record(event, is_write=False)
+    except AuditWriteError:
+        log.error("audit write failed for a security event", extra={"kind": kind})
+

@@ -1,0 +1,94 @@
+"""The facade's view of the settings: URLs, secrets, lifetimes and limits in one object."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.config import Secret, Settings
+
+CALLBACK_PATH = "/oauth/callback"
+TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
+AUTHORIZE_PATH = "/oauth/authorize"
+REGISTER_PATH = "/register"
+RESOURCE_PATH = "/mcp"
+
+
+@dataclass(frozen=True)
+class OAuthOptions:
+    """Everything the authorization-server facade needs to know, read once at start."""
+
+    issuer: str
+    gitea_url: str
+    gitea_client_id: str
+    gitea_client_secret: Secret
+    state_secret: Secret
+    token_keys: str = ""
+    redirect_allowlist: tuple[str, ...] = ()
+    dcr_enabled: bool = True
+    dcr_storage_path: str = ""
+    dcr_max_clients: int = 1000
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    code_ttl: int = 300
+    state_ttl: int = 600
+    cache_ttl: int = 300
+    cimd_allow_loopback: bool = False  # tests only: lets CIMD fetch documents from 127.0.0.1 over http
+    accept_gitea_tokens: bool = False
+    service_pat: bool = False
+    request_timeout: float = 30.0
+
+    @property
+    def resource(self) -> str:
+        return self.issuer + RESOURCE_PATH
+
+    @property
+    def callback_url(self) -> str:
+        return self.issuer + CALLBACK_PATH
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.issuer + TOKEN_PATH
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.issuer).scheme == "https" or is_loopback_url(self.issuer)
+
+    def replace(self, **changes: Any) -> OAuthOptions:
+        return dataclasses.replace(self, **changes)
+
+
+def is_loopback_url(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
+
+
+def _setting(settings: Settings, name: str, default: Any) -> Any:
+    """A setting that the lead adds to app/config.py with issue 6; its default until then."""
+    value = getattr(settings, name, default)
+    return value.reveal() if isinstance(value, Secret) else value
+
+
+def options_from(settings: Settings) -> OAuthOptions:
+    """The facade options of these settings."""
+    return OAuthOptions(
+        issuer=settings.public_url.rstrip("/"),
+        gitea_url=(settings.gitea_url or "").rstrip("/"),
+        gitea_client_id=settings.gitea_oauth_client_id,
+        gitea_client_secret=settings.gitea_oauth_client_secret,
+        state_secret=settings.oauth_state_secret,
+        token_keys=str(_setting(settings, "oauth_token_keys", "")),
+        redirect_allowlist=settings.oauth_redirect_allowlist,
+        dcr_enabled=settings.dcr_enabled,
+        dcr_storage_path=settings.dcr_storage_path,
+        dcr_max_clients=int(_setting(settings, "dcr_max_clients", 1000)),
+        access_token_ttl=int(_setting(settings, "oauth_access_token_ttl_seconds", 3600)),
+        refresh_token_ttl=int(_setting(settings, "oauth_refresh_token_ttl_seconds", 30 * 24 * 3600)),
+        cache_ttl=settings.oauth_cache_ttl_seconds,
+        cimd_allow_loopback=bool(_setting(settings, "oauth_cimd_allow_loopback", False)),
+        accept_gitea_tokens=settings.oauth_accept_gitea_tokens,
+        service_pat=bool(settings.gitea_token),
+        request_timeout=settings.request_timeout_seconds,
+    )
