@@ -67,7 +67,9 @@ def is_loopback_url(url: str) -> bool:
 
 def _setting(settings: Settings, name: str, default: Any) -> Any:
     """A setting that the lead adds to app/config.py with issue 6; its default until then."""
-    value = getattr(settings, name, default)
+    value = getattr(settings, name, None)
+    if value is None:
+        return default
     return value.reveal() if isinstance(value, Secret) else value
 
 
