@@ -23,12 +23,13 @@ def load_settings(config: Any = None) -> Any:
 
 def create_app(config: Any = None) -> Flask:
     """Build the application: settings, logging, errors, shared state, governance, tools, blueprints."""
-    from app import errors, governance, logging, metrics, store, tools
+    from app import errors, governance, limits, logging, metrics, oauth, store, tools
     from app.audit.cli import audit_cli
     from app.policy.cli import policy_cli
     from blueprints import core
     from blueprints import mcp as mcp_bp
     from blueprints import metrics as metrics_bp
+    from blueprints import oauth as oauth_bp
 
     settings = load_settings(config)
     app = Flask(__name__)
@@ -36,9 +37,12 @@ def create_app(config: Any = None) -> Flask:
     logging.init_app(app, settings.log_level, settings.secret_detection_mode)
     errors.init_app(app)
     store.init_app(app)
+    limits.init_app(app)
     governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])
     tools.init_app(app)
+    oauth.init_app(app)
     app.register_blueprint(core.bp)
+    app.register_blueprint(oauth_bp.bp)
     app.register_blueprint(mcp_bp.bp)  # the MCP runtime sets itself up when its blueprint is registered
     if settings.metrics_enabled:
         metrics.init_app(app)

@@ -117,6 +117,16 @@ def csv(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def cidr_list(raw: str) -> tuple[str, ...]:
+    items = csv(raw)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or CIDR range") from None
+    return items
+
+
 def secret(raw: str) -> Secret:
     return Secret(raw.strip())
 
@@ -169,6 +179,9 @@ class Settings:
     gunicorn_threads: int = setting(32, int_in(1, 1024), "Threads per gunicorn worker")
     graceful_timeout: int = setting(30, int_in(1), "Seconds a worker gets to finish on shutdown")
     trusted_proxy_count: int = setting(0, int_in(0, 10), "Reverse proxies in front (X-Forwarded-For)")
+    trusted_proxy_ips: tuple[str, ...] = setting(
+        ("127.0.0.1", "::1"), cidr_list, "Addresses (or CIDRs) of those proxies; others' X-Forwarded-For is ignored"
+    )
     allowed_origins: tuple[str, ...] = setting((), csv, "Browser origins allowed to call /mcp")
     max_request_bytes: int = setting(1048576, int_in(1024), "Largest accepted request body")
     metrics_enabled: bool = setting(True, parse_bool, "Serve Prometheus metrics at /metrics")
@@ -346,7 +359,9 @@ def _check_streams(s: Settings) -> list[str]:
     return []
 
 
-_CROSS_CHECKS = (_check_streams, _check_gitea, _check_bind, _check_oauth, _check_api_keys, _check_auth_disabled, _check_write_mode)
+_CROSS_CHECKS = (
+    _check_streams, _check_gitea, _check_bind, _check_oauth, _check_api_keys, _check_auth_disabled, _check_write_mode,
+)
 
 
 def settings_table() -> list[tuple[str, Any, str]]:

@@ -52,7 +52,7 @@ def log_nullable_field(logger: logging.Logger, event: str, field: str, value: An
     log_event(logger, logging.DEBUG, event, field=field, is_null=value is None, type=type(value).__name__)
 
 
-def logging_config(level: str, secret_mode: str = "mask") -> dict[str, Any]:
+def logging_config(level: str, secret_mode: str = "mask") -> dict[str, Any]:  # noqa: S107 - a mode name
     """dictConfig for JSON lines on stdout; also used for gunicorn's own logs. Secrets are masked."""
     return {
         "version": 1,
@@ -132,7 +132,7 @@ def _access_line(request_id: str, status: int, duration: float) -> str:
     )
 
 
-def init_app(app: Flask, level: str, secret_mode: str = "mask") -> None:
+def init_app(app: Flask, level: str, secret_mode: str = "mask") -> None:  # noqa: S107 - a mode name
     """Configure JSON logging and the request-id / access-log hooks."""
     logging.config.dictConfig(logging_config(level, secret_mode))
     app.before_request(_begin_request)

@@ -82,6 +82,9 @@ class SecretScanner:
 
     def __init__(self) -> None:
         self._detectors = build_detectors()
+        anchors = {PRIVATE_KEY_ANCHOR, *(a for d in self._detectors for a in d.anchors)}
+        # One pass over a short text rejects it when no detector could match (most tool output fields).
+        self._any_anchor = re.compile("|".join(re.escape(a) for a in sorted(anchors, key=len, reverse=True)))
 
     def find(self, text: str) -> list[SecretFinding]:
         """Return the secrets in `text`, ordered by position and never overlapping."""
@@ -89,6 +92,8 @@ class SecretScanner:
             return []
         lowered = _lower_keeping_offsets(text)
         short = len(text) <= SHORT_TEXT
+        if short and not self._any_anchor.search(lowered):
+            return []
         spans = _private_key_spans(text) if not short or PRIVATE_KEY_ANCHOR in lowered else []
         for rank, detector in enumerate(self._detectors, start=1):
             if short and not detector.may_match(lowered):

@@ -17,14 +17,18 @@ from app.auth.principal import READ_SCOPE, WRITE_SCOPE, resolve_principal
 from app.config import Settings
 from app.errors import Unauthorized
 from tests.emulator.process import EmulatorProcess
+from tests.fixtures.gunicorn import TEST_LIMITS
 
 KEY_1, KEY_2 = "a" * 40, "b" * 48
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def settings(**overrides: str) -> Settings:
-    values = {"GITEA_URL": "http://127.0.0.1:9", "MCP_API_KEYS": f"{KEY_1},{KEY_2}", "GITEA_TOKEN": "t" * 40,
-              "PUBLIC_BASE_URL": "https://mcp.example.com", **overrides}
+    values = {
+        **TEST_LIMITS,
+        "GITEA_URL": "http://127.0.0.1:9", "MCP_API_KEYS": f"{KEY_1},{KEY_2}", "GITEA_TOKEN": "t" * 40,
+        "PUBLIC_BASE_URL": "https://mcp.example.com", **overrides,
+    }
     return Settings.from_mapping(values)
 
 

@@ -11,6 +11,7 @@ from flask import Flask
 
 from app import create_app
 from app.mcp.engine import CallContext, Engine, progress_notifier
+from tests.fixtures.gunicorn import TEST_LIMITS
 from tests.mcp.conftest import modern_headers, modern_request
 
 pytestmark = pytest.mark.timeout(30)
@@ -43,8 +44,10 @@ class SlowTools:
 
 @pytest.fixture
 def app_and_tools() -> tuple[Flask, SlowTools]:
-    app = create_app({"GITEA_URL": "http://127.0.0.1:9", "MCP_API_KEYS": "k" * 40, "METRICS_ENABLED": "false",
-                      "AUDIT_LOG_PATH": "/tmp/aegis-mcp-test-audit.log"})
+    app = create_app({
+        **TEST_LIMITS, "GITEA_URL": "http://127.0.0.1:9", "MCP_API_KEYS": "k" * 40, "METRICS_ENABLED": "false",
+        "AUDIT_LOG_PATH": "/tmp/aegis-mcp-test-audit.log",
+    })
     tools = SlowTools()
     app.extensions["aegis.mcp"].engine = Engine(tools)
     return app, tools

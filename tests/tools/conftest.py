@@ -14,6 +14,7 @@ from app.gitea.credentials import GiteaCredentials
 from app.tools import build_catalog
 from app.tools.core import ToolContext, ToolResult, ToolRuntime, execute_tool
 from tests.emulator.process import EmulatorProcess
+from tests.fixtures.gunicorn import TEST_LIMITS
 
 Caller = Callable[..., ToolResult]
 RuntimeFactory = Callable[..., ToolRuntime]
@@ -28,7 +29,9 @@ def tools_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
 
 
 def tool_settings(base_url: str, **overrides: Any) -> Settings:
-    values = {"GITEA_URL": base_url, "MCP_API_KEYS": "k" * 40, "AUDIT_LOG_PATH": "/dev/null", **overrides}
+    values = {
+        "GITEA_URL": base_url, "MCP_API_KEYS": "k" * 40, "AUDIT_LOG_PATH": "/dev/null", **TEST_LIMITS, **overrides
+    }
     return Settings.from_mapping(values)
 
 
