@@ -68,17 +68,29 @@ class AuditChain:
     def _locked(self, action: Any) -> Any:
         """Run an action holding the thread lock and an exclusive flock on the log."""
         with self._thread_lock:
+            fd = self._open_locked()
+            try:
+                return action(fd)
+            except (OSError, ValueError, TypeError) as exc:
+                raise AuditWriteError(f"cannot write audit log {self.path}: {exc}") from exc
+            finally:
+                os.close(fd)
+
+    def _open_locked(self) -> int:
+        """Open the path and flock it; if a rename rotation moved it meanwhile, lock the new file instead."""
+        for _ in range(3):
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
             except OSError as exc:
                 raise AuditWriteError(f"cannot open audit log {self.path}: {exc}") from exc
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                return action(fd)
-            except (OSError, ValueError, TypeError) as exc:
-                raise AuditWriteError(f"cannot write audit log {self.path}: {exc}") from exc
-            finally:
-                os.close(fd)
+                if os.fstat(fd).st_ino == os.stat(self.path).st_ino:
+                    return fd
+            except OSError:
+                pass
+            os.close(fd)
+        raise AuditWriteError(f"audit log {self.path} kept moving while being locked")
 
     def _append_locked(self, fd: int, event: dict[str, Any]) -> dict[str, Any]:
         recovery = self._recover_locked(fd)
