@@ -52,7 +52,7 @@ def build() -> Any:
     from app import create_app
 
     shipped = toolsets.all_tools
-    toolsets.all_tools = lambda: (*shipped(), STEP_UP_TOOL)  # type: ignore[assignment]
+    toolsets.all_tools = lambda: (*shipped(), STEP_UP_TOOL)
     return create_app(OAuthTestSettings.from_env())
 
 

@@ -18,6 +18,7 @@ from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from pydantic import AnyUrl
 
 from tests.fixtures.gunicorn import GunicornServer
 from tests.oauth.browser import Browser
@@ -70,7 +71,7 @@ class SdkClient:
     provider: Any = None
 
     def __post_init__(self) -> None:
-        metadata = OAuthClientMetadata(client_name="SDK test client", redirect_uris=[CLIENT_REDIRECT],
+        metadata = OAuthClientMetadata(client_name="SDK test client", redirect_uris=[AnyUrl(CLIENT_REDIRECT)],
                                        grant_types=["authorization_code", "refresh_token"],
                                        response_types=["code"], token_endpoint_auth_method="none")
         self.provider = OAuthClientProvider(f"{self.server.url}/mcp", metadata, self.storage,

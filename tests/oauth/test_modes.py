@@ -1,0 +1,172 @@
+"""Service-PAT mode, the opt-in raw Gitea token mode, and Client ID Metadata Documents."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from tests.fixtures.gunicorn import GunicornServer
+from tests.oauth.conftest import (
+    CLIENT_REDIRECT,
+    Authorized,
+    Stack,
+    audit_events,
+    authorize,
+    authorize_url,
+    call_tool,
+    exchange,
+    pkce,
+    query_of,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+# --- service-PAT mode ---------------------------------------------------------------------------------
+
+
+def pat_token(stack: Stack, login: str) -> tuple[GunicornServer, str]:
+    server = stack.server("pat", GITEA_TOKEN=stack.emulator.token("alice"))
+    response = exchange(server, authorize(stack, server, stack.browser(login)))
+    assert response.status_code == 200, response.text
+    return server, response.json()["access_token"]
+
+
+def test_service_pat_acts_where_the_user_may_read(stack: Stack) -> None:
+    server, token = pat_token(stack, "bob")
+    response = call_tool(server, token)
+    assert response.status_code == 200
+    assert response.json()["isError"] is False
+
+
+def test_service_pat_refuses_a_repository_the_user_cannot_see_and_audits_it(stack: Stack) -> None:
+    server, token = pat_token(stack, "bob")
+    response = call_tool(server, token, owner="alice", repo="private-notes")
+    assert response.json()["isError"] is True
+    assert "bob" in response.json()["content"][0]["text"]
+    denials = [e for e in audit_events(server) if e.get("kind") == "repository_permission_denied"]
+    assert any(e["details"]["repository"] == "alice/private-notes" and e["principal"] == "bob" for e in denials)
+
+
+def test_service_pat_write_needs_write_permission(stack: Stack) -> None:
+    server, token = pat_token(stack, "bob")  # bob has write on acme/service-a, but his token is read-only
+    response = call_tool(server, token, "test_create_label", owner="acme", repo="service-a")
+    assert response.status_code == 403
+    assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+
+
+# --- raw Gitea tokens (OAUTH_ACCEPT_GITEA_TOKENS=true) -------------------------------------------------
+
+
+def gitea_token_for(stack: Stack, client_id: str, client_secret: str, redirect_uri: str) -> str:
+    """A Gitea OAuth access token issued to `client_id` for alice (the grant pre-approved at the emulator)."""
+    gitea = stack.gitea_url
+    requests.post(f"{gitea}/_emulator/oauth/grants", json={"login": "alice", "client_id": client_id,
+                                                          "scope": "read:repository read:user"}, timeout=10)
+    verifier, challenge = pkce()
+    query = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "state": "s",
+             "code_challenge": challenge, "code_challenge_method": "S256", "scope": "read:repository read:user"}
+    answer = requests.get(f"{gitea}/login/oauth/authorize?{urlencode(query)}", auth=("alice", "alice-password-1"),
+                          allow_redirects=False, timeout=10)
+    code = query_of(answer.headers["Location"])["code"]
+    tokens = requests.post(f"{gitea}/login/oauth/access_token", timeout=10, data={
+        "grant_type": "authorization_code", "code": code, "code_verifier": verifier, "redirect_uri": redirect_uri,
+        "client_id": client_id, "client_secret": client_secret})
+    return str(tokens.json()["access_token"])
+
+
+def test_raw_gitea_token_of_our_app_is_accepted_when_opted_in(stack: Stack) -> None:
+    server = stack.server("raw", OAUTH_ACCEPT_GITEA_TOKENS="true")
+    app = stack.emulator.credentials["oauth_app"]
+    token = gitea_token_for(stack, app["client_id"], app["client_secret"], f"{server.url}/oauth/callback")
+    assert call_tool(server, token).json()["isError"] is False
+    assert call_tool(server, token).status_code == 200  # second time from the cache
+    summaries = [line["context"] for line in server.log_lines() if line.get("message") == "oauth_auth_summary"]
+    assert [s["api_probe"] for s in summaries if s["token_type"] == "jwt"] == ["pass"]
+
+
+def test_raw_gitea_token_of_another_app_is_refused_even_when_opted_in(stack: Stack) -> None:
+    server = stack.server("raw", OAUTH_ACCEPT_GITEA_TOKENS="true")
+    other = requests.post(f"{stack.gitea_url}/_emulator/oauth/apps",
+                          json={"name": "other", "redirect_uris": ["http://127.0.0.1:1/cb"]}, timeout=10).json()
+    token = gitea_token_for(stack, other["client_id"], other["client_secret"], "http://127.0.0.1:1/cb")
+    response = call_tool(server, token)
+    assert response.status_code == 401
+    assert call_tool(server, stack.emulator.token("alice")).status_code == 401  # a PAT never passes
+
+
+# --- Client ID Metadata Documents ----------------------------------------------------------------------
+
+
+class DocumentServer:
+    """Serves client metadata documents on loopback: /client.json, /moved (302), /huge, /impostor."""
+
+    def __init__(self) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.hits = 0
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.hits += 1
+                status, body, headers = outer.answer(self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: Any) -> None:
+                return
+
+        return Handler
+
+    def answer(self, path: str) -> tuple[int, bytes, dict[str, str]]:
+        document = {"client_id": self.url + path, "client_name": "Metadata Client", "redirect_uris": [CLIENT_REDIRECT]}
+        if path == "/moved":
+            return 302, b"", {"Location": self.url + "/client.json"}
+        if path == "/huge":
+            document["padding"] = "x" * 70000
+        if path == "/impostor":
+            document["client_id"] = "https://claude.ai/client.json"
+        return 200, json.dumps(document).encode(), {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def documents() -> Iterator[DocumentServer]:
+    served = DocumentServer()
+    threading.Thread(target=served.httpd.serve_forever, daemon=True).start()
+    yield served
+    served.httpd.shutdown()
+    served.httpd.server_close()
+
+
+def test_metadata_document_client_consents_and_gets_a_token(stack: Stack, documents: DocumentServer) -> None:
+    server = stack.server("cimd", OAUTH_CIMD_ALLOW_LOOPBACK="true")
+    client_id = documents.url + "/client.json"
+    verifier, challenge = pkce()
+    browser = stack.browser()
+    landed = browser.follow(authorize_url(server, client_id, challenge), CLIENT_REDIRECT)
+    done = Authorized(client_id, query_of(landed)["code"], verifier, query_of(landed))
+    assert exchange(server, done).status_code == 200
+    assert documents.hits == 1  # cached after the first fetch
+    page = stack.browser().request("GET", authorize_url(server, client_id, challenge))
+    assert "Metadata Client" in page.text and "(metadata document)" in page.text
+
+
+@pytest.mark.parametrize("path", ["/moved", "/huge", "/impostor"])
+def test_unusable_metadata_document_is_refused(stack: Stack, documents: DocumentServer, path: str) -> None:
+    server = stack.server("cimd", OAUTH_CIMD_ALLOW_LOOPBACK="true")
+    _, challenge = pkce()
+    response = requests.get(authorize_url(server, documents.url + path, challenge), allow_redirects=False, timeout=10)
+    assert response.status_code == 400 and "Location" not in response.headers
