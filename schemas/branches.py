@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 
 from schemas.common import RepoArgs, RepoPageArgs
 from schemas.shapes import BOOLEAN, COMMIT_SUMMARY, STRING, envelope, obj
+from schemas.write_fields import WriteArgs, written
 
 
 class ListBranchesArgs(RepoPageArgs):
@@ -22,3 +23,17 @@ class GetBranchArgs(RepoArgs):
 BRANCH = obj({"name": STRING, "protected": BOOLEAN, "commit": COMMIT_SUMMARY})
 
 BRANCH_LIST = envelope(BRANCH)
+
+
+class CreateBranchArgs(WriteArgs):
+    new_branch_name = fields.String(
+        required=True, validate=validate.Length(min=1, max=255),
+        metadata={"description": "Name of the new branch, e.g. 'fix/login'."},
+    )
+    old_branch_name = fields.String(
+        validate=validate.Length(min=1, max=255),
+        metadata={"description": "Branch, tag or commit SHA to start from; the default branch if omitted."},
+    )
+
+
+BRANCH_WRITTEN = written(BRANCH)

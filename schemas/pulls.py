@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from marshmallow import fields, validate
+
 from schemas.common import RepoArgs, RepoPageArgs, number_field
-from schemas.issues import ISSUE_SUMMARY, state_field
+from schemas.issues import COMMENT, ISSUE_SUMMARY, state_field
 from schemas.shapes import (
     BOOLEAN,
     COMMIT_SUMMARY,
@@ -16,6 +18,7 @@ from schemas.shapes import (
     envelope,
     obj,
 )
+from schemas.write_fields import WriteArgs, text_field, title_field, written
 
 
 class ListPullRequestsArgs(RepoPageArgs):
@@ -68,3 +71,21 @@ PULL = obj(
 PULL_LIST = envelope(PULL_SUMMARY)
 PULL_FILES = envelope(FILE_CHANGE, withheld_files=STRINGS, note=NULLABLE_STRING)
 PULL_COMMITS = envelope(COMMIT_SUMMARY)
+
+
+class CreatePullRequestArgs(WriteArgs):
+    title = title_field("Pull request title.")
+    head = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                         metadata={"description": "Branch with the changes ('owner:branch' for a fork)."})
+    base = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                         metadata={"description": "Branch to merge into, e.g. 'main'."})
+    body = text_field("Description (Markdown).")
+
+
+class CreatePrCommentArgs(WriteArgs):
+    pull_number = number_field("Pull request number (#N).")
+    body = text_field("Comment text (Markdown).", required=True)
+
+
+PULL_WRITTEN = written(PULL_SUMMARY)
+COMMENT_WRITTEN = written(COMMENT)

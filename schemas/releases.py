@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from marshmallow import fields, validate, validates_schema
+
 from schemas.common import RepoArgs, RepoPageArgs, number_field
 from schemas.shapes import BOOLEAN, INTEGER, NULLABLE_STRING, STRING, array, envelope, nullable, obj
+from schemas.write_fields import WriteArgs, flag, require_one_of, text_field, title_field, written
 
 
 class ListTagsArgs(RepoPageArgs):
@@ -53,3 +58,30 @@ RELEASE = obj(
 TAG_LIST = envelope(TAG)
 RELEASE_LIST = envelope(RELEASE_SUMMARY)
 LATEST_RELEASE = obj({"repository": STRING, "release": nullable(RELEASE), "note": NULLABLE_STRING})
+
+
+class CreateReleaseArgs(WriteArgs):
+    tag_name = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                             metadata={"description": "Tag of the release; created at `target` if it does not exist "
+                                                      "(drafts create no tag until published)."})
+    name = title_field("Release title (defaults to the tag).", required=False)
+    body = text_field("Release notes (Markdown).")
+    draft = flag("true: a draft, visible only to writers.")
+    prerelease = flag("true: marked as a prerelease.")
+    target = fields.String(validate=validate.Length(min=1, max=255),
+                           metadata={"description": "Branch or commit for a new tag; default branch if omitted."})
+
+
+class EditReleaseArgs(WriteArgs):
+    release_id = number_field("Release id (the `id` field of list_releases).")
+    name = title_field("New title.", required=False)
+    body = text_field("New release notes (replace the old ones).")
+    draft = flag("true: make it a draft; false: publish it.")
+    prerelease = flag("Mark or unmark as a prerelease.")
+
+    @validates_schema
+    def _changes_something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        require_one_of(data, ("name", "body", "draft", "prerelease"))
+
+
+RELEASE_WRITTEN = written(RELEASE_SUMMARY)

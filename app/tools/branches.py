@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
-from app.tools.call import ToolCall
+from app.tools.call import ToolCall, ToolFailure
 from app.tools.registry import Tool
 from app.tools.shaping import list_envelope, more_hint
+from app.tools.writes import write_tool
 from schemas import branches as s
 
 
@@ -60,6 +62,23 @@ def render_branch(branch: dict[str, Any]) -> str:
     return f"{branch_line(branch)[2:]}\nHead commit {commit['sha']} by {who}."
 
 
+def create_branch(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    owner, repo, name, start = args["owner"], args["repo"], args["new_branch_name"], args.get("old_branch_name")
+    try:
+        return branch_entry(gitea.create_branch(owner, repo, name, start))
+    except GiteaConflict:
+        raise ToolFailure(f"create_branch: branch '{name}' already exists in {call.repository} (409); "
+                          "nothing was changed.", "upstream_conflict") from None
+    except GiteaNotFound:
+        gitea.get_repository(owner, repo)  # a missing repository keeps its own not-found answer
+        raise ToolFailure(f"create_branch: '{start}' is no branch, tag or commit of {call.repository} (404); "
+                          "nothing was created.", "not_found") from None
+
+
+def render_created_branch(branch: dict[str, Any]) -> str:
+    return "Branch created: " + branch_line(branch)[2:]
+
+
 TOOLS = (
     Tool(
         name="list_branches",
@@ -83,5 +102,19 @@ TOOLS = (
         output_schema=s.BRANCH,
         handler=get_branch,
         render=render_branch,
+    ),
+    write_tool(
+        name="create_branch",
+        title="Create branch",
+        description=(
+            "Create a branch from old_branch_name (a branch, tag or commit SHA; the default branch if omitted). "
+            "An existing branch is never moved: that answers 409. dry_run: true shows the request."
+        ),
+        toolset="branches",
+        arguments=s.CreateBranchArgs,
+        output_schema=s.BRANCH_WRITTEN,
+        handler=create_branch,
+        render=render_created_branch,
+        idempotent=True,
     ),
 )

@@ -16,6 +16,7 @@ from app.auth.principal import Principal
 from app.errors import AegisError
 from app.gitea.errors import GiteaError
 from app.logging import log_event
+from app.safety.inbound import check_inbound, refusal_message
 from app.safety.secrets import sanitize_value
 from app.safety.text import strip_invisible
 from app.tools.call import (
@@ -144,17 +145,21 @@ def _flatten(messages: Any) -> list[str]:
 
 
 def authorize(call: ToolCall, args: dict[str, Any]) -> Denial | None:
-    """Why the call may not run, or None. Order: write mode, scope, write whitelist, policy, PAT check.
+    """Why the call may not run, or None. Gates in order: write mode, write whitelist, scope, policy,
+    PAT check, inbound secrets (the audit record, the last gate, is written by _audited).
 
-    Write mode comes before scope: with WRITE_MODE=false no scope helps, so a step-up would mislead.
+    Write mode and the whitelist come before scope: no scope can open them, so a step-up would mislead.
     """
     tool, settings = call.tool, call.runtime.settings
     if tool.is_write and not settings.write_mode:
         return Denial(f"{tool.name} is a write tool and write mode is disabled on this server (WRITE_MODE=false).",
                       "write_mode")
+    refusal = write_whitelist_denial(call)
+    if refusal is not None:
+        return refusal
     if not call.principal.has_scope(tool.scope):
         raise InsufficientScope(settings, tool.scope)
-    return write_whitelist_denial(call) or policy_denial(call, args) or repository_permission_denial(call)
+    return policy_denial(call, args) or repository_permission_denial(call) or inbound_secret_denial(call, args)
 
 
 def write_whitelist_denial(call: ToolCall) -> Denial | None:
@@ -165,6 +170,14 @@ def write_whitelist_denial(call: ToolCall) -> Denial | None:
         return None
     return Denial(f"Writes to {call.repository} are not allowed: it is not in WRITE_REPOSITORY_WHITELIST.",
                   "write_repository_whitelist")
+
+
+def inbound_secret_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
+    """A write carrying a credential in any text argument is refused before it reaches Gitea."""
+    if not call.tool.is_write:
+        return None
+    found = check_inbound(args, call.runtime.settings.secret_detection_mode)
+    return Denial(f"Inbound secret check: {refusal_message(found)}", "inbound_secrets") if found else None
 
 
 def policy_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
@@ -199,13 +212,18 @@ def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
     except AuditWriteError:
         return AUDIT_REFUSAL
     result = _invoke(call, args)
-    outcome, error = ("error", result.text) if result.is_error else ("success", None)
+    outcome, error = ("error", result.text) if result.is_error else (success_status(args), None)
     try:
         _audit(call.runtime, call.tool, _invocation(call, args, outcome, (time.perf_counter() - started) * 1000, error))
     except AuditWriteError:
         log.error("audit outcome write failed", extra={"tool": call.tool.name})
         return result if call.tool.is_write else AUDIT_REFUSAL
     return result
+
+
+def success_status(args: dict[str, Any]) -> str:
+    """A dry run wrote nothing, and its audit entry says so."""
+    return "dry_run" if args.get("dry_run") is True else "success"
 
 
 def _invoke(call: ToolCall, args: dict[str, Any]) -> ToolResult:
@@ -278,6 +296,8 @@ def _refuse(runtime: ToolRuntime, tool: Tool, principal: Principal, context: Too
             arguments: Any, denial: Denial, status: str) -> ToolResult:
     """Audit a refused call (bad arguments or denied) and return the isError result."""
     args = arguments if isinstance(arguments, dict) else {}
+    if tool.is_write:
+        args, _ = sanitize_value(args, "mask")  # a refused write's text may hold the very secret it was refused for
     event = access_denied(audit_context(principal, context), tool=tool.name, repository=repository_of(args),
                           arguments=args, reason=denial.reason, rule=denial.rule)
     try:

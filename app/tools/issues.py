@@ -10,7 +10,9 @@ from app.logging import log_event, log_nullable_field
 from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.registry import Tool
+from app.tools.resolve import RepositoryNames
 from app.tools.shaping import clip, list_envelope, more_hint
+from app.tools.writes import write_tool
 from schemas import issues as s
 
 log = logging.getLogger("aegis.tools.issues")
@@ -129,6 +131,99 @@ def render_comments(out: dict[str, Any]) -> str:
     return "\n".join([*(lines or ["No comments."]), more_hint(out)])
 
 
+# Write tools: each resolves names first, so an unknown label or milestone stops the call before any write.
+
+
+def milestone_id(gitea: Any, args: dict[str, Any], call: ToolCall) -> int | None:
+    """The milestone argument as an id (None: not given, 0: clear)."""
+    ref = args.get("milestone")
+    return None if ref is None else RepositoryNames(gitea, call).milestone(ref)
+
+
+def ignored_fields(args: dict[str, Any], issue: Mapping[str, Any], milestone: int | None) -> list[str]:
+    """What Gitea silently dropped: it ignores labels, milestone and assignees from callers without write access."""
+    dropped = [name for name in ("labels", "assignees") if args.get(name) and not issue[name]]
+    if milestone is not None and (issue["milestone"] is None) == bool(milestone):
+        dropped.append("milestone")
+    return dropped
+
+
+def create_issue(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    owner, repo = args["owner"], args["repo"]
+    labels = [label.id for label in RepositoryNames(gitea, call).labels(args["labels"])] if args.get(
+        "labels") else None
+    milestone = milestone_id(gitea, args, call)
+    raw = gitea.create_issue(owner, repo, args["title"], body=args.get("body"), assignees=args.get("assignees"),
+                             labels=labels, milestone=milestone)
+    issue = issue_summary(raw)
+    return {**issue, "ignored": ignored_fields(args, issue, milestone)}
+
+
+def update_issue(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    milestone = milestone_id(gitea, args, call)
+    raw = gitea.edit_issue(args["owner"], args["repo"], args["issue_number"], title=args.get("title"),
+                           body=args.get("body"), state=args.get("state"), milestone=milestone)
+    issue = issue_summary(raw)
+    return {**issue, "ignored": ignored_fields(args, issue, milestone)}
+
+
+def render_written_issue(issue: dict[str, Any]) -> str:
+    ignored = issue.get("ignored")
+    note = f"\nGitea ignored: {', '.join(ignored)} (your account lacks write access there)." if ignored else ""
+    return f"Saved: {issue_line(issue)[2:]}\n{issue['html_url']}{note}"
+
+
+def create_issue_comment(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    raw = gitea.create_comment(args["owner"], args["repo"], args["issue_number"], args["body"])
+    return comment_entry(raw, call.limits.chars)
+
+
+def edit_issue_comment(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    raw = gitea.edit_comment(args["owner"], args["repo"], args["comment_id"], args["body"])
+    return comment_entry(raw, call.limits.chars)
+
+
+def render_written_comment(comment: dict[str, Any]) -> str:
+    return f"Comment {comment['id']} by {comment['author'] or 'unknown'} saved: {comment['html_url']}"
+
+
+def add_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    owner, repo, number = args["owner"], args["repo"], args["issue_number"]
+    chosen = RepositoryNames(gitea, call).labels(args["labels"])
+    now = gitea.add_issue_labels(owner, repo, number, [label.id for label in chosen])
+    return {"issue_number": number, "labels": p.names({"labels": now}, "labels"),
+            "added": [label.name for label in chosen]}
+
+
+def remove_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    """Gitea's DELETE is never used: the issue's label set is replaced by the labels that remain."""
+    owner, repo, number = args["owner"], args["repo"], args["issue_number"]
+    chosen = {label.id: label.name for label in RepositoryNames(gitea, call).labels(args["labels"])}
+    current = [raw for raw in p.items(gitea.get_issue(owner, repo, number), "labels") if isinstance(raw, Mapping)]
+    on_issue = {p.number(raw, "id") for raw in current}
+    kept = [p.number(raw, "id") for raw in current if p.number(raw, "id") not in chosen]
+    now = gitea.replace_issue_labels(owner, repo, number, kept)
+    return {"issue_number": number, "labels": p.names({"labels": now}, "labels"),
+            "removed": [name for label_id, name in chosen.items() if label_id in on_issue],
+            "not_present": [name for label_id, name in chosen.items() if label_id not in on_issue]}
+
+
+def render_issue_labels(out: dict[str, Any]) -> str:
+    changed = [f"{verb}: {', '.join(out[key])}" for key, verb in
+               (("added", "added"), ("removed", "removed"), ("not_present", "were not on it")) if out.get(key)]
+    return (f"#{out['issue_number']} labels now: {', '.join(out['labels']) or 'none'}"
+            + (f" ({'; '.join(changed)})" if changed else ""))
+
+
+def assign_issue(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    raw = gitea.add_assignees(args["owner"], args["repo"], args["issue_number"], args["assignees"])
+    return issue_summary(raw)
+
+
+def render_assigned(issue: dict[str, Any]) -> str:
+    return f"#{issue['number']} assignees now: {', '.join(issue['assignees']) or 'none'}\n{issue['html_url']}"
+
+
 TOOLS = (
     Tool(
         name="list_issues",
@@ -169,5 +264,103 @@ TOOLS = (
         output_schema=s.COMMENT_LIST,
         handler=list_issue_comments,
         render=render_comments,
+    ),
+    write_tool(
+        name="create_issue",
+        title="Create issue",
+        description=(
+            "Open an issue with a title and optional body, labels (names, case-insensitive; repository and "
+            "organization labels), assignees and milestone (id or title). Unknown labels or milestone: nothing is "
+            "created and the error lists them. dry_run: true shows the request without sending it."
+        ),
+        toolset="issues",
+        arguments=s.CreateIssueArgs,
+        output_schema=s.ISSUE_WRITTEN,
+        handler=create_issue,
+        render=render_written_issue,
+    ),
+    write_tool(
+        name="update_issue",
+        title="Update issue",
+        description=(
+            "Change an issue's title, body (replaced), state (open or closed) or milestone (id or title; 0 removes "
+            "it). Give at least one. Only the fields given change. dry_run: true shows the request."
+        ),
+        toolset="issues",
+        arguments=s.UpdateIssueArgs,
+        output_schema=s.ISSUE_WRITTEN,
+        handler=update_issue,
+        render=render_written_issue,
+        destructive=True,
+        idempotent=True,
+    ),
+    write_tool(
+        name="create_issue_comment",
+        title="Comment on issue",
+        description="Post a comment on an issue (or pull request) by number. dry_run: true shows the request.",
+        toolset="issues",
+        arguments=s.CreateIssueCommentArgs,
+        output_schema=s.COMMENT_WRITTEN,
+        handler=create_issue_comment,
+        render=render_written_comment,
+    ),
+    write_tool(
+        name="edit_issue_comment",
+        title="Edit issue comment",
+        description=(
+            "Replace the text of a comment by its id (from list_issue_comments). The old text is overwritten. "
+            "dry_run: true shows the request."
+        ),
+        toolset="issues",
+        arguments=s.EditIssueCommentArgs,
+        output_schema=s.COMMENT_WRITTEN,
+        handler=edit_issue_comment,
+        render=render_written_comment,
+        destructive=True,
+        idempotent=True,
+    ),
+    write_tool(
+        name="add_labels",
+        title="Add labels to issue",
+        description=(
+            "Add labels by name (case-insensitive; repository and organization labels) to an issue or pull "
+            "request; labels already there stay. Unknown names: nothing is added and the error lists them all. "
+            "dry_run: true shows the request."
+        ),
+        toolset="issues",
+        arguments=s.AddLabelsArgs,
+        output_schema=s.LABELS_ADDED,
+        handler=add_labels,
+        render=render_issue_labels,
+        idempotent=True,
+    ),
+    write_tool(
+        name="remove_labels",
+        title="Remove labels from issue",
+        description=(
+            "Take labels off an issue or pull request by name (case-insensitive); other labels stay. Labels "
+            "themselves are never deleted. Unknown names: nothing changes. dry_run: true shows the request."
+        ),
+        toolset="issues",
+        arguments=s.RemoveLabelsArgs,
+        output_schema=s.LABELS_REMOVED,
+        handler=remove_labels,
+        render=render_issue_labels,
+        destructive=True,
+        idempotent=True,
+    ),
+    write_tool(
+        name="assign_issue",
+        title="Assign issue",
+        description=(
+            "Add assignees (user names) to an issue or pull request; existing assignees stay. "
+            "dry_run: true shows the request."
+        ),
+        toolset="issues",
+        arguments=s.AssignIssueArgs,
+        output_schema=s.ISSUE_WRITTEN_PLAIN,
+        handler=assign_issue,
+        render=render_assigned,
+        idempotent=True,
     ),
 )

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.tools import payload as p
-from app.tools.call import ToolCall
+from app.tools.call import ToolCall, ToolFailure
 from app.tools.registry import Tool
+from app.tools.resolve import RepositoryNames, forget_names
 from app.tools.shaping import list_envelope, more_hint
+from app.tools.writes import write_tool
 from schemas import labels as s
 
 
@@ -38,6 +40,34 @@ def render_labels(out: dict[str, Any]) -> str:
     return "\n".join([*(lines or ["No labels defined."]), more_hint(out)])
 
 
+def create_label(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    """The colour arrives normalised ('#rrggbb') from the schema, so Gitea never sees a bad one."""
+    raw = gitea.create_label(args["owner"], args["repo"], args["name"], args["color"],
+                             description=args.get("description"), exclusive=args.get("exclusive"))
+    forget_names(call)
+    return label_entry(raw)
+
+
+def repository_label_id(gitea: Any, call: ToolCall, name: str) -> int:
+    label = RepositoryNames(gitea, call).labels([name])[0]
+    if label.origin != "repository":
+        raise ToolFailure(f"'{label.name}' is an organization label; change it in the organization's settings, "
+                          f"not through {call.repository}.", "invalid_arguments")
+    return label.id
+
+
+def update_label(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    label_id = repository_label_id(gitea, call, args["name"])
+    raw = gitea.edit_label(args["owner"], args["repo"], label_id, name=args.get("new_name"),
+                           color=args.get("color"), description=args.get("description"))
+    forget_names(call)
+    return label_entry(raw)
+
+
+def render_written_label(label: dict[str, Any]) -> str:
+    return f"Label saved: {render_labels({'items': [label], 'has_more': False})[2:]} (id {label['id']})"
+
+
 TOOLS = (
     Tool(
         name="list_labels",
@@ -51,5 +81,34 @@ TOOLS = (
         output_schema=s.LABEL_LIST,
         handler=list_labels,
         render=render_labels,
+    ),
+    write_tool(
+        name="create_label",
+        title="Create label",
+        description=(
+            "Create a repository label with a name, a colour ('#rrggbb', 'rrggbb' or '#rgb'), an optional "
+            "description and `exclusive` for scoped labels ('scope/name'). dry_run: true shows the request."
+        ),
+        toolset="labels",
+        arguments=s.CreateLabelArgs,
+        output_schema=s.LABEL_WRITTEN,
+        handler=create_label,
+        render=render_written_label,
+    ),
+    write_tool(
+        name="update_label",
+        title="Update label",
+        description=(
+            "Rename a repository label (found by name, case-insensitive) or change its colour or description; "
+            "give at least one of new_name, color, description. Every issue carrying it shows the change. "
+            "dry_run: true shows the request."
+        ),
+        toolset="labels",
+        arguments=s.UpdateLabelArgs,
+        output_schema=s.LABEL_WRITTEN,
+        handler=update_label,
+        render=render_written_label,
+        destructive=True,
+        idempotent=True,
     ),
 )

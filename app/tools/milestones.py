@@ -8,7 +8,9 @@ from typing import Any
 from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.registry import Tool
+from app.tools.resolve import forget_names
 from app.tools.shaping import list_envelope, more_hint
+from app.tools.writes import write_tool
 from schemas import milestones as s
 
 
@@ -44,6 +46,17 @@ def render_milestones(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
+def create_milestone(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    raw = gitea.create_milestone(args["owner"], args["repo"], args["title"], description=args.get("description"),
+                                 due_on=args.get("due_on"))
+    forget_names(call)
+    return milestone_entry(raw)
+
+
+def render_written_milestone(milestone: dict[str, Any]) -> str:
+    return "Milestone created: " + milestone_line(milestone)[2:]
+
+
 TOOLS = (
     Tool(
         name="list_milestones",
@@ -57,5 +70,18 @@ TOOLS = (
         output_schema=s.MILESTONE_LIST,
         handler=list_milestones,
         render=render_milestones,
+    ),
+    write_tool(
+        name="create_milestone",
+        title="Create milestone",
+        description=(
+            "Create an open milestone with a title, optional description and due date (RFC 3339, e.g. "
+            "'2026-09-30T00:00:00Z'). dry_run: true shows the request."
+        ),
+        toolset="milestones",
+        arguments=s.CreateMilestoneArgs,
+        output_schema=s.MILESTONE_WRITTEN,
+        handler=create_milestone,
+        render=render_written_milestone,
     ),
 )

@@ -6,14 +6,16 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.logging import log_event, log_nullable_field
 from app.tools import payload as p
-from app.tools.call import ToolCall
+from app.tools.call import ToolCall, ToolFailure
 from app.tools.commits import commit_line, commit_summary
 from app.tools.diffs import FilePatch, fair_shares, file_entry, render_files, split_diff
-from app.tools.issues import body_fields, issue_summary
+from app.tools.issues import body_fields, comment_entry, issue_summary, render_written_comment
 from app.tools.registry import Tool
 from app.tools.shaping import list_envelope, more_hint
+from app.tools.writes import write_tool
 from schemas import pulls as s
 
 log = logging.getLogger("aegis.tools.pulls")
@@ -160,6 +162,34 @@ def render_pull_commits(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
+def create_pull_request(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    head, base = args["head"], args["base"]
+    try:
+        raw = gitea.create_pull(args["owner"], args["repo"], head=head, base=base, title=args["title"],
+                                body=args.get("body"))
+    except GiteaConflict:
+        message = (f"create_pull_request: a pull request from '{head}' into '{base}' is already open in "
+                   f"{call.repository} (409); comment on it or update it instead.")
+        raise ToolFailure(message, "upstream_conflict") from None
+    return pull_summary(raw)
+
+
+def render_created_pull(pull: dict[str, Any]) -> str:
+    return f"Pull request opened: {pull_line(pull)[2:]}\n{pull['html_url']}"
+
+
+def create_pr_comment(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    """Gitea comments on pull requests through the issue route; checking first keeps an issue number out."""
+    owner, repo, number = args["owner"], args["repo"], args["pull_number"]
+    try:
+        gitea.get_pull(owner, repo, number)
+    except GiteaNotFound:
+        raise ToolFailure(f"create_pr_comment: #{number} is not a pull request of {call.repository} (or the "
+                          "repository is not visible to you); use create_issue_comment for issues.",
+                          "not_found") from None
+    return comment_entry(gitea.create_comment(owner, repo, number, args["body"]), call.limits.chars)
+
+
 TOOLS = (
     Tool(
         name="list_pull_requests",
@@ -214,5 +244,33 @@ TOOLS = (
         output_schema=s.PULL_COMMITS,
         handler=list_pull_request_commits,
         render=render_pull_commits,
+    ),
+    write_tool(
+        name="create_pull_request",
+        title="Create pull request",
+        description=(
+            "Open a pull request from head (a branch; 'owner:branch' for a fork) into base with a title and "
+            "optional body. An open pull request for the same branches answers 409. dry_run: true shows the "
+            "request."
+        ),
+        toolset="pulls",
+        arguments=s.CreatePullRequestArgs,
+        output_schema=s.PULL_WRITTEN,
+        handler=create_pull_request,
+        render=render_created_pull,
+        idempotent=True,
+    ),
+    write_tool(
+        name="create_pr_comment",
+        title="Comment on pull request",
+        description=(
+            "Post a comment on a pull request's conversation by number (an issue number is refused). "
+            "dry_run: true shows the request."
+        ),
+        toolset="pulls",
+        arguments=s.CreatePrCommentArgs,
+        output_schema=s.COMMENT_WRITTEN,
+        handler=create_pr_comment,
+        render=render_written_comment,
     ),
 )

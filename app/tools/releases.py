@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.gitea.errors import GiteaNotFound
+from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
-from app.tools.call import ToolCall
+from app.tools.call import ToolCall, ToolFailure
 from app.tools.issues import body_fields
 from app.tools.registry import Tool
 from app.tools.shaping import list_envelope, more_hint
+from app.tools.writes import write_tool
 from schemas import releases as s
 
 
@@ -111,6 +112,28 @@ def render_latest_release(out: dict[str, Any]) -> str:
     return render_release(out["release"])
 
 
+def create_release(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    tag = args["tag_name"]
+    try:
+        raw = gitea.create_release(args["owner"], args["repo"], tag, target_commitish=args.get("target"),
+                                   name=args.get("name"), body=args.get("body"), draft=args.get("draft"),
+                                   prerelease=args.get("prerelease"))
+    except GiteaConflict:
+        raise ToolFailure(f"create_release: tag '{tag}' already has a release in {call.repository} (409); "
+                          "use edit_release to change it.", "upstream_conflict") from None
+    return release_summary(raw)
+
+
+def edit_release(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    raw = gitea.edit_release(args["owner"], args["repo"], args["release_id"], name=args.get("name"),
+                             body=args.get("body"), draft=args.get("draft"), prerelease=args.get("prerelease"))
+    return release_summary(raw)
+
+
+def render_written_release(release: dict[str, Any]) -> str:
+    return f"Release saved: {release_line(release)[2:]}\n{release['html_url']}"
+
+
 TOOLS = (
     Tool(
         name="list_tags",
@@ -157,5 +180,35 @@ TOOLS = (
         output_schema=s.LATEST_RELEASE,
         handler=get_latest_release,
         render=render_latest_release,
+    ),
+    write_tool(
+        name="create_release",
+        title="Create release",
+        description=(
+            "Create a release for tag_name (the tag is made at `target`, default branch if omitted, unless it "
+            "exists) with optional name, notes (body), draft and prerelease. A tag that already has a release "
+            "answers 409. dry_run: true shows the request."
+        ),
+        toolset="releases",
+        arguments=s.CreateReleaseArgs,
+        output_schema=s.RELEASE_WRITTEN,
+        handler=create_release,
+        render=render_written_release,
+        idempotent=True,
+    ),
+    write_tool(
+        name="edit_release",
+        title="Edit release",
+        description=(
+            "Change a release (by id) name, notes (replaced), draft or prerelease flag; give at least one. "
+            "draft: false publishes a draft. dry_run: true shows the request."
+        ),
+        toolset="releases",
+        arguments=s.EditReleaseArgs,
+        output_schema=s.RELEASE_WRITTEN,
+        handler=edit_release,
+        render=render_written_release,
+        destructive=True,
+        idempotent=True,
     ),
 )
