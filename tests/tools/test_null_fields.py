@@ -91,7 +91,7 @@ class NullingClient:
 
 
 def test_every_tool_has_a_null_field_case() -> None:
-    assert set(CALLS) == {tool.name for tool in all_tools()}
+    assert set(CALLS) == {tool.name for tool in all_tools() if not tool.is_write}
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
