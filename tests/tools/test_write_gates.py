@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,7 +134,7 @@ def test_a_write_is_audited_pending_then_success(write_emulator: EmulatorProcess
     assert entries[0]["repository"] == "acme/service-a" and entries[0]["arguments"]["title"] == ISSUE["title"]
 
 
-DRY_RUNS = {
+DRY_RUNS: dict[str, tuple[dict[str, Any], str, str]] = {
     "create_issue": ({"title": "Dry", "labels": ["BUG", "documentation"], "milestone": "v1.1"},
                      "POST", "/api/v1/repos/acme/service-a/issues"),
     "update_issue": ({"issue_number": 2, "state": "closed", "milestone": 0},
