@@ -34,9 +34,13 @@ def list_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, A
                          total=page.total, limits=call.limits)
 
 
+def label_line(label: Mapping[str, Any]) -> str:
+    return (f"- {label['name']} ({label['color']}){': ' + label['description'] if label['description'] else ''}"
+            + (" [exclusive]" if label["exclusive"] else ""))
+
+
 def render_labels(out: dict[str, Any]) -> str:
-    lines = [f"- {label['name']} ({label['color']}){': ' + label['description'] if label['description'] else ''}"
-             + (" [exclusive]" if label["exclusive"] else "") for label in out["items"]]
+    lines = [label_line(label) for label in out["items"]]
     return "\n".join([*(lines or ["No labels defined."]), more_hint(out)])
 
 
@@ -65,7 +69,7 @@ def update_label(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, 
 
 
 def render_written_label(label: dict[str, Any]) -> str:
-    return f"Label saved: {render_labels({'items': [label], 'has_more': False})[2:]} (id {label['id']})"
+    return f"Label saved: {label_line(label)[2:]} (id {label['id']})"
 
 
 TOOLS = (
