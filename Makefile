@@ -22,9 +22,9 @@ install: $(VENV)/.installed        ## runtime dependencies in .venv
 
 install-dev: $(VENV)/.installed-dev  ## runtime + test/lint dependencies in .venv
 
-system-deps:  ## Debian packages the tests start for real: git, Redis, nginx
+system-deps:  ## Debian packages the tests start for real: git, Redis, nginx, chromium (consent page), wrk (bench)
 	@missing=""; \
-	for pair in git:git redis-server:redis-server nginx:nginx; do \
+	for pair in git:git redis-server:redis-server nginx:nginx chromium:chromium openssl:openssl wrk:wrk; do \
 	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || missing="$$missing $$pkg"; \
 	done; \

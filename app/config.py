@@ -164,6 +164,14 @@ class Settings:
     oauth_state_secret: Secret = setting(Secret(""), secret, "HMAC secret for OAuth state (>= 32 chars)")
     oauth_redirect_allowlist: tuple[str, ...] = setting((), csv, "Extra allowed OAuth redirect URIs")
     oauth_accept_gitea_tokens: bool = setting(False, parse_bool, "Accept raw Gitea tokens (non-conforming)")
+    oauth_token_keys: Secret = setting(
+        Secret(""), secret, "Sealed-token keys kid:base64url(32 bytes),... first seals, all open (default: derived)"
+    )
+    oauth_access_token_ttl_seconds: int = setting(3600, int_in(60), "Lifetime of issued access tokens")
+    oauth_refresh_token_ttl_seconds: int = setting(2592000, int_in(300), "Lifetime of issued refresh tokens")
+    oauth_cimd_allow_loopback: bool = setting(
+        False, parse_bool, "Tests only: fetch client metadata documents from loopback over http"
+    )
     # Server
     mcp_host: str = setting("127.0.0.1", text, "Interface to bind to")
     mcp_port: int = setting(8080, int_in(1, 65535), "Port to listen on")
@@ -175,6 +183,7 @@ class Settings:
     dcr_storage_path: str = setting(
         "/var/lib/aegis-mcp/dcr_clients.json", text, "Persisted OAuth client registry"
     )
+    dcr_max_clients: int = setting(1000, int_in(1), "Most dynamically registered clients kept")
     gunicorn_workers: int = setting(1, int_in(1, 64), "gunicorn worker processes")
     gunicorn_threads: int = setting(32, int_in(1, 1024), "Threads per gunicorn worker")
     graceful_timeout: int = setting(30, int_in(1), "Seconds a worker gets to finish on shutdown")
@@ -323,6 +332,15 @@ def _check_oauth(s: Settings) -> list[str]:
     return problems
 
 
+def _check_shared_state(s: Settings) -> list[str]:
+    if s.oauth_mode and s.gunicorn_workers > 1 and not s.redis_url:
+        return [
+            f"REDIS_URL: required with OAUTH_MODE=true and GUNICORN_WORKERS={s.gunicorn_workers}: consent, state "
+            "and codes must be visible to every worker (or set GUNICORN_WORKERS=1)"
+        ]
+    return []
+
+
 def _check_api_keys(s: Settings) -> list[str]:
     short = [i + 1 for i, key in enumerate(s.mcp_api_keys) if len(key.reveal()) < 32]
     problems = [f"MCP_API_KEYS: key #{i} is shorter than 32 characters (make generate-key)" for i in short]
@@ -360,7 +378,8 @@ def _check_streams(s: Settings) -> list[str]:
 
 
 _CROSS_CHECKS = (
-    _check_streams, _check_gitea, _check_bind, _check_oauth, _check_api_keys, _check_auth_disabled, _check_write_mode,
+    _check_streams, _check_gitea, _check_bind, _check_oauth, _check_shared_state, _check_api_keys,
+    _check_auth_disabled, _check_write_mode,
 )
 
 

@@ -65,14 +65,6 @@ def is_loopback_url(url: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
 
 
-def _setting(settings: Settings, name: str, default: Any) -> Any:
-    """A setting that the lead adds to app/config.py with issue 6; its default until then."""
-    value = getattr(settings, name, None)
-    if value is None:
-        return default
-    return value.reveal() if isinstance(value, Secret) else value
-
-
 def options_from(settings: Settings) -> OAuthOptions:
     """The facade options of these settings."""
     return OAuthOptions(
@@ -81,15 +73,15 @@ def options_from(settings: Settings) -> OAuthOptions:
         gitea_client_id=settings.gitea_oauth_client_id,
         gitea_client_secret=settings.gitea_oauth_client_secret,
         state_secret=settings.oauth_state_secret,
-        token_keys=str(_setting(settings, "oauth_token_keys", "")),
+        token_keys=settings.oauth_token_keys.reveal(),
         redirect_allowlist=settings.oauth_redirect_allowlist,
         dcr_enabled=settings.dcr_enabled,
         dcr_storage_path=settings.dcr_storage_path,
-        dcr_max_clients=int(_setting(settings, "dcr_max_clients", 1000)),
-        access_token_ttl=int(_setting(settings, "oauth_access_token_ttl_seconds", 3600)),
-        refresh_token_ttl=int(_setting(settings, "oauth_refresh_token_ttl_seconds", 30 * 24 * 3600)),
+        dcr_max_clients=settings.dcr_max_clients,
+        access_token_ttl=settings.oauth_access_token_ttl_seconds,
+        refresh_token_ttl=settings.oauth_refresh_token_ttl_seconds,
         cache_ttl=settings.oauth_cache_ttl_seconds,
-        cimd_allow_loopback=bool(_setting(settings, "oauth_cimd_allow_loopback", False)),
+        cimd_allow_loopback=settings.oauth_cimd_allow_loopback,
         accept_gitea_tokens=settings.oauth_accept_gitea_tokens,
         service_pat=bool(settings.gitea_token),
         request_timeout=settings.request_timeout_seconds,
