@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-SWAGGER = Path("/work/shared/gitea/swagger.v1.json")
+SWAGGER = Path(__file__).resolve().parent / "swagger" / "swagger.v1.json"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch"}
 
 
