@@ -15,13 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fixtures.gunicorn import GunicornServer, base_env  # noqa: E402
+from tests.fixtures.gunicorn import GunicornServer, base_env
 
 
 def wrk(url: str, seconds: int) -> tuple[float, float]:
     """Requests/s and p99 latency in ms."""
-    out = subprocess.run(  # noqa: S603
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url],  # noqa: S607
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url],
         capture_output=True, text=True, check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -45,7 +45,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     rows = []
-    print(f"{'round':>5} {'bare rps':>10} {'aegis rps':>10} {'ratio':>6} {'bare p99':>9} {'aegis p99':>10} {'ratio':>6}")
+    header = ("round", "bare rps", "aegis rps", "ratio", "bare p99", "aegis p99", "ratio")
+    print("{:>5} {:>10} {:>10} {:>6} {:>9} {:>10} {:>6}".format(*header))
     for n in range(1, args.rounds + 1):
         bare = measure("bench.bare_wsgi:app", args.seconds)
         ours = measure("wsgi:app", args.seconds)

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.safety.secrets import SecretScanner  # noqa: E402
+from app.safety.secrets import SecretScanner
 
 CORPUS = ROOT / "tests" / "safety" / "corpus"
 TARGET_BYTES = 5 * 1024 * 1024

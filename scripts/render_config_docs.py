@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.config import Secret, settings_table  # noqa: E402
+from app.config import Secret, settings_table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "Configuration.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
