@@ -135,7 +135,9 @@ def test_write_tool_steps_up_from_read_to_write(stack: Stack) -> None:
     token = client.storage.tokens
     assert token is not None and set((token.scope or "").split()) == {"read:repository", "write:repository"}
     assert len(client.user.landed) == 2  # the 403 insufficient_scope led to a second authorization
-    consent_pages = [page for page in client.user.browser.pages if "/oauth/authorize" in page]
+    # Our consent pages only: Gitea's own /login/oauth/authorize page also contains "/oauth/authorize".
+    ours = f"{client.server.url}/oauth/authorize"
+    consent_pages = [page for page in client.user.browser.pages if page.startswith(ours)]
     assert len(consent_pages) == 2  # remembered consent covered read only, so write was asked for again
 
 
