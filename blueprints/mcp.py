@@ -26,6 +26,8 @@ from app.mcp.runtime import McpRuntime, init_app, mcp_runtime
 from app.mcp.sessions import Session
 from app.mcp.streaming import SSE_HEADERS, held_stream, sse_event, streamed_call
 from app.store import StoreUnavailable
+from app.tools.call import ToolContext
+from app.tools.core import scope_challenge
 
 bp = Blueprint("mcp", __name__)
 sock = Sock()
@@ -160,6 +162,8 @@ def respond(message: Message, context: CallContext, scope: str | None) -> Respon
     runtime = mcp_runtime()
     wants_progress = message.method == "tools/call" and "progressToken" in message.meta
     if wants_progress and accepts_sse(request.headers.get("Accept")):
+        params = message.params if isinstance(message.params, dict) else {}
+        scope_challenge(context.principal, params.get("name"), params.get("arguments"), ToolContext())
         return progress_stream(runtime, message, context, scope)
     with runtime.inflight.running(scope, message.id, context.cancelled):
         status, reply = runtime.engine.answer(message, context, http_errors=True)

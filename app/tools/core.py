@@ -112,6 +112,23 @@ def _run(runtime: ToolRuntime, tool: Tool, principal: Principal, arguments: Any,
     return _audited(call, args)
 
 
+def scope_challenge(principal: Principal, name: Any, arguments: Any, context: ToolContext) -> None:
+    """Raise InsufficientScope now if execute_tool would: transports call this before they open a
+    stream, because a 403 step-up cannot be sent once a 200 SSE response has started."""
+    runtime = current_runtime(context)
+    tool = runtime.catalog.get(name) if isinstance(name, str) else None
+    if tool is None or principal.has_scope(tool.scope):
+        return
+    try:
+        args = validate_arguments(tool, arguments)
+    except ValidationError:
+        return  # the call itself answers with the validation error
+    call = ToolCall(tool, principal, repository_of(args), context, runtime)
+    if (tool.is_write and not runtime.settings.write_mode) or write_whitelist_denial(call) is not None:
+        return  # refused by an earlier gate, which no scope can open
+    raise InsufficientScope(runtime.settings, tool.scope)
+
+
 def repository_of(args: dict[str, Any]) -> str | None:
     """'owner/repo' when the tool works on one repository."""
     if isinstance(args.get("owner"), str) and isinstance(args.get("repo"), str):
