@@ -8,8 +8,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.tools import all_tools  # noqa: E402
-from app.tools.registry import Tool  # noqa: E402
+from app.tools import all_tools
+from app.tools.registry import Tool
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "API-Reference.md"
 BEGIN, END = "<!-- tools:begin -->", "<!-- tools:end -->"
