@@ -386,7 +386,7 @@ def held_frames(ws: Any, keepalive: float, lifetime: float) -> Any:
 
 @bp.get("/mcp/tools")
 def list_tools() -> Response:
-    return jsonify(tools=mcp_runtime().engine.tools.all_definitions("2025-11-25"))
+    return jsonify(tools=mcp_runtime().engine.tools.public_definitions("2025-11-25"))
 
 
 @bp.post("/mcp/tool/call")

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
 from app.mcp.engine import CallContext, progress_notifier
 from app.mcp.jsonrpc import INVALID_PARAMS, RpcError
+
+# Public discovery shows what an authenticated caller holding every scope could use; the catalog then
+# applies the principal-independent filters (write mode, tools the policy denies everywhere).
+DISCOVERY_PRINCIPAL = Principal("discovery", frozenset({READ_SCOPE, WRITE_SCOPE}), None, "anonymous")
 
 
 class CoreToolSurface:
@@ -17,8 +22,9 @@ class CoreToolSurface:
     def definitions(self, principal: Any, version: str) -> list[dict[str, Any]]:
         return [tool.definition(version) for tool in self.catalog.visible_tools(principal)]
 
-    def all_definitions(self, version: str) -> list[dict[str, Any]]:
-        return [tool.definition(version) for tool in self.catalog]
+    def public_definitions(self, version: str) -> list[dict[str, Any]]:
+        """The unauthenticated GET /mcp/tools list: tools/list's filtering, without per-caller scope."""
+        return self.definitions(DISCOVERY_PRINCIPAL, version)
 
     def call(
         self, principal: Any, name: str, arguments: dict[str, Any], version: str, context: CallContext

@@ -25,9 +25,9 @@ class SlowTools:
         self.saw_cancel = threading.Event()
 
     def definitions(self, principal: Any, version: str) -> list[dict[str, Any]]:
-        return self.all_definitions(version)
+        return self.public_definitions(version)
 
-    def all_definitions(self, version: str) -> list[dict[str, Any]]:
+    def public_definitions(self, version: str) -> list[dict[str, Any]]:
         return [{"name": "wait", "description": "waits", "inputSchema": {"type": "object"}}]
 
     def call(self, principal: Any, name: str, arguments: dict[str, Any], version: str,
