@@ -22,10 +22,15 @@ def protected_resource_metadata(options: OAuthOptions) -> dict[str, Any]:
     return {
         "resource": options.resource,
         "authorization_servers": [options.issuer],
-        "scopes_supported": [READ_SCOPE],  # the baseline; write is asked for by step-up
+        "scopes_supported": resource_scopes(options),
         "bearer_methods_supported": ["header"],
         "resource_name": "AegisGitea MCP",
     }
+
+
+def resource_scopes(options: OAuthOptions) -> list[str]:
+    """Scopes the resource can honour: write only in write mode (clients still start read-only and step up)."""
+    return list(MCP_SCOPES) if options.write_mode else [READ_SCOPE]
 
 
 def authorization_server_metadata(options: OAuthOptions) -> dict[str, Any]:

@@ -38,6 +38,7 @@ class OAuthOptions:
     cimd_allow_loopback: bool = False  # tests only: lets CIMD fetch documents from 127.0.0.1 over http
     accept_gitea_tokens: bool = False
     service_pat: bool = False
+    write_mode: bool = False
     request_timeout: float = 30.0
 
     @property
@@ -84,5 +85,6 @@ def options_from(settings: Settings) -> OAuthOptions:
         cimd_allow_loopback=settings.oauth_cimd_allow_loopback,
         accept_gitea_tokens=settings.oauth_accept_gitea_tokens,
         service_pat=bool(settings.gitea_token),
+        write_mode=settings.write_mode,
         request_timeout=settings.request_timeout_seconds,
     )
