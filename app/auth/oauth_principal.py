@@ -37,8 +37,12 @@ def resolve_sealed_token(settings: Settings, token: str) -> Principal | None:
         access: SealedAccess = facade.codec.open_access(token)
     except InvalidSealedToken:
         return None
-    if log.isEnabledFor(logging.DEBUG):  # per request: cheap unless DEBUG
-        auth_summary(logging.DEBUG, kind="sealed", scopes=access.scopes, api_probe="skip:cached",
+    # spec/Troubleshooting.md: every authenticated request shows up in oauth_auth_summary. At INFO that
+    # is once per token per worker (its first sighting); the repeats are DEBUG, so the sealed-token path
+    # stays a dictionary lookup unless DEBUG is on.
+    level = logging.INFO if facade.sightings.first(access.token_id) else logging.DEBUG
+    if log.isEnabledFor(level):
+        auth_summary(level, kind="sealed", scopes=access.scopes, api_probe="skip:cached",
                      login=access.login, client_id=access.client_id)
     return principal_from(settings, access.login, access.scopes, access.client_id, access.gitea_token)
 

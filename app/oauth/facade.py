@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, g, has_request_context
@@ -17,6 +17,7 @@ from app.oauth.clients import Client, ClientRegistry
 from app.oauth.codes import AuthorizationCodes
 from app.oauth.consent import ConsentMemory, GiteaStates, PendingConsents
 from app.oauth.options import OAuthOptions
+from app.oauth.sightings import TokenSightings
 from app.oauth.upstream import GiteaOAuth
 from app.store import Store
 
@@ -63,6 +64,7 @@ class OAuthFacade:
     codes: AuthorizationCodes
     upstream: GiteaOAuth
     gitea_tokens: Any = None  # app.auth.gitea_tokens.GiteaTokenValidator when OAUTH_ACCEPT_GITEA_TOKENS
+    sightings: TokenSightings = field(default_factory=TokenSightings)  # oauth_auth_summary once per token
 
     @classmethod
     def build(cls, options: OAuthOptions, store: Store, gitea: Any) -> OAuthFacade:
