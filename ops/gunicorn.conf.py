@@ -62,7 +62,8 @@ control_socket_disable = True
 # The app writes the access log itself (one JSON line per request with request id and route template).
 accesslog = None
 logconfig_dict = logging_config(_settings.log_level, _settings.secret_detection_mode)
-forwarded_allow_ips = "127.0.0.1,::1"
+# X-Forwarded-Proto is honoured from the same proxies whose X-Forwarded-For the app trusts.
+forwarded_allow_ips = ",".join(_settings.trusted_proxy_ips)
 
 
 

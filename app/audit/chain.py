@@ -2,8 +2,10 @@
 
 Each append takes an exclusive ``flock`` on the log, reads the last entry hash from the
 file tail (other processes append too), writes one line with O_APPEND and records the
-new hash in ``<log>.state``. The state file is what links the first entry after a
-``logrotate copytruncate`` to the last entry of the rotated segment.
+new hash in ``<log>.state``. The state file is what links the first entry of a fresh file
+after rotation (logrotate's rename rotation, which ships in ops/logrotate/, or copytruncate)
+to the last entry of the rotated segment. The path is reopened on every append, so a renamed
+file is never written to again.
 
 A torn last line (a crash mid-write) is terminated with a newline and followed by a
 ``security_event`` ``audit_torn_line_recovered`` that links to the last whole entry and

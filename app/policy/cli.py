@@ -18,8 +18,12 @@ policy_cli = AppGroup("policy", help="Validate and explain policy files.")
 @click.option("--write", "is_write", is_flag=True, help="Treat the tool as a write tool.")
 def check(file: str, tool: str | None, repository: str | None, path: str | None, is_write: bool) -> None:
     """Validate FILE; with --tool, print the decision and the rule that made it."""
+    from app.tools import all_tools
+
+    catalog = {t.name: t for t in all_tools()}
     try:
-        policy = Policy.load(file)
+        # The same check start-up makes: a misspelt tool name is an error, not a rule that denies nothing.
+        policy = Policy.load(file, known_tools=catalog)
     except PolicyError as exc:
         click.echo(f"INVALID {file}: {len(exc.errors)} problem(s)", err=True)
         for error in exc.errors:
@@ -27,6 +31,7 @@ def check(file: str, tool: str | None, repository: str | None, path: str | None,
         raise SystemExit(1) from exc
     click.echo(f"VALID {file}: {len(policy.exact)} repository rule(s), {len(policy.by_owner)} owner/* rule(s)")
     if tool:
+        is_write = is_write or (tool in catalog and catalog[tool].is_write)
         decision = policy.decide(tool, is_write, repository, path)
         verdict = "ALLOW" if decision.allowed else "DENY"
         click.echo(f"{verdict} {tool} repo={repository or '-'} path={path if path is not None else '-'}")

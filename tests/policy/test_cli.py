@@ -42,3 +42,22 @@ def test_an_invalid_file_fails_with_every_problem_listed(tmp_path: Path) -> None
     assert "3 problem(s)" in result.stderr
     for fragment in ("defaults.read", "tools.deny.0", "extra"):
         assert fragment in result.stderr
+
+
+def test_check_script_needs_no_settings_and_knows_the_catalog(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    misspelt = tmp_path / "policy.yaml"
+    misspelt.write_text("tools:\n  deny: [serch_code]\n")
+    env = {"PATH": "/usr/bin:/bin", "AEGIS_ENV_FILE": "/dev/null"}  # no GITEA_URL, no keys
+    bad = subprocess.run([sys.executable, "scripts/check_policy.py", str(misspelt)], cwd=root, env=env,
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 1 and "unknown tool 'serch_code'" in bad.stderr
+    good = tmp_path / "good.yaml"
+    good.write_text("repositories:\n  acme/*:\n    tools:\n      allow: [create_issue]\n")
+    write = subprocess.run([sys.executable, "scripts/check_policy.py", str(good), "--tool", "create_issue",
+                            "--repo", "acme/service-a"], cwd=root, env=env, capture_output=True, text=True, check=False)
+    assert write.returncode == 0 and "ALLOW create_issue" in write.stdout
