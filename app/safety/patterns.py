@@ -26,6 +26,8 @@ _B64 = r"a-zA-Z0-9+/="
 # annotation (`token: str = ...`), then the assignment operator of some language.
 _ASSIGN = r"\d{0,2}+[\"']?\]?(?::[\w\[\]|., ]{1,40}+)?\s{0,5}+(?:=>|:=|=|:)\s{0,5}+"
 _QUOTED = r"\"(?P<dq>[^\"\s]{6,512}+)\"|'(?P<sq>[^'\s]{6,512}+)'|`(?P<bq>[^`\s]{6,512}+)`"
+# Passwords, secrets, tokens and API keys may hold spaces when quoted (passphrases): one line at most.
+_QUOTED_SPACED = r"\"(?P<dq>[^\"\n]{6,512}+)\"|'(?P<sq>[^'\n]{6,512}+)'|`(?P<bq>[^`\n]{6,512}+)`"
 _BARE = r"(?P<bare>[^\s\"'`,;&()\[\]{}<>]{8,256}+)(?![^\s,;])"
 _VALUE_GROUPS = ("value", "dq", "sq", "bq", "bare")
 
@@ -38,6 +40,15 @@ _PLACEHOLDER_WORDS = frozenset(
     }
 )  # fmt: skip
 _LABEL = re.compile(r"[A-Z]?[a-z]+")
+_CAPITALISED = re.compile(r"[A-Z][a-z]+")
+# Words that make a quoted phrase read as a sentence or UI text, not as a passphrase.
+_PROSE_WORDS = frozenset(
+    {
+        "a", "an", "the", "your", "my", "our", "enter", "here", "please", "to", "for", "of", "is", "are",
+        "be", "not", "with", "this", "that", "new", "old", "current", "confirm", "type", "must", "or", "and",
+        "in", "on", "by", "no", "if", "it", "set", "missing", "invalid", "expired", "empty",
+    }
+)  # fmt: skip
 _CODE_REFERENCE = re.compile(r"[A-Za-z_]++(?:\.[A-Za-z_]++){0,20}+")
 _HEX40 = re.compile(r"[0-9a-fA-F]{40}")
 
@@ -108,14 +119,37 @@ def _real_password(_match: re.Match[str], value: str) -> bool:
 
 
 def _real_assignment(match: re.Match[str], value: str) -> bool:
-    """Reject placeholders and labels; unquoted values must not be code or paths."""
-    if _placeholder(value) or len(set(value)) <= 2 or _LABEL.fullmatch(value):
+    """Reject placeholders and labels; unquoted values must not be code or paths.
+
+    A quoted lower-case word (`password = "correcthorse"`) is a value someone chose; a bare one
+    (`token: generated`) is as likely prose, and a capitalised one (`"Password"`) a label.
+    """
+    if _placeholder(value) or len(set(value)) <= 2:
         return False
     if match.start("bare") < 0:
-        return True
+        return _real_quoted(value)
+    if _LABEL.fullmatch(value):
+        return False
     if value.startswith(("/", ".", "~")) or "://" in value:
         return False
     return not (_CODE_REFERENCE.fullmatch(value) and not _has_digit(match, value))
+
+
+def _real_quoted(value: str) -> bool:
+    """A quoted value: a capitalised word is a label; a phrase must read as a passphrase, not as text."""
+    if _CAPITALISED.fullmatch(value):
+        return False
+    words = value.split()
+    if len(words) < 2:
+        return len(words) == 1 and words[0] == value
+    return _passphrase(words)
+
+
+def _passphrase(words: list[str]) -> bool:
+    """Two to eight words, lower-case first, no sentence words, placeholders or closing punctuation."""
+    if not 2 <= len(words) <= 8 or words[0][0].isupper() or words[-1][-1] in ".?!:":
+        return False
+    return not any(word.lower() in _PROSE_WORDS or _placeholder(word) for word in words)
 
 
 def _token(prefixes: str, body: str, extra: str = "") -> str:
@@ -161,11 +195,13 @@ _ASSIGNMENT_KINDS = {
 
 
 _ASSIGNMENT_ANCHORS = {"password": ("pass", "pwd"), "api_key": ("key",), "credential": ("credential",)}
+_PASSPHRASE_KINDS = frozenset({"password", "secret", "token", "api_key"})
 
 
 def _assignment(kind: str, name: str) -> Detector:
     """`password = "..."`, `API_KEY: ...`, `"token": "..."` in any common syntax."""
-    pattern = _compile(f"(?:{name}){_ASSIGN}(?:{_QUOTED}|{_BARE})")
+    quoted = _QUOTED_SPACED if kind in _PASSPHRASE_KINDS else _QUOTED
+    pattern = _compile(f"(?:{name}){_ASSIGN}(?:{quoted}|{_BARE})")
     anchors = _ASSIGNMENT_ANCHORS.get(kind, (kind,))
     return Detector(kind, pattern, anchors, on_lowered=True, accept=_real_assignment)
 

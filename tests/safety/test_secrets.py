@@ -216,6 +216,33 @@ def test_non_ascii_text_keeps_offsets_right(scanner):
     assert masked == "İstanbul ☃ token: [REDACTED:github_token] ünïcode"
 
 
+# --- values people choose: quoted words and passphrases ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "kind"),
+    [
+        ('password = "correcthorse"', "correcthorse", "password"),
+        ('client_secret = "abc def ghi"', "abc def ghi", "secret"),
+        ("auth_token: 'purple monkey dishwasher'", "purple monkey dishwasher", "token"),
+        ('API_KEY="blue sky seven 42"', "blue sky seven 42", "api_key"),
+    ],
+)
+def test_a_quoted_word_or_passphrase_is_masked(scanner, text, secret, kind):
+    masked, findings = scanner.mask(text)
+    assert secret not in masked and [f.kind for f in findings] == [kind]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['password = "changeme"', 'token = "<token>"', 'secret = "${X}"', 'password: "Enter your password"',
+     '"password": "Password"', '{"password": "Mot de passe"}', "token: generated automatically",
+     'token = "expired or revoked"'],
+)
+def test_placeholders_labels_and_prose_stay(scanner, text):
+    assert scanner.find(text) == []
+
+
 # --- linear time on hostile input (the timeout is a hang guard, not a speed target) ----
 
 
@@ -241,6 +268,8 @@ ADVERSARIAL = {
     "Bearer ": "Bearer " * (MIB // 7),
     "secret_key=": "aws_secret_access_key=" * (MIB // 22),
     "mixed prefixes": ('password = "' + "ghp_" + "eyJ" + "://u:" + "-----BEGIN ") * (MIB // 32),
+    "unclosed passphrase": 'secret = "' + "ab " * (MIB // 3),
+    "many short phrases": 'token: "ab cd" ' * (MIB // 15),
 }
 
 

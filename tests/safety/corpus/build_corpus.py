@@ -155,6 +155,17 @@ CONTEXTS: dict[str, list[str]] = {
 }
 
 
+# Values people choose (a quoted word, a passphrase): fixed, and after the generated rows so those stay as they were.
+CHOSEN: list[tuple[str, str, str]] = [
+    ("password", "correcthorse", 'password = "{s}"'),
+    ("password", "trombone", "DB_PASSWORD='{s}'"),
+    ("secret", "abc def ghi", 'client_secret = "{s}"'),
+    ("token", "purple monkey dishwasher", "auth_token: '{s}'"),
+    ("api_key", "blue sky seven 42", 'API_KEY="{s}"'),
+    ("password", "correct horse battery staple", '"password": "{s}",'),
+]
+
+
 def pem_samples() -> list[dict[str, str]]:
     """Private key blocks of every common armour, bare and embedded."""
     labels = ["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY",
@@ -176,6 +187,7 @@ def secret_samples() -> list[dict[str, str]]:
         for context in contexts * 2:
             secret = GENERATORS[kind]()
             samples.append({"kind": kind, "secret": secret, "text": context.format(s=secret)})
+    samples += [{"kind": kind, "secret": secret, "text": context.format(s=secret)} for kind, secret, context in CHOSEN]
     return samples
 
 
