@@ -48,6 +48,18 @@ if _settings.policy_file:
         sys.stderr.write("".join(f"  - {p}\n" for p in _problems))
         sys.exit(1)
 
+# OAuth mode depends on Gitea's OIDC provider: check it once now rather than fail every sign-in later.
+if _settings.oauth_mode and _settings.startup_validate_gitea:
+    from app.health import check_gitea_oidc
+
+    _oidc = check_gitea_oidc(_settings)
+    if not _oidc["ok"]:
+        sys.stderr.write(
+            f"aegis-mcp: refusing to start: {_oidc['reason']} at {_settings.gitea_url}. Check GITEA_URL and "
+            "Gitea's [oauth2] ENABLED, or set STARTUP_VALIDATE_GITEA=false to start anyway.\n"
+        )
+        sys.exit(1)
+
 _host = f"[{_settings.mcp_host}]" if ":" in _settings.mcp_host else _settings.mcp_host
 bind = [f"{_host}:{_settings.mcp_port}"]
 worker_class = "gthread"

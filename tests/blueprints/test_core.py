@@ -115,3 +115,13 @@ def test_secrets_in_log_records_are_masked(gunicorn_server) -> None:
     logs = server.logs()
     assert "unhandled_exception" in logs
     assert "hunter2" not in logs and "[REDACTED:" in logs
+
+
+def test_oauth_mode_refuses_to_start_when_gitea_oidc_discovery_fails() -> None:
+    env = base_env(
+        OAUTH_MODE="true", GITEA_URL=f"http://127.0.0.1:{free_port()}", GITEA_OAUTH_CLIENT_ID="id",
+        GITEA_OAUTH_CLIENT_SECRET="secret", OAUTH_STATE_SECRET="s" * 40, MCP_PORT=str(free_port()),
+    )
+    result = run_gunicorn_expecting_exit(env)
+    assert result.returncode != 0
+    assert "Gitea OIDC discovery unreachable" in result.stderr and "STARTUP_VALIDATE_GITEA=false" in result.stderr
