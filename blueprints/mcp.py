@@ -16,6 +16,7 @@ from flask import Blueprint, Response, copy_current_request_context, current_app
 from flask.blueprints import BlueprintSetupState
 from flask_sock import Sock
 
+from app.audit.events import CORRELATION_HEADER, correlation_id_from
 from app.auth.principal import Principal, resolve_principal
 from app.errors import BadRequest, NotFound, error_response
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
@@ -27,7 +28,7 @@ from app.mcp.sessions import Session
 from app.mcp.streaming import SSE_HEADERS, held_stream, sse_event, streamed_call
 from app.store import StoreUnavailable
 from app.tools.call import ToolContext
-from app.tools.core import scope_challenge
+from app.tools.core import CORRELATION_ENVIRON, scope_challenge
 
 bp = Blueprint("mcp", __name__)
 sock = Sock()
@@ -47,9 +48,26 @@ def _admit() -> None:
     """DNS-rebinding protection on every MCP route; WebSockets authenticate before the upgrade."""
     runtime = mcp_runtime()
     runtime.origins.check(request.headers)
+    _correlate()
     if request.endpoint == WS_ENDPOINT:
         g.mcp_principal = authenticate()
         g.mcp_release = runtime.slots.acquire("websocket")
+
+
+def _correlate() -> None:
+    """One correlation id per HTTP request for its tool calls; a WebSocket's calls get one each unless the
+    client named one at the upgrade."""
+    supplied = request.headers.get(CORRELATION_HEADER)
+    if request.endpoint != WS_ENDPOINT or correlation_id_from(supplied) == supplied:
+        request.environ[CORRELATION_ENVIRON] = correlation_id_from(supplied)
+
+
+@bp.after_request
+def _echo_correlation(response: Response) -> Response:
+    correlation = request.environ.get(CORRELATION_ENVIRON)
+    if correlation:
+        response.headers[CORRELATION_HEADER] = correlation
+    return response
 
 
 @bp.teardown_request

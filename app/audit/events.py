@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from app.safety.secrets import SecretMode, sanitize_value
 
 MAX_STRING = 256
 MAX_ITEMS = 20
@@ -15,6 +19,16 @@ SECRET_KEY_PARTS = (
     "token", "secret", "password", "passwd", "authorization", "api_key", "apikey",
     "cookie", "credential", "private_key", "signature", "session",
 )  # fmt: skip
+CORRELATION_HEADER = "X-Correlation-ID"
+# The X-Request-ID rule (app.logging.REQUEST_ID_PATTERN): a client's id is logged as given, so it must be tame.
+CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def correlation_id_from(supplied: str | None) -> str:
+    """The client's X-Correlation-ID when it is well formed, else a new one."""
+    if supplied and CORRELATION_PATTERN.match(supplied):
+        return supplied
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,16 @@ def is_secret_key(key: str) -> bool:
     """Tell whether an argument name suggests a credential."""
     lowered = key.lower().replace("-", "_")
     return any(part in lowered for part in SECRET_KEY_PARTS)
+
+
+def audited_value(value: Any) -> Any:
+    """What an audit entry may hold of a value: every string leaf through the secret scanner, then bounded.
+
+    Masking comes first: cutting first could leave a token's prefix no pattern recognises.
+    Key names catch `password=...`; the scanner catches a token under any key (a search query, a note).
+    """
+    masked, _ = sanitize_value(value, SecretMode.MASK)
+    return bound_value(masked)
 
 
 def bound_value(value: Any, depth: int = 0) -> Any:
@@ -85,11 +109,11 @@ def tool_invocation(
         **context.fields(),
         "tool": tool,
         "repository": repository,
-        "arguments": bound_value(arguments),
+        "arguments": audited_value(arguments),
         "decision": decision,
         "status": status,
         "duration_ms": None if duration_ms is None else round(duration_ms, 3),
-        "error": bound_value(error),
+        "error": audited_value(error),
     }
 
 
@@ -108,10 +132,10 @@ def access_denied(
         **context.fields(),
         "tool": tool,
         "repository": repository,
-        "arguments": bound_value(arguments or {}),
+        "arguments": audited_value(arguments or {}),
         "decision": "deny",
         "status": "denied",
-        "reason": bound_value(reason),
+        "reason": audited_value(reason),
         "rule": rule,
     }
 
@@ -125,5 +149,5 @@ def security_event(
         **context.fields(),
         "kind": kind,
         "severity": severity,
-        "details": bound_value(details or {}),
+        "details": audited_value(details or {}),
     }

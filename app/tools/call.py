@@ -67,6 +67,7 @@ class ToolContext:
     """Per-call context a transport provides."""
 
     request_id: str | None = None
+    correlation_id: str | None = None  # None: execute_tool derives one (X-Correlation-ID or new)
     progress: ProgressCallback | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     runtime: ToolRuntime | None = None  # None: the running app's (app.extensions["aegis.tools"])
@@ -131,12 +132,15 @@ class ToolResult:
     structured: dict[str, Any] | None = None
     is_error: bool = False
     status: str = "success"
+    meta: dict[str, Any] | None = None  # the result's `_meta` (every revision has it), e.g. the correlation id
 
     def to_mcp(self, protocol_version: str) -> dict[str, Any]:
         """The CallToolResult body; structuredContent only where the revision knows it."""
         result: dict[str, Any] = {"content": [{"type": "text", "text": self.text}], "isError": self.is_error}
         if self.structured is not None and protocol_version >= TITLE_AND_OUTPUT_SCHEMA_SINCE:
             result["structuredContent"] = self.structured
+        if self.meta:
+            result["_meta"] = self.meta
         return result
 
     @classmethod

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from marshmallow import ValidationError
 
 from app.audit.chain import AuditWriteError
-from app.audit.events import AuditContext, access_denied, tool_invocation
+from app.audit.events import CORRELATION_HEADER, AuditContext, access_denied, correlation_id_from, tool_invocation
 from app.auth.principal import Principal
 from app.errors import AegisError
 from app.gitea.errors import GiteaError
@@ -35,6 +35,9 @@ from app.tools.metrics import record_tool_call
 from app.tools.registry import Tool
 
 EXTENSION = "aegis.tools"
+# Where a transport leaves the HTTP request's correlation id (the WSGI environ survives copied request contexts).
+CORRELATION_ENVIRON = "aegis.correlation_id"
+CORRELATION_META = "io.aegis/correlationId"
 log = logging.getLogger("aegis.tools")
 
 __all__ = [
@@ -81,6 +84,7 @@ def execute_tool(principal: Principal, name: str, arguments: Any, context: ToolC
     tool = runtime.catalog.get(name)
     if tool is None:
         raise UnknownTool(name)
+    correlation = call_correlation_id(context)
     started = time.perf_counter()
     result = ToolResult.error("interrupted", "internal_error")
     try:
@@ -90,7 +94,18 @@ def execute_tool(principal: Principal, name: str, arguments: Any, context: ToolC
         raise
     finally:
         record_tool_call(tool.name, result.status, time.perf_counter() - started)
-    return result
+    return replace(result, meta={**(result.meta or {}), CORRELATION_META: correlation})
+
+
+def call_correlation_id(context: ToolContext) -> str:
+    """The call's correlation id, fixed on the context so the audit entries and the result share it:
+    the transport's, else the HTTP request's (X-Correlation-ID when valid), else a new one."""
+    if context.correlation_id is None:
+        supplied = None
+        if has_request_context():
+            supplied = request.environ.get(CORRELATION_ENVIRON) or request.headers.get(CORRELATION_HEADER)
+        context.correlation_id = correlation_id_from(supplied)
+    return context.correlation_id
 
 
 def _run(runtime: ToolRuntime, tool: Tool, principal: Principal, arguments: Any, context: ToolContext) -> ToolResult:
@@ -298,7 +313,8 @@ def without_invisible(value: Any) -> Any:
 
 
 def audit_context(principal: Principal, context: ToolContext) -> AuditContext:
-    return AuditContext(request_id=context.request_id, principal=principal.login, client_id=principal.client_id)
+    return AuditContext(request_id=context.request_id, correlation_id=context.correlation_id,
+                        principal=principal.login, client_id=principal.client_id)
 
 
 def _invocation(call: ToolCall, args: dict[str, Any], status: str, ms: float | None = None,
