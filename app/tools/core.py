@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from app.audit.chain import AuditWriteError
 from app.audit.events import CORRELATION_HEADER, AuditContext, access_denied, correlation_id_from, tool_invocation
+from app.auth.pat_mode import RepositoryPermissions
 from app.auth.principal import Principal
 from app.errors import AegisError
 from app.gitea.errors import GiteaError
@@ -222,13 +223,45 @@ def policy_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
     return None if decision.allowed else Denial(f"Denied by policy: {decision.reason}.", decision.rule)
 
 
+LISTS = "lists"  # Tool.extra key: what a tool on no one repository lists ("repositories", "organizations")
+
+
 def repository_permission_denial(call: ToolCall) -> Denial | None:
-    """Service-PAT mode seam (issue 6): the caller's own Gitea permission on the repository."""
+    """Service-PAT mode seam (issue 6): the caller's own Gitea permission on the repository.
+
+    A tool on no one repository runs with the PAT and is filtered afterwards (`caller_view`); one that
+    does not say what it lists cannot be filtered, so it is refused rather than show the PAT's view.
+    """
     check = call.runtime.repository_permission
-    if check is None or call.repository is None:
+    if check is None:
         return None
-    reason = check(call.principal, call.tool, call.repository)
-    return Denial(reason, "repository_permission") if reason else None
+    if call.repository is not None:
+        reason = check(call.principal, call.tool, call.repository)
+        return Denial(reason, "repository_permission") if reason else None
+    if _acts_with_pat(call) and LISTS not in call.tool.extra:
+        return Denial(f"{call.tool.name} cannot be limited to what {call.principal.login} may see "
+                      "while this server calls Gitea with its service token.", "repository_permission")
+    return None
+
+
+def _acts_with_pat(call: ToolCall) -> bool:
+    seam = call.runtime.repository_permission
+    return isinstance(seam, RepositoryPermissions) and seam.acts_for(call.principal)
+
+
+def caller_view(call: ToolCall, structured: dict[str, Any]) -> dict[str, Any]:
+    """Service-PAT mode: a repository or organization list made with the PAT, cut to what the user may see.
+
+    The total is dropped: it counts the PAT owner's entries, which would tell how many are hidden.
+    """
+    seam = call.runtime.repository_permission
+    listing = call.tool.extra.get(LISTS)
+    if call.repository is not None or listing is None or not isinstance(seam, RepositoryPermissions):
+        return structured
+    if not seam.acts_for(call.principal) or not isinstance(structured.get("items"), list):
+        return structured
+    kept = [entry for entry in structured["items"] if seam.visible(call.principal.login, listing, entry)]
+    return {**structured, "items": kept, "total": None}
 
 
 def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
@@ -275,7 +308,7 @@ def _invoke(call: ToolCall, args: dict[str, Any]) -> ToolResult:
         return ToolResult.error(
             f"{call.tool.name} failed unexpectedly; quote request id {call.context.request_id}.", "internal_error"
         )
-    return shape(call, structured)
+    return shape(call, caller_view(call, structured))
 
 
 def bound_client(call: ToolCall) -> Any:

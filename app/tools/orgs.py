@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.auth.pat_mode import ORGANIZATIONS, REPOSITORIES
 from app.tools import payload as p
 from app.tools.call import ToolCall
+from app.tools.core import LISTS
 from app.tools.registry import Tool
 from app.tools.repos import render_repository_list, repository_summary
 from app.tools.shaping import list_envelope, more_hint
@@ -57,6 +59,7 @@ TOOLS = (
         output_schema=s.ORGANIZATION_LIST,
         handler=list_organizations,
         render=render_organizations,
+        extra={LISTS: ORGANIZATIONS},  # service-PAT mode shows only the signed-in user's organizations
     ),
     Tool(
         name="list_org_repositories",
@@ -70,5 +73,6 @@ TOOLS = (
         output_schema=s.ORG_REPOSITORY_LIST,
         handler=list_org_repositories,
         render=render_repository_list,
+        extra={LISTS: REPOSITORIES},
     ),
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.auth.pat_mode import REPOSITORIES
 from app.tools import payload as p
 from app.tools.call import ToolCall
+from app.tools.core import LISTS
 from app.tools.registry import Tool
 from app.tools.shaping import list_envelope, more_hint
 from schemas import repos as s
@@ -135,6 +137,7 @@ TOOLS = (
         output_schema=s.REPOSITORY_LIST,
         handler=list_repositories,
         render=render_repository_list,
+        extra={LISTS: REPOSITORIES},  # service-PAT mode shows only what the signed-in user may see
     ),
     Tool(
         name="get_repository_info",

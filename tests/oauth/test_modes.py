@@ -62,6 +62,35 @@ def test_service_pat_write_needs_write_permission(stack: Stack) -> None:
     assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
 
 
+def listed(server: GunicornServer, token: str, tool: str, **arguments: Any) -> dict[str, Any]:
+    response = call_tool(server, token, tool, limit=50, **arguments)
+    assert response.status_code == 200 and response.json()["isError"] is False, response.text
+    return dict(response.json())
+
+
+def test_service_pat_lists_only_the_repositories_the_user_may_see(stack: Stack) -> None:
+    server, token = pat_token(stack, "bob")  # the PAT is alice's: it sees alice/private-notes
+    result = listed(server, token, "list_repositories")
+    names = {repo["full_name"] for repo in result["structuredContent"]["items"]}
+    assert "alice/private-notes" not in names and "private-notes" not in result["content"][0]["text"]
+    assert "acme/service-a" in names  # public, and bob's anyway
+    assert result["structuredContent"]["total"] is None  # alice's count would tell how many are hidden
+    org = listed(server, token, "list_org_repositories", org="acme")
+    assert "acme/service-a" in {repo["full_name"] for repo in org["structuredContent"]["items"]}
+
+
+def test_service_pat_lists_the_organizations_of_the_user(stack: Stack) -> None:
+    server, token = pat_token(stack, "bob")
+    orgs = listed(server, token, "list_organizations")
+    assert [org["name"] for org in orgs["structuredContent"]["items"]] == ["acme"]  # bob is a member
+
+
+def test_service_pat_still_shows_the_pat_owner_her_private_repositories(stack: Stack) -> None:
+    server, token = pat_token(stack, "alice")
+    names = {repo["full_name"] for repo in listed(server, token, "list_repositories")["structuredContent"]["items"]}
+    assert {"alice/private-notes", "acme/service-a"} <= names
+
+
 # --- raw Gitea tokens (OAUTH_ACCEPT_GITEA_TOKENS=true) -------------------------------------------------
 
 
