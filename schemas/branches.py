@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
-
-from schemas.common import RepoArgs, RepoPageArgs
+from schemas.common import RepoArgs, RepoPageArgs, ref_field
 from schemas.shapes import BOOLEAN, COMMIT_SUMMARY, STRING, envelope, obj
 from schemas.write_fields import WriteArgs, written
 
@@ -14,10 +12,7 @@ class ListBranchesArgs(RepoPageArgs):
 
 
 class GetBranchArgs(RepoArgs):
-    branch = fields.String(
-        required=True, validate=validate.Length(min=1, max=255),
-        metadata={"description": "Branch name, e.g. 'main' or 'feature/metrics'."},
-    )
+    branch = ref_field("Branch name, e.g. 'main' or 'feature/metrics'.", required=True)
 
 
 BRANCH = obj({"name": STRING, "protected": BOOLEAN, "commit": COMMIT_SUMMARY})
@@ -26,14 +21,8 @@ BRANCH_LIST = envelope(BRANCH)
 
 
 class CreateBranchArgs(WriteArgs):
-    new_branch_name = fields.String(
-        required=True, validate=validate.Length(min=1, max=255),
-        metadata={"description": "Name of the new branch, e.g. 'fix/login'."},
-    )
-    old_branch_name = fields.String(
-        validate=validate.Length(min=1, max=255),
-        metadata={"description": "Branch, tag or commit SHA to start from; the default branch if omitted."},
-    )
+    new_branch_name = ref_field("Name of the new branch, e.g. 'fix/login'.", required=True)
+    old_branch_name = ref_field("Branch, tag or commit SHA to start from; the default branch if omitted.")
 
 
 BRANCH_WRITTEN = written(BRANCH)

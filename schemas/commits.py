@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from schemas.common import RepoArgs, RepoPageArgs, ref_field
 from schemas.shapes import (
@@ -20,7 +20,9 @@ from schemas.shapes import (
 
 
 def sha_field(description: str) -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=255), metadata={"description": description})
+    """A required commit SHA, branch or tag (ancestry suffixes allowed): git's ref-name rules keep '..'
+    and '/' tricks out of the URL."""
+    return ref_field(description, required=True, revision=True)
 
 
 class ListCommitsArgs(RepoPageArgs):

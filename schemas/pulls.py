@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
-
-from schemas.common import RepoArgs, RepoPageArgs, number_field
+from schemas.common import RepoArgs, RepoPageArgs, number_field, ref_field
 from schemas.issues import COMMENT, ISSUE_SUMMARY, state_field
 from schemas.shapes import (
     BOOLEAN,
@@ -75,10 +73,8 @@ PULL_COMMITS = envelope(COMMIT_SUMMARY)
 
 class CreatePullRequestArgs(WriteArgs):
     title = title_field("Pull request title.")
-    head = fields.String(required=True, validate=validate.Length(min=1, max=255),
-                         metadata={"description": "Branch with the changes ('owner:branch' for a fork)."})
-    base = fields.String(required=True, validate=validate.Length(min=1, max=255),
-                         metadata={"description": "Branch to merge into, e.g. 'main'."})
+    head = ref_field("Branch with the changes ('owner:branch' for a fork).", required=True, fork_prefix=True)
+    base = ref_field("Branch to merge into, e.g. 'main'.", required=True)
     body = text_field("Description (Markdown).")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, validate, validates_schema
+from marshmallow import validates_schema
 
-from schemas.common import RepoArgs, RepoPageArgs, number_field
+from schemas.common import RepoArgs, RepoPageArgs, number_field, ref_field
 from schemas.shapes import BOOLEAN, INTEGER, NULLABLE_STRING, STRING, array, envelope, nullable, obj
 from schemas.write_fields import WriteArgs, flag, require_one_of, text_field, title_field, written
 
@@ -61,15 +61,13 @@ LATEST_RELEASE = obj({"repository": STRING, "release": nullable(RELEASE), "note"
 
 
 class CreateReleaseArgs(WriteArgs):
-    tag_name = fields.String(required=True, validate=validate.Length(min=1, max=255),
-                             metadata={"description": "Tag of the release; created at `target` if it does not exist "
-                                                      "(drafts create no tag until published)."})
+    tag_name = ref_field("Tag of the release; created at `target` if it does not exist "
+                         "(drafts create no tag until published).", required=True)
     name = title_field("Release title (defaults to the tag).", required=False)
     body = text_field("Release notes (Markdown).")
     draft = flag("true: a draft, visible only to writers.")
     prerelease = flag("true: marked as a prerelease.")
-    target = fields.String(validate=validate.Length(min=1, max=255),
-                           metadata={"description": "Branch or commit for a new tag; default branch if omitted."})
+    target = ref_field("Branch or commit for a new tag; default branch if omitted.")
 
 
 class EditReleaseArgs(WriteArgs):

@@ -18,7 +18,14 @@ from requests.auth import AuthBase
 from urllib3.util.retry import Retry
 
 from app.gitea.credentials import GiteaCredentials
-from app.gitea.errors import GiteaError, GiteaTimeout, GiteaUnavailable, error_for_status, safe_message
+from app.gitea.errors import (
+    GiteaError,
+    GiteaTimeout,
+    GiteaUnavailable,
+    GiteaValidationError,
+    error_for_status,
+    safe_message,
+)
 from app.gitea.metrics import observe
 
 if TYPE_CHECKING:
@@ -30,6 +37,8 @@ RETRIED_METHODS = frozenset({"GET", "HEAD"})
 RETRIED_STATUSES = (502, 503, 504)
 # Path parameters that Gitea routes as wildcards, so their slashes stay slashes.
 SLASHED_PARAMS = frozenset({"filepath", "branch", "basehead", "archive", "ref"})
+# Segments that any URL normaliser (urllib3 included) resolves, so they would move the request elsewhere.
+DOT_SEGMENTS = frozenset({"", ".", ".."})
 
 
 @dataclass(frozen=True)
@@ -59,9 +68,36 @@ class Call:
         return {k: query_value(v) for k, v in self.query.items() if v is not None}
 
 
+class UnsafePathValue(GiteaValidationError):
+    """A path value that would change which URL is requested; it is never sent."""
+
+    def __init__(self, name: str, value: str, reason: str) -> None:
+        super().__init__(
+            f"{name}={value[:200]!r} was not sent to Gitea: {reason}. Give a plain name "
+            "(slashes only between non-empty parts, no '.' or '..' parts).",
+            details={"parameter": name},
+        )
+
+
 def encode_segment(name: str, value: str | int) -> str:
-    """Percent-encode one path value; wildcard parameters keep their slashes."""
-    return quote(str(value), safe="/" if name in SLASHED_PARAMS else "")
+    """Percent-encode one path value; wildcard parameters keep their slashes, nothing else is left raw.
+
+    Refuses values whose dot segments a URL normaliser would resolve: `branch="../../x"` must
+    never reach another repository's route.
+    """
+    text = str(value)
+    slashed = name in SLASHED_PARAMS
+    parts = text.split("/") if slashed else [text]
+    for part in parts:
+        if part in DOT_SEGMENTS:
+            raise UnsafePathValue(name, text, unsafe_reason(part))
+    # quote() keeps only letters, digits and '_.-~' (plus '/' here): '?', '#' and '%' are always encoded.
+    return quote(text, safe="/" if slashed else "")
+
+
+def unsafe_reason(part: str) -> str:
+    """Say which kind of segment was refused."""
+    return "it has an empty part ('//', or a leading or trailing '/')" if part == "" else f"it has a '{part}' part"
 
 
 def query_value(value: Any) -> str | list[str]:
