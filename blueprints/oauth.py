@@ -11,10 +11,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, make_response, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as HttpResponse
 
 from app.errors import NotFound
+from app.limits import EXTENSION as LIMITS_EXTENSION
+from app.limits.keys import client_address
+from app.oauth import EXTENSION as OAUTH_EXTENSION
 from app.oauth import OAuthFacade, current_facade, record_security_event
 from app.oauth.authorize import (
     AuthorizationRequest,
@@ -123,6 +127,20 @@ def register() -> Response:
     except RegistryFull as exc:
         return json_reply({"error": "temporarily_unavailable", "error_description": str(exc)}, 503, NO_STORE)
     return json_reply(client.registration_response(secret), 201, NO_STORE)
+
+
+@bp.record_once
+def _limit_registration(state: BlueprintSetupState) -> None:
+    """A dedicated per-address budget for /register, on top of the application-wide limits."""
+    limiter = state.app.extensions.get(LIMITS_EXTENSION)
+    found = state.app.extensions.get(OAUTH_EXTENSION)
+    if limiter is None or found is None:
+        return
+    per_hour = found.options.registrations_per_hour
+    limit = limiter.limit(f"{per_hour}/hour", key_func=client_address, override_defaults=False,
+                          error_message=f"at most {per_hour} client registrations per hour from one address")
+    # Flask-Limiter checks a route's own limit in its decorator's wrapper, so the wrapper becomes the view.
+    state.app.view_functions[f"{bp.name}.register"] = limit(register)
 
 
 def bounded_body(limit: int) -> dict[str, Any] | None:

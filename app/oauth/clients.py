@@ -16,6 +16,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SECRET_METHODS = ("client_secret_post", "client_secret_basic")
+DAY = 24 * 3600
+# A registration that never completed a token exchange within this time was abandoned (or abuse): dropped.
+UNUSED_CLIENT_TTL = 7 * DAY
+# At the cap, the oldest never-used client gives way, but not one that may be in its authorization
+# flow right now (consent, Gitea login, code exchange).
+REGISTRATION_GRACE = 15 * 60
+# last_used_at is rewritten at most this often: one file write per client and day, not per token.
+USE_RECORD_INTERVAL = DAY
 
 
 class RegistryFull(Exception):
@@ -34,6 +42,7 @@ class Client:
     application_type: str = "native"
     source: str = "dcr"  # "dcr" | "cimd"
     issued_at: int = 0
+    last_used_at: int = 0  # last token exchange (authorization code or refresh); 0: never completed one
     secret_hash: str | None = field(default=None, repr=False)
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -73,9 +82,10 @@ def secret_hash(secret: str) -> str:
 class ClientRegistry:
     """Registered clients in one JSON file: written atomically with 0600, locked across workers."""
 
-    def __init__(self, path: str, max_clients: int) -> None:
+    def __init__(self, path: str, max_clients: int, idle_ttl: int = 30 * DAY) -> None:
         self.path = path
         self.max_clients = max_clients
+        self.idle_ttl = idle_ttl  # a used client idle this long holds no live refresh token any more
         self._lock = threading.Lock()
         self._loaded_at: tuple[float, int] | None = None
         self._clients: dict[str, Client] = {}
@@ -90,13 +100,36 @@ class ClientRegistry:
         secret = secrets.token_urlsafe(32) if metadata["token_endpoint_auth_method"] in SECRET_METHODS else None
         client = new_client(metadata, secret)
         with self._lock, self._file_lock():
-            records = self._read()
+            records = self._without_stale(self._read(), client.issued_at)
             if len(records) >= self.max_clients:
-                raise RegistryFull(f"{self.max_clients} clients are registered; DCR_MAX_CLIENTS reached")
+                self._evict_oldest_unused(records, client.issued_at)
             records[client.client_id] = client.to_record()
             self._write(records)
             self._loaded_at = None
         return client, secret
+
+    def note_use(self, client: Client, now: int) -> None:
+        """Record a completed token exchange, so the client is not evicted as abandoned."""
+        if client.source != "dcr" or now - client.last_used_at < USE_RECORD_INTERVAL:
+            return
+        with self._lock, self._file_lock():
+            records = self._read()
+            if client.client_id in records:
+                records[client.client_id]["last_used_at"] = now
+                self._write(records)
+                self._loaded_at = None
+
+    def _without_stale(self, records: dict[str, Any], now: int) -> dict[str, Any]:
+        """Drop registrations never used within UNUSED_CLIENT_TTL and used ones idle past idle_ttl."""
+        return {cid: r for cid, r in records.items() if not is_stale(r, now, self.idle_ttl)}
+
+    def _evict_oldest_unused(self, records: dict[str, Any], now: int) -> None:
+        """Make room at the cap by dropping the oldest never-used client, or raise RegistryFull."""
+        unused = [(r.get("issued_at", 0), cid) for cid, r in records.items()
+                  if not r.get("last_used_at") and now - r.get("issued_at", 0) >= REGISTRATION_GRACE]
+        if not unused:
+            raise RegistryFull(f"{self.max_clients} clients are registered and in use; DCR_MAX_CLIENTS reached")
+        del records[min(unused)[1]]
 
     def _refresh(self) -> None:
         """Re-read the file when another worker changed it."""
@@ -137,6 +170,14 @@ class ClientRegistry:
             yield
         finally:
             os.close(descriptor)
+
+
+def is_stale(record: dict[str, Any], now: int, idle_ttl: int) -> bool:
+    """An abandoned registration, or a client whose every refresh token has expired since its last use."""
+    last_used = record.get("last_used_at") or 0
+    if not last_used:
+        return now - record.get("issued_at", 0) > UNUSED_CLIENT_TTL
+    return now - last_used > idle_ttl
 
 
 OPTIONAL_METADATA = ("scope", "client_uri", "logo_uri", "software_id", "software_version")

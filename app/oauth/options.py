@@ -14,6 +14,10 @@ TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 AUTHORIZE_PATH = "/oauth/authorize"
 REGISTER_PATH = "/register"
 RESOURCE_PATH = "/mcp"
+# POST /register per client address and hour: enough for a person trying a few clients, not for filling
+# the registry. 10 at the default RATE_LIMIT_PER_MINUTE of 60 (see registration_budget).
+REGISTRATIONS_PER_HOUR = 10
+MINUTE_REQUESTS_PER_REGISTRATION = 6
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class OAuthOptions:
     dcr_enabled: bool = True
     dcr_storage_path: str = ""
     dcr_max_clients: int = 1000
+    registrations_per_hour: int = REGISTRATIONS_PER_HOUR
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 30 * 24 * 3600
     code_ttl: int = 300
@@ -79,6 +84,7 @@ def options_from(settings: Settings) -> OAuthOptions:
         dcr_enabled=settings.dcr_enabled,
         dcr_storage_path=settings.dcr_storage_path,
         dcr_max_clients=settings.dcr_max_clients,
+        registrations_per_hour=registration_budget(settings),
         access_token_ttl=settings.oauth_access_token_ttl_seconds,
         refresh_token_ttl=settings.oauth_refresh_token_ttl_seconds,
         cache_ttl=settings.oauth_cache_ttl_seconds,
@@ -88,3 +94,12 @@ def options_from(settings: Settings) -> OAuthOptions:
         write_mode=settings.write_mode,
         request_timeout=settings.request_timeout_seconds,
     )
+
+
+def registration_budget(settings: Settings) -> int:
+    """Registrations per address and hour: DCR_REGISTRATIONS_PER_HOUR once Settings offers it; until then it
+    scales with the per-IP budget the operator chose (a sixth of RATE_LIMIT_PER_MINUTE, 10 at the default)."""
+    dedicated = getattr(settings, "dcr_registrations_per_hour", None)
+    if dedicated:
+        return int(dedicated)
+    return max(1, settings.rate_limit_per_minute // MINUTE_REQUESTS_PER_REGISTRATION)

@@ -68,12 +68,12 @@ def authenticate_client(facade: OAuthFacade, form: Mapping[str, str], header: st
 def answer(facade: OAuthFacade, form: Mapping[str, str], authorization: str | None) -> dict[str, Any]:
     """The token response for one request, or TokenError."""
     client = authenticate_client(facade, form, authorization)
-    grant_type = form.get("grant_type", "")
-    if grant_type == "authorization_code":
-        return redeem_code(facade, client, form)
-    if grant_type == "refresh_token":
-        return refresh(facade, client, form)
-    raise TokenError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+    grant = GRANTS.get(form.get("grant_type", ""))
+    if grant is None:
+        raise TokenError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+    body = grant(facade, client, form)
+    facade.registry.note_use(client, int(time.time()))  # a used registration is never evicted as abandoned
+    return body
 
 
 def redeem_code(facade: OAuthFacade, client: Client, form: Mapping[str, str]) -> dict[str, Any]:
@@ -134,6 +134,9 @@ def refresh(facade: OAuthFacade, client: Client, form: Mapping[str, str]) -> dic
     auth_summary(logging.INFO, kind="sealed", scopes=scopes, api_probe="skip:cached", login=old.login,
                  client_id=client.client_id)
     return issue(facade, client, tokens, login=old.login, scopes=scopes, resource=old.resource, family=old.family)
+
+
+GRANTS = {"authorization_code": redeem_code, "refresh_token": refresh}
 
 
 def claim_refresh_token(facade: OAuthFacade, old: SealedRefresh) -> None:
