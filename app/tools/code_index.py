@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import re
 import tarfile
@@ -15,21 +16,64 @@ from typing import Any
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_FILES = 10000
 MAX_FILE_BYTES = 1024 * 1024
+# Decompressed bytes read from one archive, headers and skipped files included: a small gzip can
+# expand a thousandfold, so the compressed cap alone does not bound memory or time.
+MAX_DECODED_BYTES = 64 * 1024 * 1024
 MAX_MATCHES = 1000
 MAX_LINE_CHARS = 400
 SEARCH_SECONDS = 5.0
 CACHE_BYTES = 96 * 1024 * 1024
 
 
+class DecodedCapReached(Exception):
+    """The archive expanded past MAX_DECODED_BYTES."""
+
+
+class BoundedStream(io.RawIOBase):
+    """A decompressed stream that refuses to read or seek past `cap` bytes (seeking forward decompresses too)."""
+
+    def __init__(self, inner: gzip.GzipFile, cap: int) -> None:
+        super().__init__()
+        self.inner, self.cap, self.position = inner, cap, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        room = self.cap - self.position
+        data = self.inner.read(room + 1 if size is None or size < 0 else min(size, room + 1))
+        self.position += len(data)
+        if self.position > self.cap:
+            raise DecodedCapReached()
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence not in (io.SEEK_SET, io.SEEK_CUR):
+            raise io.UnsupportedOperation("only forward seeks are bounded")
+        target = offset if whence == io.SEEK_SET else self.position + offset
+        if target > self.cap:
+            raise DecodedCapReached()
+        if target != self.position:  # tarfile seeks to where it already is before most reads
+            self.position = self.inner.seek(target)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+
 @dataclass(frozen=True)
 class CodeIndex:
-    """Text files of one commit; `incomplete` when a bound (archive size, file count) cut it short."""
+    """Text files of one commit; `incomplete` when a bound cut it short, `bound` says which."""
 
     commit: str
     files: tuple[tuple[str, str], ...]
     skipped: int
     incomplete: bool
     folded: tuple[str, ...] = ()  # lower-cased texts: a plain substring test is far faster than re.IGNORECASE
+    bound: str | None = None
 
     @property
     def size(self) -> int:
@@ -72,31 +116,45 @@ def match_entry(path: str, lines: list[str], number: int) -> dict[str, Any]:
     }
 
 
+ARCHIVE_CUT = f"the archive is larger than {MAX_ARCHIVE_BYTES // 2**20} MiB; only its beginning was read"
+TOO_MANY_FILES = f"only the first {MAX_FILES} files were read"
+ARCHIVE_DAMAGED = "the archive ended early or is damaged; files after that point were not read"
+
+
 def index_from_archive(commit: str, archive: bytes, cut_at_cap: bool) -> CodeIndex:
-    """Read text files from a (possibly cut) tar.gz; binaries and files over MAX_FILE_BYTES are skipped."""
+    """Read text files from a (possibly cut) tar.gz, decompressing at most MAX_DECODED_BYTES;
+    binaries and files over MAX_FILE_BYTES are skipped."""
     files: list[tuple[str, str]] = []
-    skipped, incomplete = 0, cut_at_cap
+    skipped, bound = 0, ARCHIVE_CUT if cut_at_cap else None
+    stream = BoundedStream(gzip.GzipFile(fileobj=io.BytesIO(archive)), MAX_DECODED_BYTES)
     try:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        # tarfile skips a file by seeking, which decompresses it too: the bound sees reads and seeks.
+        with tarfile.open(fileobj=stream, mode="r:") as tar:
             for member in tar:
                 if len(files) >= MAX_FILES:
-                    incomplete = True
+                    bound = TOO_MANY_FILES
                     break
                 text = member_text(tar, member)
                 if text is None:
                     skipped += member.isfile()
                     continue
                 files.append((strip_prefix(member.name), text))
+    except DecodedCapReached:
+        bound = f"the archive expands to more than {MAX_DECODED_BYTES / 2**20:g} MiB; only that much was read"
     except (tarfile.TarError, EOFError, zlib.error, OSError):
-        incomplete = True  # a cut archive ends mid-member: keep what was read
-    return CodeIndex(commit, tuple(files), skipped, incomplete, tuple(text.lower() for _, text in files))
+        bound = bound or ARCHIVE_DAMAGED  # a cut archive ends mid-member: keep what was read
+    folded = tuple(text.lower() for _, text in files)
+    return CodeIndex(commit, tuple(files), skipped, bound is not None, folded, bound)
 
 
 def member_text(tar: tarfile.TarFile, member: tarfile.TarInfo) -> str | None:
     if not member.isfile() or member.size > MAX_FILE_BYTES:
         return None
     handle = tar.extractfile(member)
-    data = handle.read() if handle is not None else b""
+    # Never trust the header's size: read at most one byte more than a file may have.
+    data = handle.read(min(member.size, MAX_FILE_BYTES) + 1) if handle is not None else b""
+    if len(data) > MAX_FILE_BYTES:
+        return None
     if b"\x00" in data[:8000]:
         return None
     try:

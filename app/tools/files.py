@@ -60,8 +60,15 @@ def directory_result(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[s
     listing = gitea.get_contents(args["owner"], args["repo"], args["filepath"], args.get("ref"))
     if not isinstance(listing, list):
         raise ToolFailure(f"{args['filepath']} exists but cannot be read as a file (type {p.text(listing, 'type')}).")
-    entries = [directory_entry(raw) for raw in listing if isinstance(raw, Mapping)][: call.limits.items]
+    entries = [directory_entry(raw) for raw in listing if isinstance(raw, Mapping)]
+    # The same path policy as get_file_tree: a denied file's entry is not shown here either.
+    shown, withheld = call.visible_paths([entry["path"] for entry in entries])
+    visible = set(shown)
+    entries = [entry for entry in entries if entry["path"] in visible][: call.limits.items]
     note = "This path is a directory: its entries are listed. Call get_file_contents with one of the file paths."
+    if withheld:
+        entries_word = "entry" if len(withheld) == 1 else "entries"
+        note += f" {len(withheld)} {entries_word} withheld by policy: {', '.join(withheld)}."
     return file_result(args, type="dir", entries=entries, note=note)
 
 
@@ -76,7 +83,7 @@ def text_result(args: dict[str, Any], text: str, size: int, cut_at_cap: bool, ca
     start = args.get("start_line") or 1
     end = min(args.get("end_line") or len(lines), len(lines))
     if start > max(len(lines), 1):
-        raise ToolFailure(f"start_line {start} is past the end of {args['filepath']} ({len(lines)} lines).")
+        raise ToolFailure(past_the_end(args, start, len(lines), cut_at_cap, call))
     content, clipped = clip("".join(lines[start - 1 : end]), call.limits.chars)
     shown_end = start - 1 + content.count("\n") if clipped else end
     truncation = truncation_hint(args, shown_end, clipped, cut_at_cap, call)
@@ -84,6 +91,14 @@ def text_result(args: dict[str, Any], text: str, size: int, cut_at_cap: bool, ca
         args, size=size, content=content, start_line=start, end_line=shown_end,
         total_lines=None if cut_at_cap else len(lines), truncated=truncation is not None, truncation=truncation,
     )
+
+
+def past_the_end(args: dict[str, Any], start: int, read: int, cut_at_cap: bool, call: ToolCall) -> str:
+    """Why start_line shows nothing: the file ends first, or the readable part does."""
+    if cut_at_cap:
+        return (f"start_line {start} lies beyond the size cap: only the first MAX_FILE_SIZE_BYTES "
+                f"({call.limits.file_bytes} bytes, {read} lines) of {args['filepath']} can be read.")
+    return f"start_line {start} is past the end of {args['filepath']} ({read} lines)."
 
 
 def truncation_hint(
@@ -240,8 +255,17 @@ def search_code(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, A
         "items": matches[start : start + args["limit"]], "page": args["page"], "limit": args["limit"],
         "has_more": start + args["limit"] < len(matches), "total": len(matches),
         "files_searched": len(index.files), "incomplete": incomplete,
-        "note": "Search bounds were reached; results may be partial. Narrow the query." if incomplete else None,
+        "note": search_note(index, complete),
     }
+
+
+def search_note(index: CodeIndex, complete: bool) -> str | None:
+    """Say which bound cut the search short, so the caller knows the results may be partial."""
+    if index.bound is not None:
+        return f"Results may be partial: {index.bound}. Narrow the query or search a smaller ref."
+    if not complete:
+        return "Search bounds were reached; results may be partial. Narrow the query."
+    return None
 
 
 def render_search(out: dict[str, Any]) -> str:

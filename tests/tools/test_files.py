@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
+
+import pytest
+
+from app.policy import Policy
+from app.tools import code_index
 from tests.emulator.process import EmulatorProcess
 from tests.tools.conftest import Caller, RuntimeFactory, assert_ok, emulator_requests
 
@@ -140,3 +147,74 @@ def test_block_mode_withholds_a_value_carrying_secrets(call_tool: Caller, make_r
                        filepath="src/secrets/production.py")
     out = assert_ok(result, "get_file_contents")
     assert out["content"].startswith("[WITHHELD") and "hunter2" not in result.text
+
+
+DENY_SECRETS = """
+defaults:
+  read: allow
+repositories:
+  acme/service-a:
+    paths:
+      deny:
+        - src/secrets/*
+"""
+
+
+def test_directory_listing_withholds_entries_the_path_policy_denies(call_tool: Caller,
+                                                                    make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime()
+    policy = Policy.parse(DENY_SECRETS)
+    runtime.policy = lambda: policy
+    out = assert_ok(call_tool("get_file_contents", runtime=runtime, owner="acme", repo="service-a", filepath="src"),
+                    "get_file_contents")
+    paths = {e["path"] for e in out["entries"]}
+    assert "src/service_a" in paths and "src/secrets" not in paths
+    assert "1 entry withheld by policy: src/secrets." in out["note"]
+
+
+def test_start_line_past_the_size_cap_says_so(call_tool: Caller, make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime(MAX_FILE_SIZE_BYTES="4096")
+    capped = call_tool("get_file_contents", runtime=runtime, owner="acme", repo="service-a",
+                       filepath="data/catalogue.csv", start_line=5000)
+    assert capped.is_error and "start_line 5000 lies beyond the size cap" in capped.text
+    assert "MAX_FILE_SIZE_BYTES (4096 bytes" in capped.text and "past the end" not in capped.text
+    short = call_tool("get_file_contents", owner="acme", repo="service-a", filepath="README.md", start_line=5000)
+    assert short.is_error and "past the end of README.md" in short.text
+
+
+def archive_of(files: dict[str, bytes]) -> bytes:
+    """A real tar.gz as Gitea builds it (every path under '<repo>/')."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"repo/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_an_archive_that_expands_past_the_decoded_cap_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(code_index, "MAX_DECODED_BYTES", 4 * 1024 * 1024)
+    text = b"all work and no play\n" * 40000  # 840 KB of text that gzip shrinks several hundredfold
+    archive = archive_of({f"notes/{n}.txt": text for n in range(12)} | {"zz-last.txt": b"needle\n"})
+    assert len(archive) < 200 * 1024
+    index = code_index.index_from_archive("c0ffee", archive, cut_at_cap=False)
+    assert index.incomplete and index.bound is not None and "expands to more than 4 MiB" in index.bound
+    assert 0 < len(index.files) <= 5 and "zz-last.txt" not in {path for path, _ in index.files}
+    assert sum(len(text) for _, text in index.files) <= 4 * 1024 * 1024
+
+
+def test_one_huge_member_is_refused_without_being_expanded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(code_index, "MAX_DECODED_BYTES", 1024 * 1024)
+    archive = archive_of({"a.txt": b"first\n", "zeros.bin": bytes(3 * 1024 * 1024), "z.txt": b"last\n"})
+    index = code_index.index_from_archive("c0ffee", archive, cut_at_cap=False)
+    assert [path for path, _ in index.files] == ["a.txt"] and index.incomplete
+
+
+def test_search_code_reports_the_decoded_cap_it_reached(call_tool: Caller, make_runtime: RuntimeFactory,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(code_index, "MAX_DECODED_BYTES", 20000)
+    result = call_tool("search_code", runtime=make_runtime(), owner="acme", repo="service-a", query="def")
+    out = assert_ok(result, "search_code")
+    assert out["incomplete"] is True and "expands to more than" in out["note"]
+    assert "Results may be partial" in result.text
