@@ -25,8 +25,8 @@ SSE_ACCEPT = {"Accept": "text/event-stream"}
 
 
 def initialize(server: GunicornServer) -> str:
-    body = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
-            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    params = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    body = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params}
     reply = requests.post(f"{server.url}/mcp", json=body, timeout=10,
                           headers=auth_headers(Accept="application/json, text/event-stream"))
     assert reply.status_code == 200
