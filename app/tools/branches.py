@@ -8,8 +8,9 @@ from typing import Any
 from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
+from app.tools.commits import COMMIT_AUTHOR, COMMIT_SOURCE
 from app.tools.registry import Tool
-from app.tools.shaping import list_envelope, more_hint
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
 from app.tools.writes import write_tool
 from schemas import branches as s
 
@@ -80,7 +81,7 @@ def render_created_branch(branch: dict[str, Any]) -> str:
 
 
 TOOLS = (
-    Tool(
+    with_untrusted(Tool(
         name="list_branches",
         title="List branches",
         description=(
@@ -92,8 +93,8 @@ TOOLS = (
         output_schema=s.BRANCH_LIST,
         handler=list_branches,
         render=render_branches,
-    ),
-    Tool(
+    ), UntrustedField("items[].commit.message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False)),
+    with_untrusted(Tool(
         name="get_branch",
         title="Get branch",
         description="Get one branch by name (slashes allowed, e.g. 'feature/metrics'): head commit and protection.",
@@ -102,7 +103,7 @@ TOOLS = (
         output_schema=s.BRANCH,
         handler=get_branch,
         render=render_branch,
-    ),
+    ), UntrustedField("commit.message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False)),
     write_tool(
         name="create_branch",
         title="Create branch",

@@ -11,10 +11,16 @@ from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.diffs import file_entries, render_files, split_diff
 from app.tools.registry import Tool
-from app.tools.shaping import list_envelope, more_hint
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
 from schemas import commits as s
 
 SHA = re.compile(r"[0-9a-fA-F]{7,64}")
+# Commit messages are repository text; Gitea shows them as plain text, so HTML comments stay visible.
+COMMIT_AUTHOR = ("author_login", "author_name")
+COMMIT_SOURCE = "commit {sha} in {repository}"
+COMMIT_MESSAGES = UntrustedField("items[].message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False)
+FULL_MESSAGE = UntrustedField("full_message", tuple(f"commit.{key}" for key in COMMIT_AUTHOR),
+                              "commit {commit[sha]} in {repository}", markdown=False)
 
 
 def commit_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,7 +175,7 @@ def render_status(out: dict[str, Any]) -> str:
 
 
 TOOLS = (
-    Tool(
+    with_untrusted(Tool(
         name="list_commits",
         title="List commits",
         description=(
@@ -181,8 +187,8 @@ TOOLS = (
         output_schema=s.COMMIT_LIST,
         handler=list_commits,
         render=render_commit_list,
-    ),
-    Tool(
+    ), COMMIT_MESSAGES),
+    with_untrusted(Tool(
         name="get_commit_diff",
         title="Get commit diff",
         description=(
@@ -195,8 +201,8 @@ TOOLS = (
         output_schema=s.COMMIT_DIFF,
         handler=get_commit_diff,
         render=render_commit_diff,
-    ),
-    Tool(
+    ), UntrustedField("commit.message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False), FULL_MESSAGE),
+    with_untrusted(Tool(
         name="compare_refs",
         title="Compare refs",
         description=(
@@ -208,7 +214,7 @@ TOOLS = (
         output_schema=s.COMPARISON,
         handler=compare_refs,
         render=render_comparison,
-    ),
+    ), UntrustedField("commits[].message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False)),
     Tool(
         name="get_commit_status",
         title="Get commit status",

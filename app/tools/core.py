@@ -34,6 +34,7 @@ from app.tools.call import (
 from app.tools.failures import upstream_failure
 from app.tools.metrics import record_tool_call
 from app.tools.registry import Tool
+from app.tools.shaping import FENCE_NOTE, UNTRUSTED, mark_untrusted
 
 EXTENSION = "aegis.tools"
 # Where a transport leaves the HTTP request's correlation id (the WSGI environ survives copied request contexts).
@@ -319,9 +320,17 @@ def bound_client(call: ToolCall) -> Any:
 
 
 def shape(call: ToolCall, structured: dict[str, Any]) -> ToolResult:
-    """Mask secrets, strip invisible characters, then render the text from what is left."""
+    """Mask secrets, strip invisible characters, mark repository text as untrusted, then render the text."""
     structured = sanitize_output(call, structured)
-    return ToolResult(call.tool.render(structured), structured)
+    fields = call.tool.extra.get(UNTRUSTED)
+    if not fields:
+        return ToolResult(call.tool.render(structured), structured)
+    marked = mark_untrusted(structured, fields, repository=call.repository, max_chars=call.limits.chars,
+                            strip_comments=call.runtime.settings.strip_html_comments)
+    text = call.tool.render(marked.shown)
+    if marked.structured[UNTRUSTED]["fields"]:
+        text = f"{text}\n{FENCE_NOTE}"
+    return ToolResult(text, marked.structured)
 
 
 def sanitize_output(call: ToolCall, structured: dict[str, Any]) -> dict[str, Any]:

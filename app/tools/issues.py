@@ -11,7 +11,7 @@ from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.registry import Tool
 from app.tools.resolve import RepositoryNames
-from app.tools.shaping import clip, list_envelope, more_hint
+from app.tools.shaping import UntrustedField, clip, list_envelope, more_hint, with_untrusted
 from app.tools.writes import write_tool
 from schemas import issues as s
 
@@ -239,7 +239,7 @@ TOOLS = (
         handler=list_issues,
         render=render_issue_list,
     ),
-    Tool(
+    with_untrusted(Tool(
         name="get_issue",
         title="Get issue",
         description=(
@@ -251,8 +251,8 @@ TOOLS = (
         output_schema=s.ISSUE,
         handler=get_issue,
         render=render_issue,
-    ),
-    Tool(
+    ), UntrustedField("body", ("author",), "issue {repository}#{number}")),
+    with_untrusted(Tool(
         name="list_issue_comments",
         title="List issue comments",
         description=(
@@ -264,7 +264,7 @@ TOOLS = (
         output_schema=s.COMMENT_LIST,
         handler=list_issue_comments,
         render=render_comments,
-    ),
+    ), UntrustedField("items[].body", ("author",), "comment {id} in {repository}")),
     write_tool(
         name="create_issue",
         title="Create issue",

@@ -9,7 +9,7 @@ from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.registry import Tool
 from app.tools.resolve import RepositoryNames, forget_names
-from app.tools.shaping import list_envelope, more_hint
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
 from app.tools.writes import write_tool
 from schemas import labels as s
 
@@ -73,7 +73,7 @@ def render_written_label(label: dict[str, Any]) -> str:
 
 
 TOOLS = (
-    Tool(
+    with_untrusted(Tool(
         name="list_labels",
         title="List labels",
         description=(
@@ -85,7 +85,7 @@ TOOLS = (
         output_schema=s.LABEL_LIST,
         handler=list_labels,
         render=render_labels,
-    ),
+    ), UntrustedField("items[].description", (), "label {name} in {repository}", markdown=False)),
     write_tool(
         name="create_label",
         title="Create label",

@@ -9,7 +9,7 @@ from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.registry import Tool
 from app.tools.resolve import forget_names
-from app.tools.shaping import list_envelope, more_hint
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
 from app.tools.writes import write_tool
 from schemas import milestones as s
 
@@ -58,7 +58,7 @@ def render_written_milestone(milestone: dict[str, Any]) -> str:
 
 
 TOOLS = (
-    Tool(
+    with_untrusted(Tool(
         name="list_milestones",
         title="List milestones",
         description=(
@@ -70,7 +70,7 @@ TOOLS = (
         output_schema=s.MILESTONE_LIST,
         handler=list_milestones,
         render=render_milestones,
-    ),
+    ), UntrustedField("items[].description", (), "milestone {title} in {repository}")),
     write_tool(
         name="create_milestone",
         title="Create milestone",

@@ -10,8 +10,8 @@ from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.core import LISTS
 from app.tools.registry import Tool
-from app.tools.repos import render_repository_list, repository_summary
-from app.tools.shaping import list_envelope, more_hint
+from app.tools.repos import REPOSITORY_DESCRIPTIONS, render_repository_list, repository_summary
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
 from schemas import orgs as s
 
 
@@ -47,7 +47,7 @@ def list_org_repositories(gitea: Any, args: dict[str, Any], call: ToolCall) -> d
 
 
 TOOLS = (
-    Tool(
+    with_untrusted(Tool(
         name="list_organizations",
         title="List organizations",
         description=(
@@ -60,8 +60,9 @@ TOOLS = (
         handler=list_organizations,
         render=render_organizations,
         extra={LISTS: ORGANIZATIONS},  # service-PAT mode shows only the signed-in user's organizations
-    ),
-    Tool(
+    ), UntrustedField("items[].description", ("name",), "description of organization {name}",
+                       markdown=False)),
+    with_untrusted(Tool(
         name="list_org_repositories",
         title="List organization repositories",
         description=(
@@ -74,5 +75,5 @@ TOOLS = (
         handler=list_org_repositories,
         render=render_repository_list,
         extra={LISTS: REPOSITORIES},
-    ),
+    ), REPOSITORY_DESCRIPTIONS),
 )

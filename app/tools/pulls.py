@@ -10,11 +10,11 @@ from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.logging import log_event, log_nullable_field
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
-from app.tools.commits import commit_line, commit_summary
+from app.tools.commits import COMMIT_MESSAGES, commit_line, commit_summary
 from app.tools.diffs import FilePatch, fair_shares, file_entry, render_files, split_diff
 from app.tools.issues import body_fields, comment_entry, issue_summary, render_written_comment
 from app.tools.registry import Tool
-from app.tools.shaping import list_envelope, more_hint
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
 from app.tools.writes import write_tool
 from schemas import pulls as s
 
@@ -205,7 +205,7 @@ TOOLS = (
         handler=list_pull_requests,
         render=render_pull_list,
     ),
-    Tool(
+    with_untrusted(Tool(
         name="get_pull_request",
         title="Get pull request",
         description=(
@@ -217,7 +217,7 @@ TOOLS = (
         output_schema=s.PULL,
         handler=get_pull_request,
         render=render_pull,
-    ),
+    ), UntrustedField("body", ("author",), "pull request {repository}#{number}")),
     Tool(
         name="list_pull_request_files",
         title="List pull request files",
@@ -232,7 +232,7 @@ TOOLS = (
         handler=list_pull_request_files,
         render=render_pull_files,
     ),
-    Tool(
+    with_untrusted(Tool(
         name="list_pull_request_commits",
         title="List pull request commits",
         description=(
@@ -244,7 +244,7 @@ TOOLS = (
         output_schema=s.PULL_COMMITS,
         handler=list_pull_request_commits,
         render=render_pull_commits,
-    ),
+    ), COMMIT_MESSAGES),
     write_tool(
         name="create_pull_request",
         title="Create pull request",

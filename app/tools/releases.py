@@ -10,9 +10,11 @@ from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.issues import body_fields
 from app.tools.registry import Tool
-from app.tools.shaping import list_envelope, more_hint
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
 from app.tools.writes import write_tool
 from schemas import releases as s
+
+RELEASE_SOURCE = "release {tag_name} in {repository}"
 
 
 def tag_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -32,7 +34,7 @@ def list_tags(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any
 
 
 def render_tags(out: dict[str, Any]) -> str:
-    lines = [f"- {t['name']} -> {t['sha'][:10]}{': ' + p.first_line(t['message']) if t['message'] else ''}"
+    lines = [f"- {t['name']} -> {t['sha'][:10]}{': ' + t['message'] if t['message'] else ''}"
              for t in out["items"]]
     return "\n".join([*(lines or ["No tags."]), more_hint(out)])
 
@@ -135,7 +137,7 @@ def render_written_release(release: dict[str, Any]) -> str:
 
 
 TOOLS = (
-    Tool(
+    with_untrusted(Tool(
         name="list_tags",
         title="List tags",
         description="List the tags of a repository with the commit each points to. Pages: page (from 1), limit (1-50).",
@@ -144,7 +146,7 @@ TOOLS = (
         output_schema=s.TAG_LIST,
         handler=list_tags,
         render=render_tags,
-    ),
+    ), UntrustedField("items[].message", (), "tag {name} in {repository}", markdown=False)),
     Tool(
         name="list_releases",
         title="List releases",
@@ -158,7 +160,7 @@ TOOLS = (
         handler=list_releases,
         render=render_releases,
     ),
-    Tool(
+    with_untrusted(Tool(
         name="get_release",
         title="Get release",
         description="Get one release by id: tag, target, flags, release notes and downloadable assets.",
@@ -167,8 +169,8 @@ TOOLS = (
         output_schema=s.RELEASE,
         handler=get_release,
         render=render_release,
-    ),
-    Tool(
+    ), UntrustedField("body", ("author",), RELEASE_SOURCE)),
+    with_untrusted(Tool(
         name="get_latest_release",
         title="Get latest release",
         description=(
@@ -180,7 +182,7 @@ TOOLS = (
         output_schema=s.LATEST_RELEASE,
         handler=get_latest_release,
         render=render_latest_release,
-    ),
+    ), UntrustedField("release.body", ("author",), RELEASE_SOURCE)),
     write_tool(
         name="create_release",
         title="Create release",

@@ -10,8 +10,12 @@ from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.core import LISTS
 from app.tools.registry import Tool
-from app.tools.shaping import list_envelope, more_hint
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
 from schemas import repos as s
+
+# Repository descriptions are written by the owner; Gitea shows them as plain text.
+REPOSITORY_DESCRIPTIONS = UntrustedField("items[].description", ("owner",), "description of {full_name}",
+                                         markdown=False)
 
 
 def repository_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,7 +127,7 @@ def render_topics(out: dict[str, Any]) -> str:
 
 
 TOOLS = (
-    Tool(
+    with_untrusted(Tool(
         name="list_repositories",
         title="List repositories",
         description=(
@@ -138,8 +142,8 @@ TOOLS = (
         handler=list_repositories,
         render=render_repository_list,
         extra={LISTS: REPOSITORIES},  # service-PAT mode shows only what the signed-in user may see
-    ),
-    Tool(
+    ), REPOSITORY_DESCRIPTIONS),
+    with_untrusted(Tool(
         name="get_repository_info",
         title="Get repository information",
         description=(
@@ -152,7 +156,7 @@ TOOLS = (
         output_schema=s.REPOSITORY,
         handler=get_repository_info,
         render=render_repository,
-    ),
+    ), UntrustedField("description", ("owner",), "description of {full_name}", markdown=False)),
     Tool(
         name="get_repo_languages",
         title="Get repository languages",
