@@ -34,7 +34,8 @@ def create_app(config: Any = None) -> Flask:
     settings = load_settings(config)
     app = Flask(__name__)
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes)
-    logging.init_app(app, settings.log_level, settings.secret_detection_mode)
+    observe = metrics.observe_request if settings.metrics_enabled else None
+    logging.init_app(app, settings.log_level, settings.secret_detection_mode, observe)
     errors.init_app(app)
     store.init_app(app)
     limits.init_app(app)
@@ -45,7 +46,6 @@ def create_app(config: Any = None) -> Flask:
     app.register_blueprint(oauth_bp.bp)
     app.register_blueprint(mcp_bp.bp)  # the MCP runtime sets itself up when its blueprint is registered
     if settings.metrics_enabled:
-        metrics.init_app(app)
         app.register_blueprint(metrics_bp.bp)
     app.cli.add_command(policy_cli)
     app.cli.add_command(audit_cli)

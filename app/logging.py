@@ -9,10 +9,10 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, g, request
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 SENSITIVE_CONTEXT_KEYS = frozenset(
@@ -92,28 +92,58 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def _begin_request() -> None:
-    supplied = request.headers.get("X-Request-ID", "")
-    g.request_id = supplied if REQUEST_ID_PATTERN.match(supplied) else new_request_id()
-    g.request_started = time.perf_counter()
+REQUEST_ID_KEY = "aegis.request_id"
+ROUTE_KEY = "aegis.route"  # the matched route template; Flask clears its request from environ on exit
+Observer = Callable[[str, str, int, float], None]
 
 
-def route_template() -> str:
-    """The matched route rule, never the raw path (bounded label and log cardinality)."""
+class RequestLog:
+    """WSGI middleware around the Flask app: request id in and out, one access line and the HTTP
+    metrics per request. Plain WSGI on purpose: this runs on every request, and Flask's hooks and
+    context-local proxies cost more than the work itself (bench/bench_foundation.py)."""
+
+    def __init__(self, wsgi_app: Any, observe: Observer | None) -> None:
+        self.wsgi_app = wsgi_app
+        self.observe = observe
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        supplied = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = environ[REQUEST_ID_KEY] = supplied if REQUEST_ID_PATTERN.match(supplied) else new_request_id()
+        started = time.perf_counter()
+        status: list[int] = []
+
+        def start(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(int(code[:3]))
+            headers = [h for h in headers if h[0].lower() != "x-request-id"]
+            headers.append(("X-Request-ID", request_id))
+            return start_response(code, headers, exc_info)
+
+        body = self.wsgi_app(environ, start)
+        self._finished(environ, request_id, status[-1] if status else 500, time.perf_counter() - started)
+        return body
+
+    def _finished(self, environ: dict[str, Any], request_id: str, status: int, duration: float) -> None:
+        route = environ.get(ROUTE_KEY, "<unmatched>")
+        method = environ.get("REQUEST_METHOD", "")
+        if self.observe is not None:
+            self.observe(method, route, status, duration)
+        if access_log.isEnabledFor(logging.INFO):
+            line = _access_line(environ, request_id, method=method, route=route, status=status, duration=duration)
+            access_log.info(line)
+
+
+def _bind_request_id() -> None:
+    """Expose the middleware's request id as g.request_id, and hand it the matched route template."""
+    environ = request.environ
+    g.request_id = environ.get(REQUEST_ID_KEY) or new_request_id()
     rule = request.url_rule
-    return rule.rule if rule is not None else "<unmatched>"
+    if rule is not None:
+        environ[ROUTE_KEY] = rule.rule
 
 
-def _finish_request(response: Response) -> Response:
-    request_id = g.get("request_id") or new_request_id()
-    response.headers["X-Request-ID"] = request_id
-    if access_log.isEnabledFor(logging.INFO):
-        started = g.get("request_started") or time.perf_counter()
-        access_log.info(_access_line(request_id, response.status_code, time.perf_counter() - started))
-    return response
-
-
-def _access_line(request_id: str, status: int, duration: float) -> str:
+def _access_line(
+    environ: dict[str, Any], request_id: str, *, method: str, route: str, status: int, duration: float
+) -> str:
     """The access-log record, serialised once: this runs on every request (see bench/)."""
     return json.dumps(
         {
@@ -123,17 +153,17 @@ def _access_line(request_id: str, status: int, duration: float) -> str:
             "pid": os.getpid(),
             "message": "request",
             "request_id": request_id,
-            "method": request.method,
-            "route": route_template(),
+            "method": method,
+            "route": route,
             "status": status,
             "duration_ms": round(duration * 1000, 3),
-            "remote_addr": request.remote_addr,
+            "remote_addr": environ.get("REMOTE_ADDR"),
         }
     )
 
 
-def init_app(app: Flask, level: str, secret_mode: str = "mask") -> None:  # noqa: S107 - a mode name
-    """Configure JSON logging and the request-id / access-log hooks."""
+def init_app(app: Flask, level: str, secret_mode: str = "mask", observe: Observer | None = None) -> None:  # noqa: S107
+    """Configure JSON logging; wrap the app in the request-id / access-log / metrics middleware."""
     logging.config.dictConfig(logging_config(level, secret_mode))
-    app.before_request(_begin_request)
-    app.after_request(_finish_request)
+    app.wsgi_app = RequestLog(app.wsgi_app, observe)  # type: ignore[method-assign]
+    app.before_request(_bind_request_id)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-
-from app.logging import route_template
 
 HTTP_REQUESTS = Counter(
     "aegis_http_requests_total", "HTTP requests by method, route template and status", ["method", "path", "status"]
@@ -22,19 +19,14 @@ HTTP_DURATION = Histogram(
 _children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
-def _series(method: str, path: str, status: int) -> tuple[Any, Any]:
-    """Label children cached per series: labels() takes a lock and hashes on every call."""
+def observe_request(method: str, path: str, status: int, duration: float) -> None:
+    """Count one HTTP request; label children are cached per series (labels() locks and hashes)."""
     key = (method, path, status)
     if key not in _children:
         _children[key] = (HTTP_REQUESTS.labels(method, path, str(status)), HTTP_DURATION.labels(method, path))
-    return _children[key]
-
-
-def _observe(response: Response) -> Response:
-    counter, histogram = _series(request.method, route_template(), response.status_code)
+    counter, histogram = _children[key]
     counter.inc()
-    histogram.observe(time.perf_counter() - g.get("request_started", time.perf_counter()))
-    return response
+    histogram.observe(duration)
 
 
 def render_metrics() -> Response:
@@ -47,6 +39,3 @@ def render_metrics() -> Response:
         payload = generate_latest()
     return Response(payload, mimetype=CONTENT_TYPE_LATEST)
 
-
-def init_app(app: Flask) -> None:
-    app.after_request(_observe)
