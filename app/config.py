@@ -184,6 +184,7 @@ class Settings:
         "/var/lib/aegis-mcp/dcr_clients.json", text, "Persisted OAuth client registry"
     )
     dcr_max_clients: int = setting(1000, int_in(1), "Most dynamically registered clients kept")
+    dcr_registrations_per_hour: int = setting(10, int_in(1), "Client registrations per address and hour")
     gunicorn_workers: int = setting(1, int_in(1, 64), "gunicorn worker processes")
     gunicorn_threads: int = setting(32, int_in(1, 1024), "Threads per gunicorn worker")
     graceful_timeout: int = setting(30, int_in(1), "Seconds a worker gets to finish on shutdown")

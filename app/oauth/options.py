@@ -17,7 +17,6 @@ RESOURCE_PATH = "/mcp"
 # POST /register per client address and hour: enough for a person trying a few clients, not for filling
 # the registry. 10 at the default RATE_LIMIT_PER_MINUTE of 60 (see registration_budget).
 REGISTRATIONS_PER_HOUR = 10
-MINUTE_REQUESTS_PER_REGISTRATION = 6
 
 
 @dataclass(frozen=True)
@@ -97,9 +96,5 @@ def options_from(settings: Settings) -> OAuthOptions:
 
 
 def registration_budget(settings: Settings) -> int:
-    """Registrations per address and hour: DCR_REGISTRATIONS_PER_HOUR once Settings offers it; until then it
-    scales with the per-IP budget the operator chose (a sixth of RATE_LIMIT_PER_MINUTE, 10 at the default)."""
-    dedicated = getattr(settings, "dcr_registrations_per_hour", None)
-    if dedicated:
-        return int(dedicated)
-    return max(1, settings.rate_limit_per_minute // MINUTE_REQUESTS_PER_REGISTRATION)
+    """Dynamic client registrations allowed per address and hour (DCR_REGISTRATIONS_PER_HOUR)."""
+    return settings.dcr_registrations_per_hour

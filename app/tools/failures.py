@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.gitea.client import UnsafePathValue
 from app.gitea.errors import GiteaAuthError, GiteaError, GiteaNotFound, GiteaScopeError
 from app.tools.call import ToolCall, ToolResult, UpstreamUnauthorized
 
@@ -24,6 +25,8 @@ def upstream_failure(call: ToolCall, exc: GiteaError, args: dict[str, Any]) -> T
     """An isError result naming what failed and what to do; a rejected user token raises instead."""
     if isinstance(exc, GiteaAuthError):
         return _rejected_credentials(call)
+    if isinstance(exc, UnsafePathValue):  # refused here, never sent: the caller's arguments are at fault
+        return ToolResult.error(f"{call.tool.name}: {exc.message}", "invalid_arguments")
     status = STATUS_BY_ERROR.get(exc.code, "upstream_error")
     return ToolResult.error(_message(call, exc, args), status)
 

@@ -65,7 +65,7 @@ def known_to_authorize(server: GunicornServer, client_id: str) -> bool:
 
 
 def test_the_eleventh_registration_from_one_address_in_an_hour_gets_429_with_retry_after(start: Start) -> None:
-    server = start(RATE_LIMIT_PER_MINUTE="60")  # the default, which gives 10 registrations an hour
+    server = start(DCR_REGISTRATIONS_PER_HOUR="10")  # the default
     assert [registration(server).status_code for _ in range(10)] == [201] * 10
     refused = registration(server)
     assert refused.status_code == 429
