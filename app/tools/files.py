@@ -11,7 +11,7 @@ from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, ResolvedRefs, index_from_archive
 from app.tools.registry import Tool
-from app.tools.shaping import clip, more_hint
+from app.tools.shaping import UntrustedField, clip, more_hint, with_untrusted
 from schemas import files as s
 
 BINARY_SNIFF_BYTES = 8000
@@ -279,7 +279,7 @@ def render_search(out: dict[str, Any]) -> str:
 
 
 TOOLS = (
-    Tool(
+    with_untrusted(Tool(
         name="get_file_contents",
         title="Get file contents",
         description=(
@@ -294,7 +294,7 @@ TOOLS = (
         handler=get_file_contents,
         render=render_file,
         path_argument="filepath",
-    ),
+    ), UntrustedField("content", (), "file {path} in {repository}", markdown=False)),
     Tool(
         name="get_file_tree",
         title="Get file tree",
@@ -311,7 +311,7 @@ TOOLS = (
         render=render_tree,
         path_argument="path",
     ),
-    Tool(
+    with_untrusted(Tool(
         name="search_code",
         title="Search code",
         description=(
@@ -325,5 +325,9 @@ TOOLS = (
         output_schema=s.CODE_SEARCH,
         handler=search_code,
         render=render_search,
+    ),
+        UntrustedField("items[].line", (), "file {path} in {repository}", markdown=False),
+        UntrustedField("items[].context_before[]", (), "file {path} in {repository}", markdown=False),
+        UntrustedField("items[].context_after[]", (), "file {path} in {repository}", markdown=False),
     ),
 )

@@ -11,8 +11,7 @@ import requests
 from app.gitea.client import GiteaClient
 from app.tools import build_catalog
 from app.tools.core import ToolContext, ToolResult, ToolRuntime, execute_tool
-from app.tools.registry import Catalog
-from app.tools.shaping import FENCE_NOTE, UNTRUSTED_NOTICE, UntrustedField, with_untrusted
+from app.tools.shaping import FENCE_NOTE, UNTRUSTED_NOTICE
 from tests.emulator.process import EmulatorProcess
 from tests.tools.conftest import assert_ok, principal_for, tool_settings
 
@@ -141,21 +140,10 @@ def test_every_marked_text_is_bounded(emulator: EmulatorProcess, runtimes: dict[
     assert {f["author"] for f in labels["untrusted"]["fields"]} == {None}  # labels have no recorded author
 
 
-# The files toolset (another owner) takes the same two declarations; proven here on its real tools.
-FILE_CONTENT = UntrustedField("content", (), "file {path} in {repository}", markdown=False)
-SEARCH_LINES = (UntrustedField("items[].line", (), "file {path} in {repository}", markdown=False),
-                UntrustedField("items[].context_before[]", (), "file {path} in {repository}", markdown=False),
-                UntrustedField("items[].context_after[]", (), "file {path} in {repository}", markdown=False))
-
-
-def test_file_contents_and_search_hits_take_the_same_marking(
+def test_file_contents_and_search_hits_are_marked(
     emulator: EmulatorProcess, runtimes: dict[str, ToolRuntime]
 ) -> None:
-    default = runtimes["default"]
-    catalog = default.catalog
-    marked = Catalog([with_untrusted(catalog.get("get_file_contents"), FILE_CONTENT),  # type: ignore[arg-type]
-                      with_untrusted(catalog.get("search_code"), *SEARCH_LINES)])  # type: ignore[arg-type]
-    runtime = ToolRuntime(default.settings, marked, default.gitea)
+    runtime = runtimes["default"]
     file = run(emulator, runtime, "get_file_contents", **REPO, filepath="README.md")
     assert file.structured is not None
     assert file.structured["untrusted"]["fields"] == [
