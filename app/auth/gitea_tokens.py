@@ -35,10 +35,12 @@ def mcp_scopes(gitea_scope: str) -> frozenset[str]:
 
 
 class GiteaTokenValidator:
-    """JWKS signature + introspection `aud` == our Gitea client id, cached per token."""
+    """JWKS signature + introspection `aud` == our Gitea client id (or OAUTH_EXPECTED_AUDIENCE), cached."""
 
-    def __init__(self, gitea_url: str, client_id: str, client_secret: str, cache_ttl: int, timeout: float) -> None:
+    def __init__(self, gitea_url: str, client_id: str, client_secret: str, cache_ttl: int, timeout: float, *,
+                 extra_audience: str = "") -> None:
         self.gitea_url, self.client_id = gitea_url, client_id
+        self.audiences = frozenset(a for a in (client_id, extra_audience) if a)
         self._secret, self.cache_ttl, self.timeout = client_secret, max(cache_ttl, 1), timeout
         self.session = requests.Session()
         self._lock = threading.Lock()
@@ -91,6 +93,6 @@ class GiteaTokenValidator:
             return None
         audience = body.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
-        if body.get("active") is not True or self.client_id not in audiences or not body.get("username"):
+        if body.get("active") is not True or not self.audiences & set(audiences) or not body.get("username"):
             return None
         return str(body["username"]), mcp_scopes(str(body.get("scope", "")))

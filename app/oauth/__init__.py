@@ -35,7 +35,7 @@ def _gitea_token_validator(options: OAuthOptions) -> Any:
     from app.auth.gitea_tokens import GiteaTokenValidator
 
     return GiteaTokenValidator(options.gitea_url, options.gitea_client_id, options.gitea_client_secret.reveal(),
-                               options.cache_ttl, options.request_timeout)
+                               options.cache_ttl, options.request_timeout, extra_audience=options.expected_audience)
 
 
 def _guard_service_token(app: Flask, settings: Any) -> None:

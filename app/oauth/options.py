@@ -41,6 +41,7 @@ class OAuthOptions:
     cache_ttl: int = 300
     cimd_allow_loopback: bool = False  # tests only: lets CIMD fetch documents from 127.0.0.1 over http
     accept_gitea_tokens: bool = False
+    expected_audience: str = ""  # another Gitea OAuth client id whose raw tokens are also accepted
     service_pat: bool = False
     write_mode: bool = False
     request_timeout: float = 30.0
@@ -92,6 +93,7 @@ def options_from(settings: Settings) -> OAuthOptions:
         service_pat=bool(settings.gitea_token),
         write_mode=settings.write_mode,
         request_timeout=settings.request_timeout_seconds,
+        expected_audience=settings.oauth_expected_audience,
     )
 
 

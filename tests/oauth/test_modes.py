@@ -131,6 +131,15 @@ def test_raw_gitea_token_of_another_app_is_refused_even_when_opted_in(stack: Sta
     assert call_tool(server, stack.emulator.token("alice")).status_code == 401  # a PAT never passes
 
 
+def test_raw_gitea_token_of_the_expected_audience_is_accepted(stack: Stack) -> None:
+    other = requests.post(f"{stack.gitea_url}/_emulator/oauth/apps",
+                          json={"name": "sibling", "redirect_uris": ["http://127.0.0.1:1/cb"]}, timeout=10).json()
+    server = stack.server("raw-expected", OAUTH_ACCEPT_GITEA_TOKENS="true",
+                          OAUTH_EXPECTED_AUDIENCE=other["client_id"])
+    token = gitea_token_for(stack, other["client_id"], other["client_secret"], "http://127.0.0.1:1/cb")
+    assert call_tool(server, token).json()["isError"] is False
+
+
 # --- Client ID Metadata Documents ----------------------------------------------------------------------
 
 
