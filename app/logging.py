@@ -74,7 +74,7 @@ def logging_config(level: str, secret_mode: str = "mask") -> dict[str, Any]:  # 
                 "class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout",
                 "filters": ["secrets"],
             },
-            "access": {"class": "logging.StreamHandler", "formatter": "preformatted", "stream": "ext://sys.stdout"},
+            "access": {"()": "app.logging.LineWriter", "formatter": "preformatted"},
         },
         "root": {"handlers": ["stdout"], "level": level},
         "loggers": {
@@ -86,6 +86,33 @@ def logging_config(level: str, secret_mode: str = "mask") -> dict[str, Any]:  # 
             "urllib3": {"level": "WARNING"},
         },
     }
+
+
+class LineWriter(logging.Handler):
+    """Write each record as one line with a single write(2) to a file descriptor (stdout by default).
+
+    The access log runs on every request from every gunicorn thread: StreamHandler's lock and flush
+    made threads queue behind each other's syscalls (bench/bench_foundation.py). One write of one
+    line is atomic on pipes (up to PIPE_BUF) and on files, so no lock is needed."""
+
+    def __init__(self, fd: int = 1) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def createLock(self) -> None:
+        self.lock = None
+
+    def acquire(self) -> None:
+        """No lock: each record is one write(2)."""
+
+    def release(self) -> None:
+        """No lock to release."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            os.write(self.fd, (self.format(record) + "\n").encode("utf-8", "replace"))
+        except Exception:  # noqa: BLE001 - logging must never raise into a request
+            self.handleError(record)
 
 
 def new_request_id() -> str:
@@ -141,13 +168,25 @@ def _bind_request_id() -> None:
         environ[ROUTE_KEY] = rule.rule
 
 
+_stamp: tuple[int, str] = (0, "")
+
+
+def _timestamp() -> str:
+    """ISO-8601 local time, formatted once per second rather than once per request."""
+    global _stamp  # noqa: PLW0603 - a one-entry cache; a race only formats the same second twice
+    now = int(time.time())
+    if _stamp[0] != now:
+        _stamp = (now, time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)))
+    return _stamp[1]
+
+
 def _access_line(
     environ: dict[str, Any], request_id: str, *, method: str, route: str, status: int, duration: float
 ) -> str:
     """The access-log record, serialised once: this runs on every request (see bench/)."""
     return json.dumps(
         {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "ts": _timestamp(),
             "level": "INFO",
             "logger": "aegis.access",
             "pid": os.getpid(),
