@@ -47,7 +47,7 @@ VARIANTS = (("aegis", "wsgi:app"), ("aegis without rate limiter", "bench.nolimit
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     ratios: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in VARIANTS}
     header = ("round", "variant", "rps", "bare rps", "ratio", "p99", "bare p99", "ratio")
