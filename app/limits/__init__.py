@@ -59,8 +59,21 @@ def storage_options(storage_uri: str) -> dict[str, Any]:
     }
 
 
+class AegisLimiter(Limiter):
+    """Flask-Limiter whose per-request check returns at once for exempt paths.
+
+    Flask-Limiter consults request filters only deep inside its check (after resolving the view,
+    blueprint and limit scopes); liveness probes should not pay for that or touch the limit storage.
+    """
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if request.path in EXEMPT_PATHS:
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+
 def build_limiter(settings: Any, storage_uri: str) -> Limiter:
-    return Limiter(
+    return AegisLimiter(
         client_address,
         application_limits=application_limits(settings),  # type: ignore[arg-type]
         storage_uri=storage_uri,
@@ -70,10 +83,6 @@ def build_limiter(settings: Any, storage_uri: str) -> Limiter:
         in_memory_fallback_enabled=True,  # Redis down: per-worker limits instead of none
         swallow_errors=True,  # and never a 500 from the limiter itself
     )
-
-
-def is_exempt() -> bool:
-    return request.path in EXEMPT_PATHS
 
 
 def trusted_proxy_peers(settings: Any) -> tuple[str, ...]:
@@ -87,7 +96,6 @@ def init_app(app: Flask) -> None:
     if settings.trusted_proxy_count:
         app.wsgi_app = ForwardedFor(app.wsgi_app, settings.trusted_proxy_count, trusted_proxy_peers(settings))  # type: ignore[method-assign]
     limiter = build_limiter(settings, app.extensions[STORE].storage_uri())
-    limiter.request_filter(is_exempt)
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, too_many_requests)
