@@ -86,6 +86,13 @@ class ToolRuntime:
     cache: dict[str, Any] = field(default_factory=dict)  # immutable upstream data (search_code archives)
     cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def shared(self, name: str, make: Callable[[], Any]) -> Any:
+        """A per-process object kept on the runtime, created on first use (caches shared by all calls)."""
+        with self.cache_lock:
+            if name not in self.cache:
+                self.cache[name] = make()
+            return self.cache[name]
+
     @property
     def limits(self) -> ToolLimits:
         return ToolLimits.from_settings(self.settings)

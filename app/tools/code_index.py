@@ -13,6 +13,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from app.tools.expiring import ExpiringCache
+
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_FILES = 10000
 MAX_FILE_BYTES = 1024 * 1024
@@ -194,25 +196,6 @@ class CodeIndexCache:
                 self._entries.popitem(last=False)
 
 
-class ResolvedRefs:
-    """Ref -> commit per credential for a short time; bounded, expired entries dropped on insert."""
-
-    def __init__(self, seconds: float = 30.0, max_entries: int = 10000) -> None:
-        self.seconds = seconds
-        self.max_entries = max_entries
-        self._entries: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> str | None:
-        with self._lock:
-            found = self._entries.get(key)
-        return found[0] if found is not None and found[1] > time.monotonic() else None
-
-    def put(self, key: str, commit: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._entries) >= self.max_entries:
-                self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
-            while len(self._entries) >= self.max_entries:
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = (commit, now + self.seconds)
+def resolved_refs() -> ExpiringCache:
+    """Ref -> commit per credential for 30 s, so a repeated search makes no upstream call."""
+    return ExpiringCache(seconds=30.0, max_entries=10000)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
-from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, ResolvedRefs, index_from_archive
+from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, index_from_archive, resolved_refs
 from app.tools.registry import Tool
 from app.tools.shaping import UntrustedField, clip, more_hint, with_untrusted
 from schemas import files as s
@@ -194,19 +194,11 @@ def render_tree(out: dict[str, Any]) -> str:
                       more_hint(out)])
 
 
-def shared(call: ToolCall, name: str, make: Callable[[], Any]) -> Any:
-    """A per-process object kept on the runtime (created on first use)."""
-    with call.runtime.cache_lock:
-        if name not in call.runtime.cache:
-            call.runtime.cache[name] = make()
-        return call.runtime.cache[name]
-
-
 def head_commit(gitea: Any, args: dict[str, Any], call: ToolCall) -> str:
     """The commit of the ref, resolved with the caller's own credentials (the access check guarding the
     shared index), remembered per credential for 30 s so a repeated search makes no upstream call."""
     key = ref_key(call, args)
-    refs = shared(call, RESOLVED_REFS, ResolvedRefs)
+    refs = call.runtime.shared(RESOLVED_REFS, resolved_refs)
     commit = refs.get(key)
     if commit is None:
         commit = resolve_commit(gitea, args)
@@ -233,7 +225,7 @@ def resolve_commit(gitea: Any, args: dict[str, Any]) -> str:
 def code_index(gitea: Any, args: dict[str, Any], call: ToolCall) -> CodeIndex:
     commit = head_commit(gitea, args, call)
     key = f"{args['owner']}/{args['repo']}@{commit}".lower()
-    cache: CodeIndexCache = shared(call, CODE_INDEX, CodeIndexCache)
+    cache: CodeIndexCache = call.runtime.shared(CODE_INDEX, CodeIndexCache)
     index = cache.get(key)
     if index is None:
         call.report(0, None, "Downloading the repository archive")

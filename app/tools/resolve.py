@@ -8,8 +8,6 @@ web UI resolves, and a refused call always reflects Gitea's current state.
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 from app.gitea.errors import GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
+from app.tools.expiring import ExpiringCache
 
 CACHE_SECONDS = 30.0
 MAX_ENTRIES = 2000
@@ -34,41 +33,9 @@ class Named:
     origin: str  # "repository" or "organization" for labels, "open"/"closed" for milestones
 
 
-class NameCache:
-    """(caller, repository, kind) -> list of Named for CACHE_SECONDS; one repository is forgotten at once."""
-
-    def __init__(self, seconds: float = CACHE_SECONDS, max_entries: int = MAX_ENTRIES) -> None:
-        self.seconds = seconds
-        self.max_entries = max_entries
-        self._entries: dict[tuple[str, str, str], tuple[list[Named], float]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str, str]) -> list[Named] | None:
-        with self._lock:
-            found = self._entries.get(key)
-        return found[0] if found is not None and found[1] > time.monotonic() else None
-
-    def put(self, key: tuple[str, str, str], value: list[Named]) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._entries) >= self.max_entries:
-                self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
-            while len(self._entries) >= self.max_entries:
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = (value, now + self.seconds)
-
-    def forget(self, repository: str) -> None:
-        """Drop every caller's names of one repository (after a label was created or renamed)."""
-        with self._lock:
-            self._entries = {k: v for k, v in self._entries.items() if k[1] != repository.lower()}
-
-
-def name_cache(call: ToolCall) -> NameCache:
-    with call.runtime.cache_lock:
-        cache: NameCache | None = call.runtime.cache.get(CACHE_NAME)
-        if cache is None:
-            cache = call.runtime.cache[CACHE_NAME] = NameCache()
-        return cache
+def name_cache(call: ToolCall) -> ExpiringCache:
+    """(caller, repository, kind) -> list of Named for CACHE_SECONDS, shared by the calls of this process."""
+    return call.runtime.shared(CACHE_NAME, lambda: ExpiringCache(CACHE_SECONDS, MAX_ENTRIES))
 
 
 def cache_key(call: ToolCall, owner: str, repo: str, kind: str) -> tuple[str, str, str]:
@@ -188,4 +155,5 @@ def by_id_or_title(ref: int | str, milestones: list[Named]) -> Named | None:
 def forget_names(call: ToolCall) -> None:
     """A label or milestone was created or renamed: the next resolution reads Gitea again."""
     if call.repository is not None:
-        name_cache(call).forget(call.repository)
+        repository = call.repository.lower()
+        name_cache(call).forget(lambda key: key[1] == repository)  # every caller's entry for it
