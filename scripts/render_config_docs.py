@@ -29,10 +29,15 @@ def table() -> str:
     return "\n".join(rows)
 
 
+def replace_section(text: str, begin: str, end: str, body: str) -> str:
+    """Put `body` between the `begin` and `end` marker lines of a generated doc section."""
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{body}\n{end}{tail}"
+
+
 def render(text: str) -> str:
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{table()}\n{END}{tail}"
+    return replace_section(text, BEGIN, END, table())
 
 
 if __name__ == "__main__":

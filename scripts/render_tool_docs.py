@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.tools import all_tools
 from app.tools.registry import Tool
+from scripts.render_config_docs import replace_section
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "API-Reference.md"
 BEGIN, END = "<!-- tools:begin -->", "<!-- tools:end -->"
@@ -97,9 +98,7 @@ def section() -> str:
 
 
 def render(text: str) -> str:
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{section()}\n{END}{tail}"
+    return replace_section(text, BEGIN, END, section())
 
 
 if __name__ == "__main__":
