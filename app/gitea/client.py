@@ -33,12 +33,31 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RETRIED_METHODS = frozenset({"GET", "HEAD"})
+READ_METHODS = frozenset({"GET", "HEAD"})
+RETRIED_METHODS = READ_METHODS
 RETRIED_STATUSES = (502, 503, 504)
 # Path parameters that Gitea routes as wildcards, so their slashes stay slashes.
 SLASHED_PARAMS = frozenset({"filepath", "branch", "basehead", "archive", "ref"})
 # Segments that any URL normaliser (urllib3 included) resolves, so they would move the request elsewhere.
 DOT_SEGMENTS = frozenset({"", ".", ".."})
+# The only requests other than reads this server ever sends: those the write tools need. No DELETE, no
+# content writes, no merges, no administration; a new write endpoint is a reviewed edit of this list.
+ALLOWED_WRITES = frozenset({
+    ("POST", "/repos/{owner}/{repo}/issues"),
+    ("PATCH", "/repos/{owner}/{repo}/issues/{index}"),
+    ("POST", "/repos/{owner}/{repo}/issues/{index}/comments"),
+    ("PATCH", "/repos/{owner}/{repo}/issues/comments/{id}"),
+    ("POST", "/repos/{owner}/{repo}/issues/{index}/labels"),
+    ("PUT", "/repos/{owner}/{repo}/issues/{index}/labels"),
+    ("POST", "/repos/{owner}/{repo}/issues/{index}/assignees"),
+    ("POST", "/repos/{owner}/{repo}/labels"),
+    ("PATCH", "/repos/{owner}/{repo}/labels/{id}"),
+    ("POST", "/repos/{owner}/{repo}/milestones"),
+    ("POST", "/repos/{owner}/{repo}/pulls"),
+    ("POST", "/repos/{owner}/{repo}/releases"),
+    ("PATCH", "/repos/{owner}/{repo}/releases/{id}"),
+    ("POST", "/repos/{owner}/{repo}/branches"),
+})
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,27 @@ class UnsafePathValue(GiteaValidationError):
             "(slashes only between non-empty parts, no '.' or '..' parts).",
             details={"parameter": name},
         )
+
+
+class RefusedWrite(GiteaError):
+    """A request outside the read methods and ALLOWED_WRITES; it is never sent."""
+
+    status, code = 403, "write_not_allowed"
+
+    def __init__(self, call: Call) -> None:
+        super().__init__(
+            f"{call.route} was not sent to Gitea: this server sends only reads and the write requests of its "
+            "write tools (never DELETE, content writes or merges).",
+            details={"route": call.route},
+        )
+
+
+def check_allowed(call: Call) -> None:
+    """Raise RefusedWrite unless the call is a read or one of ALLOWED_WRITES."""
+    method = call.method.upper()  # requests upper-cases the method it sends; compare what goes on the wire
+    if method not in READ_METHODS and (method, call.template) not in ALLOWED_WRITES:
+        log.warning("gitea_write_refused", extra={"route": call.route})
+        raise RefusedWrite(call)
 
 
 def encode_segment(name: str, value: str | int) -> str:
@@ -157,7 +197,8 @@ class GiteaClient:
         return BoundGiteaClient(self, credentials)
 
     def send(self, call: Call, credentials: GiteaCredentials | None) -> requests.Response:
-        """Send one call; return the response or raise the typed GiteaError."""
+        """Send one call; return the response or raise the typed GiteaError (RefusedWrite before any I/O)."""
+        check_allowed(call)
         started = time.perf_counter()
         try:
             response = self._session.request(

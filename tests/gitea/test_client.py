@@ -9,6 +9,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.gitea import BoundGiteaClient, GiteaAuthError, GiteaClient, GiteaCredentials
+from app.gitea.client import ALLOWED_WRITES, Call, RefusedWrite
 from tests.gitea.conftest import EmulatorControl
 
 ACME = ("acme", "service-a")
@@ -88,3 +89,38 @@ def test_netrc_credentials_never_replace_or_add_an_identity(
     assert alice.current_user()["login"] == "alice"
     with pytest.raises(GiteaAuthError):
         gitea.bind(None).current_user()  # anonymous stays anonymous
+
+
+REFUSED_CALLS = [
+    Call("DELETE", "/repos/{owner}/{repo}/issues/{index}/labels/{id}", {"owner": "acme", "repo": "service-a",
+                                                                         "index": 1, "id": 1}),
+    Call("delete", "/repos/{owner}/{repo}", {"owner": "acme", "repo": "service-a"}),
+    Call("POST", "/repos/{owner}/{repo}/contents/{filepath}", {"owner": "acme", "repo": "service-a",
+                                                               "filepath": "README.md"}, body={"content": "eA=="}),
+    Call("PUT", "/repos/{owner}/{repo}/contents/{filepath}", {"owner": "acme", "repo": "service-a",
+                                                              "filepath": "README.md"}, body={"content": "eA=="}),
+    Call("POST", "/repos/{owner}/{repo}/pulls/{index}/merge", {"owner": "acme", "repo": "service-a", "index": 1},
+         body={"Do": "merge"}),
+    Call("PATCH", "/repos/{owner}/{repo}", {"owner": "acme", "repo": "service-a"}, body={"archived": True}),
+]
+
+
+@pytest.mark.parametrize("call", REFUSED_CALLS, ids=lambda c: c.route)
+def test_send_refuses_every_write_outside_the_allow_list_before_any_request(
+    call: Call, gitea: GiteaClient, tokens: dict[str, dict[str, str]], control: EmulatorControl,
+    emulator_state: tuple[str, Path],
+) -> None:
+    log = emulator_state[1] / "requests.jsonl"
+    logged_before = log.read_text(encoding="utf-8") if log.exists() else ""
+    with pytest.raises(RefusedWrite) as refused:
+        gitea.send(call, GiteaCredentials("token", tokens["alice"]["full"]))
+    assert refused.value.status == 403 and call.template in refused.value.message
+    assert control.stats()["requests"] == 0
+    assert (log.read_text(encoding="utf-8") if log.exists() else "") == logged_before
+    gitea.bind(GiteaCredentials("token", tokens["alice"]["full"])).get_repository(*ACME)
+    assert control.stats()["requests"] == 1  # the counter does count what is sent
+
+
+def test_allowed_writes_are_the_write_tools_endpoints_and_none_deletes_merges_or_writes_content() -> None:
+    assert {method for method, _ in ALLOWED_WRITES} == {"POST", "PATCH", "PUT"}
+    assert not [t for _, t in ALLOWED_WRITES if "/contents" in t or "/merge" in t or t.count("/") < 4]

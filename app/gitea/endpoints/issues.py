@@ -76,10 +76,6 @@ class IssueEndpoints(GiteaCalls):
                            owner=owner, repo=repo, index=index)
         return list(found or [])
 
-    def remove_issue_label(self, owner: str, repo: str, index: int, label_id: int) -> None:
-        """DELETE .../issues/{index}/labels/{id} (204)."""
-        self._no_content("DELETE", ISSUE + "/labels/{id}", owner=owner, repo=repo, index=index, id=label_id)
-
     def add_assignees(self, owner: str, repo: str, index: int, assignees: list[str]) -> JSON:
         """POST .../issues/{index}/assignees (201): returns the issue."""
         return self._object("POST", ISSUE + "/assignees", body={"assignees": list(assignees)},
