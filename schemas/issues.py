@@ -153,6 +153,6 @@ class AssignIssueArgs(WriteArgs):
 ISSUE_WRITTEN = written(obj({**ISSUE_SUMMARY["properties"], "ignored": STRINGS}))
 ISSUE_WRITTEN_PLAIN = written(ISSUE_SUMMARY)
 COMMENT_WRITTEN = written(COMMENT)
-LABELS_ADDED = written(obj({"issue_number": INTEGER, "labels": STRINGS, "added": STRINGS}))
-LABELS_REMOVED = written(obj({"issue_number": INTEGER, "labels": STRINGS, "removed": STRINGS,
+LABELS_ADDED = written(obj({"issue_number": INTEGER, "html_url": STRING, "labels": STRINGS, "added": STRINGS}))
+LABELS_REMOVED = written(obj({"issue_number": INTEGER, "html_url": STRING, "labels": STRINGS, "removed": STRINGS,
                               "not_present": STRINGS}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from app.logging import log_event, log_nullable_field
@@ -12,7 +13,7 @@ from app.tools.call import ToolCall
 from app.tools.registry import Tool
 from app.tools.resolve import RepositoryNames
 from app.tools.shaping import UntrustedField, clip, list_envelope, more_hint, with_untrusted
-from app.tools.writes import write_tool
+from app.tools.writes import with_dry_run, write_tool
 from schemas import issues as s
 
 log = logging.getLogger("aegis.tools.issues")
@@ -190,29 +191,45 @@ def render_written_comment(comment: dict[str, Any]) -> str:
 def add_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     owner, repo, number = args["owner"], args["repo"], args["issue_number"]
     chosen = RepositoryNames(gitea, call).labels(args["labels"])
+    html_url = p.text(gitea.get_issue(owner, repo, number), "html_url")  # the label answer has no issue link
     now = gitea.add_issue_labels(owner, repo, number, [label.id for label in chosen])
-    return {"issue_number": number, "labels": p.names({"labels": now}, "labels"),
+    return {"issue_number": number, "html_url": html_url, "labels": p.names({"labels": now}, "labels"),
             "added": [label.name for label in chosen]}
 
 
 def remove_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
-    """Gitea's DELETE is never used: the issue's label set is replaced by the labels that remain."""
+    """Read the issue's labels, then replace them with those that remain: Gitea's DELETE is never used.
+
+    Two requests, not one: a label someone adds between them is dropped again (the description says so).
+    Nothing is sent when none of the named labels is on the issue, in a dry run too (there is no request).
+    """
     owner, repo, number = args["owner"], args["repo"], args["issue_number"]
     chosen = {label.id: label.name for label in RepositoryNames(gitea, call).labels(args["labels"])}
-    current = [raw for raw in p.items(gitea.get_issue(owner, repo, number), "labels") if isinstance(raw, Mapping)]
+    issue = gitea.get_issue(owner, repo, number)
+    current = [raw for raw in p.items(issue, "labels") if isinstance(raw, Mapping)]
     on_issue = {p.number(raw, "id") for raw in current}
+    outcome = {"issue_number": number, "html_url": p.text(issue, "html_url"),
+               "removed": [name for label_id, name in chosen.items() if label_id in on_issue],
+               "not_present": [name for label_id, name in chosen.items() if label_id not in on_issue]}
+    if not outcome["removed"]:
+        return {**outcome, "labels": p.names(issue, "labels")}
     kept = [p.number(raw, "id") for raw in current if p.number(raw, "id") not in chosen]
-    now = gitea.replace_issue_labels(owner, repo, number, kept)
-    return {"issue_number": number, "labels": p.names({"labels": now}, "labels"),
-            "removed": [name for label_id, name in chosen.items() if label_id in on_issue],
-            "not_present": [name for label_id, name in chosen.items() if label_id not in on_issue]}
+
+    def replace_labels(gitea: Any, _args: dict[str, Any], _call: ToolCall) -> dict[str, Any]:  # the dry-run client
+        now = gitea.replace_issue_labels(owner, repo, number, kept)
+        return {**outcome, "labels": p.names({"labels": now}, "labels")}
+
+    return with_dry_run(replace_labels)(gitea, args, call)
 
 
 def render_issue_labels(out: dict[str, Any]) -> str:
+    if "not_present" in out and not out["removed"]:
+        return (f"#{out['issue_number']} unchanged: {', '.join(out['not_present'])} were not on it, so nothing "
+                f"was sent. Labels: {', '.join(out['labels']) or 'none'}\n{out['html_url']}")
     changed = [f"{verb}: {', '.join(out[key])}" for key, verb in
                (("added", "added"), ("removed", "removed"), ("not_present", "were not on it")) if out.get(key)]
     return (f"#{out['issue_number']} labels now: {', '.join(out['labels']) or 'none'}"
-            + (f" ({'; '.join(changed)})" if changed else ""))
+            + (f" ({'; '.join(changed)})" if changed else "") + f"\n{out['html_url']}")
 
 
 def assign_issue(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
@@ -334,12 +351,16 @@ TOOLS = (
         render=render_issue_labels,
         idempotent=True,
     ),
-    write_tool(
+    # remove_labels runs its own dry run (after its reads), so a removal with nothing to remove answers
+    # "unchanged" in a dry run too instead of "this call would send no write request".
+    replace(write_tool(
         name="remove_labels",
         title="Remove labels from issue",
         description=(
             "Take labels off an issue or pull request by name (case-insensitive); other labels stay. Labels "
-            "themselves are never deleted. Unknown names: nothing changes. dry_run: true shows the request."
+            "themselves are never deleted. Unknown names: nothing changes. None of them on the issue: nothing is "
+            "sent. It reads the issue's labels, then sets the remaining ones: a label someone else adds in "
+            "between is dropped. dry_run: true shows the request."
         ),
         toolset="issues",
         arguments=s.RemoveLabelsArgs,
@@ -348,7 +369,7 @@ TOOLS = (
         render=render_issue_labels,
         destructive=True,
         idempotent=True,
-    ),
+    ), handler=remove_labels),
     write_tool(
         name="assign_issue",
         title="Assign issue",

@@ -76,6 +76,22 @@ def test_add_and_remove_labels_change_only_those_labels(runtime: ToolRuntime, wr
     assert added["added"] == ["documentation"] and "documentation" in added["labels"]
     assert removed["removed"] == ["priority/low"] and removed["not_present"] == ["enhancement"]
     assert label_names(issue(write_emulator, 5)) == ["bug", "documentation"]
+    assert added["html_url"] == removed["html_url"] == issue(write_emulator, 5)["html_url"]
+
+
+def test_remove_labels_sends_nothing_when_none_is_on_the_issue(runtime: ToolRuntime,
+                                                               write_emulator: EmulatorProcess) -> None:
+    number = assert_ok(call(runtime, write_emulator, "create_issue", title="Only bug", labels=["bug"]),
+                       "create_issue")["number"]
+    before = writes_received(write_emulator)
+    for dry_run in (False, True):
+        result = call(runtime, write_emulator, "remove_labels", issue_number=number, labels=["Documentation"],
+                      dry_run=dry_run)
+        assert result.is_error is False and result.structured["removed"] == []
+        assert f"#{number} unchanged: documentation were not on it, so nothing was sent" in result.text
+    assert writes_received(write_emulator) == before and label_names(issue(write_emulator, number)) == ["bug"]
+    planned = call(runtime, write_emulator, "remove_labels", issue_number=number, labels=["bug"], dry_run=True)
+    assert planned.structured["request"]["method"] == "PUT" and writes_received(write_emulator) == before
 
 
 def test_milestone_by_title_of_a_closed_one_by_id_and_zero_clears(runtime: ToolRuntime,
