@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,7 +15,6 @@ from dotenv import dotenv_values
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRET_MODES = ("off", "mask", "block")
 AUDIT_FAIL_MODES = ("closed", "open")
-INSECURE_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - the list of binds we refuse
 
 
 class Secret:
@@ -295,6 +295,32 @@ class Settings:
         return out
 
 
+def is_unspecified(host: str) -> bool:
+    """Any spelling of "every interface": '', 0.0.0.0, 0, 0.0, ::, ::0, [::], 0:0:0:0:0:0:0:0."""
+    host = host.strip().strip("[]")
+    if host in ("", "*"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        pass
+    try:  # the IPv4 shorthands the socket layer accepts ("0", "0.0", "0.0.0")
+        return socket.inet_aton(host) == b"\0\0\0\0"
+    except OSError:
+        return False
+
+
+def bind_host(address: str) -> str | None:
+    """The host part of a gunicorn bind ('127.0.0.1:8080', '[::]:80', 'tcp://0:80'); None for unix/fd binds."""
+    address = address.strip()
+    if address.startswith(("unix:", "fd://")):
+        return None
+    address = address.removeprefix("tcp://")
+    if address.startswith("["):
+        return address[1 : address.find("]")] if "]" in address else address[1:]
+    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -305,7 +331,7 @@ def is_loopback(host: str) -> bool:
 
 
 def _check_bind(s: Settings) -> list[str]:
-    if s.mcp_host.strip("[]") in INSECURE_HOSTS and not s.allow_insecure_bind:
+    if is_unspecified(s.mcp_host) and not s.allow_insecure_bind:
         return [
             f"MCP_HOST={s.mcp_host or '(empty)'} would listen on every interface; bind 127.0.0.1 behind "
             "a TLS reverse proxy, or set ALLOW_INSECURE_BIND=true to opt in"

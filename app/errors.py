@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 log = logging.getLogger("aegis.errors")
 
@@ -140,6 +140,21 @@ def _from_aegis_error(exc: AegisError) -> Response:
 def _from_unexpected(exc: Exception) -> Response:
     log.exception("unhandled_exception", extra={"request_id": current_request_id()})
     return error_response(500, "Internal error. Quote the request id when you report it.")
+
+
+def read_body() -> bytes:
+    """The request body, refusing more than MAX_REQUEST_BYTES also when it arrives chunked (no
+    Content-Length for the before-request check to see): 413, never a truncated body."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    try:
+        body = request.stream.read(limit + 1)
+        # Werkzeug stops a chunked stream at the limit and raises only on a read past it.
+        too_large = len(body) > limit or (len(body) == limit and request.stream.read(1) != b"")
+    except RequestEntityTooLarge:
+        too_large = True
+    if too_large:
+        raise PayloadTooLarge(f"The request body is larger than MAX_REQUEST_BYTES ({limit} bytes) allows.")
+    return body
 
 
 def _reject_oversized_body() -> None:

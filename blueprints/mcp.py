@@ -18,7 +18,7 @@ from flask_sock import Sock
 
 from app.audit.events import CORRELATION_HEADER, correlation_id_from
 from app.auth.principal import Principal, resolve_principal
-from app.errors import BadRequest, NotFound, error_response
+from app.errors import BadRequest, NotFound, error_response, read_body
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
 from app.mcp.engine import CallContext
 from app.mcp.jsonrpc import INVALID_REQUEST, Message, RequestId, RpcError, decode, to_message
@@ -114,7 +114,7 @@ def method_not_allowed() -> Response:
 def streamable_post() -> Response:
     require_json_post(request.headers)
     principal = authenticate()
-    value = decode(request.get_data())
+    value = decode(read_body())
     if isinstance(value, list):
         return batch(value, principal)
     message = to_message(value)
@@ -302,7 +302,7 @@ def sse_post() -> Response:
     session = runtime.seal.open(stream_id, principal)
     if session is None or not runtime.bus.is_open(stream_id):
         raise NotFound("No open SSE stream has this session_id; open GET /mcp/sse again.")
-    message = to_message(decode(request.get_data()))
+    message = to_message(decode(read_body()))
     if message.is_request:
         answer_on_stream(runtime, message, principal, stream_id)
     else:
@@ -411,7 +411,10 @@ def list_tools() -> Response:
 def call_tool() -> Response:
     """`{"tool", "arguments"}` → the tool result as JSON; same execution path as every transport."""
     principal = authenticate()
-    body = request.get_json(silent=True)
+    try:
+        body = json.loads(read_body())
+    except ValueError:
+        body = None
     if not isinstance(body, dict) or not isinstance(body.get("tool"), str):
         raise BadRequest('Send JSON {"tool": "<name>", "arguments": {...}}.')
     arguments = body.get("arguments") or {}

@@ -19,7 +19,7 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="aegis-metrics-")
 _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
-from app.config import INSECURE_HOSTS, Settings, SettingsError
+from app.config import Settings, SettingsError, bind_host, is_unspecified
 from app.logging import logging_config
 
 try:
@@ -79,23 +79,21 @@ forwarded_allow_ips = ",".join(_settings.trusted_proxy_ips)
 
 
 
-def _bind_host(address: str) -> str:
-    host = address.rsplit(":", 1)[0] if ":" in address else address
-    return host.strip("[]")
-
-
 def on_starting(server):  # type: ignore[no-untyped-def]
     """Refuse to listen on every interface without ALLOW_INSECURE_BIND, even if -b overrides bind."""
-    insecure = [a for a in server.cfg.bind if _bind_host(a) in INSECURE_HOSTS]
+    insecure = [a for a in server.cfg.bind if (host := bind_host(a)) is not None and is_unspecified(host)]
     if insecure and not _settings.allow_insecure_bind:
         sys.stderr.write(
             f"aegis-mcp: refusing to bind {', '.join(insecure)}: that listens on every interface. "
             "Bind 127.0.0.1 behind a TLS reverse proxy, or set ALLOW_INSECURE_BIND=true to opt in.\n"
         )
         sys.exit(1)
-    # Samples from an earlier run would be summed into this one.
+    # Samples from an earlier run would be summed into this one: remove prometheus_client's files only.
+    os.makedirs(_metrics_dir, exist_ok=True)
     for name in os.listdir(_metrics_dir):
-        os.unlink(os.path.join(_metrics_dir, name))
+        path = os.path.join(_metrics_dir, name)
+        if name.endswith(".db") and os.path.isfile(path):
+            os.unlink(path)
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]

@@ -97,3 +97,24 @@ def test_configuration_doc_is_current() -> None:
     text = DOC.read_text()
     assert render(text) == text, "run: python scripts/render_config_docs.py"
     assert "`MCP_HOST` | `127.0.0.1`" in text
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "0", "0.0", "0.0.0", "::", "::0", "[::]", "0:0:0:0:0:0:0:0", ""])
+def test_every_spelling_of_all_interfaces_needs_the_opt_in(host: str) -> None:
+    assert any("ALLOW_INSECURE_BIND=true" in p for p in problems_for(MCP_HOST=host))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "10.1.2.3", "gitea-proxy.internal"])
+def test_specific_interfaces_need_no_opt_in(host: str) -> None:
+    assert load(MCP_HOST=host).mcp_host == host
+
+
+@pytest.mark.parametrize(
+    ("bind", "host"),
+    [("127.0.0.1:8080", "127.0.0.1"), ("[::]:80", "::"), ("tcp://0:80", "0"), ("0.0.0.0", "0.0.0.0"),
+     ("tcp://[::0]:8080", "::0"), ("unix:/run/aegis.sock", None), ("fd://3", None)],
+)
+def test_gunicorn_bind_addresses_are_parsed_for_the_check(bind: str, host: str | None) -> None:
+    from app.config import bind_host
+
+    assert bind_host(bind) == host

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.config import INSECURE_HOSTS, is_loopback
+from app.config import is_loopback, is_unspecified
 from app.errors import AegisError, Forbidden, UnsupportedMediaType
 from app.mcp.revisions import HeaderMap
 
@@ -40,7 +40,7 @@ class OriginPolicy:
         if settings.public_base_url:
             self.origins.add(normalise_origin(settings.public_base_url))
             self.hosts.add(hostname_of(urlsplit(settings.public_base_url).netloc))
-        if not is_loopback(settings.mcp_host) and settings.mcp_host.strip("[]") not in INSECURE_HOSTS:
+        if not is_loopback(settings.mcp_host) and not is_unspecified(settings.mcp_host):
             self.hosts.add(settings.mcp_host.strip("[]").lower())
         # Bound to every interface without PUBLIC_BASE_URL (an explicit opt-in): no Host list to check.
         self.any_host = not self.loopback and not settings.public_base_url and not self.hosts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import requests
 
 from tests.fixtures.gunicorn import base_env, free_port, run_gunicorn_expecting_exit
@@ -125,3 +126,29 @@ def test_oauth_mode_refuses_to_start_when_gitea_oidc_discovery_fails() -> None:
     result = run_gunicorn_expecting_exit(env)
     assert result.returncode != 0
     assert "Gitea OIDC discovery unreachable" in result.stderr and "STARTUP_VALIDATE_GITEA=false" in result.stderr
+
+
+@pytest.mark.parametrize("bind", ["0:{port}", "tcp://0.0.0.0:{port}", "[::0]:{port}"])
+def test_shorthand_all_interface_binds_on_the_command_line_are_refused(bind: str) -> None:
+    port = free_port()
+    result = run_gunicorn_expecting_exit(base_env(MCP_PORT=str(port)), "-b", bind.format(port=port))
+    assert result.returncode != 0
+    assert "ALLOW_INSECURE_BIND=true" in result.stderr
+
+
+def test_chunked_body_over_the_limit_is_413_not_a_parse_error(gunicorn_server) -> None:
+    from tests.fixtures.gunicorn import TEST_API_KEY
+
+    server = gunicorn_server(MAX_REQUEST_BYTES="2048")
+    payload = b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"' + b"x" * 8000 + b'"}}'
+
+    def chunks():  # a generator body makes requests send Transfer-Encoding: chunked, no Content-Length
+        for start in range(0, len(payload), 1000):
+            yield payload[start : start + 1000]
+
+    headers = {"Authorization": f"Bearer {TEST_API_KEY}", "Content-Type": "application/json",
+               "Accept": "application/json, text/event-stream"}
+    for path in ("/mcp", "/mcp/tool/call"):
+        response = requests.post(f"{server.url}{path}", data=chunks(), headers=headers, timeout=10)
+        assert response.status_code == 413, (path, response.status_code, response.text[:200])
+        assert "MAX_REQUEST_BYTES" in response.text
