@@ -22,13 +22,18 @@ def sample(text: str, method: str, path: str, status: str) -> float:
 
 def test_counts_are_summed_across_two_workers(gunicorn_server) -> None:
     server = gunicorn_server(GUNICORN_WORKERS="2", GUNICORN_THREADS="4")
-    for _ in range(60):
-        requests.get(f"{server.url}/", headers={"Connection": "close"}, timeout=5)
-    pids = {line["pid"] for line in server.log_lines() if line.get("route") == "/"}
+    sent, pids = 0, set()
+    # The kernel decides which worker accepts a connection: send new connections (in bounded batches)
+    # until both workers have answered, so the sum below really spans two processes.
+    while len(pids) < 2 and sent < 2000:
+        for _ in range(50):
+            requests.get(f"{server.url}/", headers={"Connection": "close"}, timeout=5)
+        sent += 50
+        pids = {line["pid"] for line in server.log_lines() if line.get("route") == "/"}
     assert len(pids) == 2, "both workers must have served requests for this test to mean anything"
     for _ in range(4):  # whichever worker answers the scrape, the sum is the same
         text = requests.get(f"{server.url}/metrics", headers={"Connection": "close"}, timeout=5).text
-        assert sample(text, "GET", "/", "200") == 60.0
+        assert sample(text, "GET", "/", "200") == float(sent)
 
 
 def test_random_urls_do_not_create_a_series_each() -> None:
