@@ -278,7 +278,8 @@ def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
     except AuditWriteError:
         return AUDIT_REFUSAL
     result = _invoke(call, args)
-    outcome, error = ("error", result.text) if result.is_error else (success_status(args), None)
+    done = not result.is_error or result.status == WRITTEN_UNSHOWN
+    outcome, error = (success_status(args), None) if done else ("error", result.text)
     try:
         _audit(call.runtime, call.tool, _invocation(call, args, outcome, (time.perf_counter() - started) * 1000, error))
     except AuditWriteError:
@@ -309,7 +310,32 @@ def _invoke(call: ToolCall, args: dict[str, Any]) -> ToolResult:
         return ToolResult.error(
             f"{call.tool.name} failed unexpectedly; quote request id {call.context.request_id}.", "internal_error"
         )
-    return shape(call, caller_view(call, structured))
+    return shaped(call, args, structured)
+
+
+WRITTEN_UNSHOWN = "written_unshown"
+
+
+def shaped(call: ToolCall, args: dict[str, Any], structured: dict[str, Any]) -> ToolResult:
+    """The shaped result; for a write Gitea already accepted, a failure to shape still reports the write."""
+    if not call.tool.is_write:
+        return shape(call, caller_view(call, structured))
+    try:
+        return shape(call, caller_view(call, structured))
+    except Exception:  # the write happened: an error here must not read as "it failed, try again"
+        log.exception("write_result_unshown", extra={"tool": call.tool.name, "request_id": call.context.request_id})
+        return unshown_write(call, dry_run=args.get("dry_run") is True)
+
+
+def unshown_write(call: ToolCall, *, dry_run: bool) -> ToolResult:
+    """isError (no structuredContent can match the schema), but saying what happened and what not to do."""
+    ids = f"request id {call.context.request_id}, correlation id {call.context.correlation_id}"
+    if dry_run:
+        return ToolResult.error(f"{call.tool.name}: the dry run finished but its result could not be shown; "
+                                f"nothing was written. Quote {ids}.", "internal_error")
+    return ToolResult.error(
+        f"{call.tool.name}: the write WAS made in Gitea ({call.repository}), but its result could not be shown. "
+        f"Do not repeat the call; look at the result with a read tool instead. Quote {ids}.", WRITTEN_UNSHOWN)
 
 
 def bound_client(call: ToolCall) -> Any:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.tools.core import ToolRuntime
+from app.tools.registry import Catalog
 from tests.emulator.process import EmulatorProcess
 from tests.tools.conftest import assert_ok
 from tests.tools.write_world import (
@@ -198,10 +200,37 @@ def test_missing_repository_is_404_and_audited(runtime: ToolRuntime, write_emula
     assert [e["status"] for e in audit_entries(tmp_path / "audit.log")] == ["pending", "error", "pending", "error"]
 
 
-def test_gitea_422_is_a_clear_error(runtime: ToolRuntime, write_emulator: EmulatorProcess) -> None:
+def test_gitea_422_is_a_clear_error_and_audited(runtime: ToolRuntime, write_emulator: EmulatorProcess,
+                                                tmp_path: Path) -> None:
     refused = call(runtime, write_emulator, "assign_issue", issue_number=2, assignees=["nobody"])
     assert refused.is_error and refused.status == "upstream_rejected" and "nobody" in refused.text
     assert issue(write_emulator, 2)["assignees"] is None
+    entries = audit_entries(tmp_path / "audit.log")
+    assert [(e["tool"], e["status"]) for e in entries] == [("assign_issue", "pending"), ("assign_issue", "error")]
+    assert entries[1]["error"] == refused.text and entries[1]["correlation_id"] == entries[0]["correlation_id"]
+
+
+def unrenderable(out: dict[str, Any]) -> str:
+    raise KeyError("a render bug")
+
+
+def test_a_write_whose_result_cannot_be_shown_is_reported_as_made_and_audited_success(
+    runtime: ToolRuntime, write_emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    real = runtime.catalog.get("create_issue_comment")
+    assert real is not None
+    broken = replace(runtime, catalog=Catalog([replace(real, render=unrenderable)], write_mode=True,
+                                              policy=runtime.catalog.policy))
+    result = call(broken, write_emulator, "create_issue_comment", issue_number=3, body="Shown or not, it is here.")
+    assert result.is_error and result.status == "written_unshown"
+    assert "the write WAS made in Gitea (acme/service-a)" in result.text and "Do not repeat the call" in result.text
+    correlation = result.meta["io.aegis/correlationId"]
+    assert f"request id write-test, correlation id {correlation}" in result.text
+    comments = gitea_get(write_emulator, f"{ISSUES}/3/comments")
+    assert [c["body"] for c in comments][-1] == "Shown or not, it is here."
+    entries = audit_entries(tmp_path / "audit.log")
+    assert [(e["status"], e["error"], e["correlation_id"]) for e in entries] == [
+        ("pending", None, correlation), ("success", None, correlation)]
 
 
 def test_pr_comment_refuses_an_issue_number(runtime: ToolRuntime, write_emulator: EmulatorProcess) -> None:
