@@ -215,7 +215,7 @@ def remove_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str,
         return {**outcome, "labels": p.names(issue, "labels")}
     kept = [p.number(raw, "id") for raw in current if p.number(raw, "id") not in chosen]
 
-    def replace_labels(gitea: Any, _args: dict[str, Any], _call: ToolCall) -> dict[str, Any]:  # the dry-run client
+    def replace_labels(gitea: Any, _args: dict[str, Any], _call: ToolCall) -> dict[str, Any]:  # real, or a dry run's
         now = gitea.replace_issue_labels(owner, repo, number, kept)
         return {**outcome, "labels": p.names({"labels": now}, "labels")}
 

@@ -53,11 +53,14 @@ def create_label(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, 
 
 
 def repository_label_id(gitea: Any, call: ToolCall, name: str) -> int:
-    label = RepositoryNames(gitea, call).labels([name])[0]
-    if label.origin != "repository":
-        raise ToolFailure(f"'{label.name}' is an organization label; change it in the organization's settings, "
-                          f"not through {call.repository}.", "invalid_arguments")
-    return label.id
+    """Only the repository's own labels are candidates; an organization label is named in the refusal."""
+    names = RepositoryNames(gitea, call)
+    own = names.repository_label(name)
+    if own is not None:
+        return own.id
+    label = names.labels([name])[0]  # unknown everywhere: the usual error listing what exists
+    raise ToolFailure(f"'{label.name}' is an organization label; change it in the organization's settings, "
+                      f"not through {call.repository}.", "invalid_arguments")
 
 
 def update_label(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
@@ -103,7 +106,8 @@ TOOLS = (
         name="update_label",
         title="Update label",
         description=(
-            "Rename a repository label (found by name, case-insensitive) or change its colour or description; "
+            "Rename a repository label (found by name among the repository's own labels, case-insensitive; "
+            "organization labels are never changed) or change its colour or description; "
             "give at least one of new_name, color, description. Every issue carrying it shows the change. "
             "dry_run: true shows the request."
         ),

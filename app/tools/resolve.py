@@ -109,6 +109,17 @@ class RepositoryNames:
             raise ToolFailure(self.unknown_labels_message(unknown), "invalid_arguments")
         return unique([hit for hit in found if hit is not None])
 
+    def repository_label(self, name: str) -> Named | None:
+        """A label of the repository itself (exact spelling, then case-insensitive); organization labels never match.
+
+        Changing a label must pick the repository's one even when an organization label is spelled exactly
+        like the request and the repository's differs only in case.
+        """
+        def own(fresh: bool) -> list[Named]:
+            return [label for label in self.known("labels", fresh) if label.origin == "repository"]
+
+        return match(name, own(False)) or match(name, own(True))
+
     def unknown_labels_message(self, unknown: list[str]) -> str:
         names = ", ".join(repr(name) for name in unknown)
         available = ", ".join(label.name for label in self.known("labels")) or "none"

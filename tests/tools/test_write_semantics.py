@@ -243,3 +243,21 @@ def test_pr_comment_refuses_an_issue_number(runtime: ToolRuntime, write_emulator
 def test_existing_release_tag_is_409(runtime: ToolRuntime, write_emulator: EmulatorProcess) -> None:
     refused = call(runtime, write_emulator, "create_release", tag_name="v1.0.0")
     assert refused.is_error and refused.status == "upstream_conflict" and "edit_release" in refused.text
+
+
+def test_update_label_changes_the_repository_label_even_when_an_organization_label_is_spelled_exactly(
+    tmp_path: Path,
+) -> None:
+    emulator = EmulatorProcess().start(str(tmp_path / "own-emulator"))  # its own: a label named like an org one
+    runtime = write_runtime(emulator, tmp_path / "audit.log", WRITE_ALLOW_ALL_TOKEN_REPOS="true")
+    try:
+        made = assert_ok(call(runtime, emulator, "create_label", name="DOCUMENTATION", color="#111111"),
+                         "create_label")
+        changed = assert_ok(call(runtime, emulator, "update_label", name="documentation", color="#222222"),
+                            "update_label")
+        assert (changed["id"], changed["name"], changed["color"]) == (made["id"], "DOCUMENTATION", "#222222")
+        org = {lb["name"]: lb["color"] for lb in gitea_get(emulator, "/orgs/acme/labels")}
+        assert org["documentation"] != "222222"
+    finally:
+        runtime.gitea.close()
+        emulator.stop()
