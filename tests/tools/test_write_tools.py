@@ -109,6 +109,8 @@ def test_issue_tools_leave_the_issue_as_asked(written: tuple[list[str], dict[str
     comments = gitea_get(world.emulator, f"/repos/acme/service-a/issues/{number}/comments")
     assert [c["body"] for c in comments] == ["First look, edited."]
     assert "needs-triage" in str(results["remove_labels"].content[0])
+    assert results["add_labels"].structured_content["html_url"] == issue["html_url"]
+    assert results["remove_labels"].structured_content["html_url"] == issue["html_url"]
 
 
 def test_label_milestone_branch_pull_and_release_exist(written: tuple[list[str], dict[str, Any]],
