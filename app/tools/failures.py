@@ -9,6 +9,7 @@ from app.gitea.errors import GiteaAuthError, GiteaError, GiteaNotFound, GiteaSco
 from app.tools.call import ToolCall, ToolResult, UpstreamUnauthorized
 
 STATUS_BY_ERROR = {
+    "write_not_allowed": "internal_error",  # a refused upstream write is a bug in this server, not the caller's
     "not_found": "not_found",
     "upstream_unauthorized": "upstream_unauthorized",
     "insufficient_scope": "upstream_forbidden",

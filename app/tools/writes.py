@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from app.auth.principal import WRITE_SCOPE
-from app.gitea.client import Call, GiteaClient
+from app.gitea.client import Call, GiteaClient, check_allowed
 from app.gitea.credentials import GiteaCredentials
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.registry import Annotations, Handler, Renderer, Tool
@@ -40,6 +40,7 @@ class DryRunGitea(GiteaClient):
     def send(self, call: Call, credentials: GiteaCredentials | None) -> requests.Response:
         if call.method in READ_METHODS:
             return self._real.send(call, credentials)
+        check_allowed(call)  # a dry run never shows a request the real call would refuse
         raise PlannedWrite(call)
 
 
