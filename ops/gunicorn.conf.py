@@ -88,6 +88,12 @@ def on_starting(server):  # type: ignore[no-untyped-def]
             "Bind 127.0.0.1 behind a TLS reverse proxy, or set ALLOW_INSECURE_BIND=true to opt in.\n"
         )
         sys.exit(1)
+    if _settings.gunicorn_workers > 1 and not _settings.redis_url:
+        server.log.warning(
+            "GUNICORN_WORKERS=%s without REDIS_URL: rate limits count per worker, and legacy SSE replies and "
+            "ended MCP sessions are not shared between workers; set REDIS_URL for several workers",
+            _settings.gunicorn_workers,
+        )
     # Samples from an earlier run would be summed into this one: remove prometheus_client's files only.
     os.makedirs(_metrics_dir, exist_ok=True)
     for name in os.listdir(_metrics_dir):

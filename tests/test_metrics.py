@@ -31,6 +31,7 @@ def test_counts_are_summed_across_two_workers(gunicorn_server) -> None:
         sent += 50
         pids = {line["pid"] for line in server.log_lines() if line.get("route") == "/"}
     assert len(pids) == 2, "both workers must have served requests for this test to mean anything"
+    assert any("without REDIS_URL" in line.get("message", "") for line in server.log_lines())
     for _ in range(4):  # whichever worker answers the scrape, the sum is the same
         text = requests.get(f"{server.url}/metrics", headers={"Connection": "close"}, timeout=5).text
         assert sample(text, "GET", "/", "200") == float(sent)
