@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from app.logging import current_request_id
 
 log = logging.getLogger("aegis.errors")
 
@@ -92,8 +94,6 @@ HTTP_CODES = {
 }
 
 
-def current_request_id() -> str | None:
-    return g.get("request_id") if has_request_context() else None
 
 
 def error_response(

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import logging.config
 import os
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask, g, request
+import flask
+from flask import Flask, has_request_context, request
+from werkzeug.routing import Rule
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 SENSITIVE_CONTEXT_KEYS = frozenset(
@@ -110,13 +113,17 @@ class LineWriter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            os.write(self.fd, (self.format(record) + "\n").encode("utf-8", "replace"))
+            self.write_line(self.format(record))
         except Exception:  # noqa: BLE001 - logging must never raise into a request
             self.handleError(record)
 
+    def write_line(self, line: str) -> None:
+        with contextlib.suppress(OSError):  # stdout gone (closed pipe): losing a line must not fail a request
+            os.write(self.fd, (line + "\n").encode("utf-8", "replace"))
+
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 REQUEST_ID_KEY = "aegis.request_id"
@@ -156,16 +163,36 @@ class RequestLog:
             self.observe(method, route, status, duration)
         if access_log.isEnabledFor(logging.INFO):
             line = _access_line(environ, request_id, method=method, route=route, status=status, duration=duration)
+            self._write(line)
+
+    def _write(self, line: str) -> None:
+        """The access line goes straight to the access handler when it is our LineWriter (no LogRecord:
+        this runs on every request), else through logging as usual."""
+        handlers = access_log.handlers
+        if len(handlers) == 1 and type(handlers[0]) is LineWriter and not access_log.filters:
+            handlers[0].write_line(line)
+        else:
             access_log.info(line)
 
 
-def _bind_request_id() -> None:
-    """Expose the middleware's request id as g.request_id, and hand it the matched route template."""
-    environ = request.environ
-    g.request_id = environ.get(REQUEST_ID_KEY) or new_request_id()
-    rule = request.url_rule
-    if rule is not None:
-        environ[ROUTE_KEY] = rule.rule
+class RoutedRequest(flask.Request):
+    """Flask's request, telling the middleware which route matched (Flask clears its request object from
+    the environ when the request ends, before the access line is written)."""
+
+    @property
+    def url_rule(self) -> Rule | None:
+        return self.__dict__.get("_url_rule")
+
+    @url_rule.setter
+    def url_rule(self, rule: Rule | None) -> None:
+        self.__dict__["_url_rule"] = rule
+        if rule is not None:
+            self.environ[ROUTE_KEY] = rule.rule
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served (set by RequestLog), or None outside a request."""
+    return request.environ.get(REQUEST_ID_KEY) if has_request_context() else None
 
 
 _stamp: tuple[int, str] = (0, "")
@@ -204,5 +231,5 @@ def _access_line(
 def init_app(app: Flask, level: str, secret_mode: str = "mask", observe: Observer | None = None) -> None:  # noqa: S107
     """Configure JSON logging; wrap the app in the request-id / access-log / metrics middleware."""
     logging.config.dictConfig(logging_config(level, secret_mode))
+    app.request_class = RoutedRequest
     app.wsgi_app = RequestLog(app.wsgi_app, observe)  # type: ignore[method-assign]
-    app.before_request(_bind_request_id)

@@ -19,6 +19,7 @@ from flask_sock import Sock
 from app.audit.events import CORRELATION_HEADER, correlation_id_from
 from app.auth.principal import Principal, resolve_principal
 from app.errors import BadRequest, NotFound, error_response, read_body
+from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
 from app.mcp.engine import CallContext
 from app.mcp.jsonrpc import INVALID_REQUEST, Message, RequestId, RpcError, decode, to_message
@@ -420,7 +421,7 @@ def call_tool() -> Response:
     arguments = body.get("arguments") or {}
     if not isinstance(arguments, dict):
         raise BadRequest("arguments must be a JSON object.")
-    context = CallContext(principal, "2025-11-25", request_id=g.get("request_id"))
+    context = CallContext(principal, "2025-11-25", request_id=current_request_id())
     try:
         result = mcp_runtime().engine.tools.call(principal, body["tool"], arguments, "2025-11-25", context)
     except RpcError as exc:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, g
+from flask import current_app
 from flask_limiter import RequestLimit
 from prometheus_client import Counter
 
 from app.audit import AuditContext, AuditWriteError, security_event
-from app.logging import log_event
+from app.logging import current_request_id, log_event
 from app.store import EXTENSION as STORE
 from app.store import StoreUnavailable
 
@@ -46,7 +46,7 @@ def report_breach(breach: RequestLimit) -> None:
         return
     kind, details = KINDS.get(scope, "rate_limit_exceeded"), breach_details(breach)
     log_event(log, logging.WARNING, kind, **details)
-    event = security_event(AuditContext(request_id=g.get("request_id")), kind=kind, details=details)
+    event = security_event(AuditContext(request_id=current_request_id()), kind=kind, details=details)
     try:
         current_app.extensions["aegis.audit"].record(event, is_write=False)
     except AuditWriteError:

@@ -9,7 +9,8 @@ from typing import Any
 from flask import Response, current_app, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded
 
-from app.errors import current_request_id, error_response
+from app.errors import error_response
+from app.logging import current_request_id
 from app.mcp.jsonrpc import RpcError
 
 # JSON-RPC reserves -32000..-32099 for implementation-defined server errors.

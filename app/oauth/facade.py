@@ -6,12 +6,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 
 from app.audit.chain import AuditWriteError
 from app.audit.events import AuditContext, security_event
 from app.auth.sealed import SealedTokenCodec, TokenKeys
-from app.logging import log_event
+from app.logging import current_request_id, log_event
 from app.oauth.cimd import ClientMetadataError, MetadataDocuments, is_metadata_url
 from app.oauth.clients import Client, ClientRegistry
 from app.oauth.codes import AuthorizationCodes
@@ -89,7 +89,7 @@ def current_facade() -> OAuthFacade | None:
 
 def record_security_event(kind: str, severity: str = "warning", **details: Any) -> None:
     """An audit security_event (also logged), never failing the request that noticed it."""
-    request_id = g.get("request_id") if has_request_context() else None
+    request_id = current_request_id()
     event = security_event(AuditContext(request_id=request_id, client_id=details.get("client_id"),
                                         principal=details.get("login")), kind=kind, severity=severity,
                            details=details)
