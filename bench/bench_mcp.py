@@ -3,7 +3,8 @@
 In one run, on the Gitea emulator:
   1. tools/call get_repository_info through gunicorn (2026-07-28, JSON answer) vs GiteaClient.get_repository
      directly, p50/p99 at 1 and 16 concurrent clients; added latency = through - direct.
-     Targets: added p50 <= 1.5 ms, p99 <= 5 ms.
+     Targets: added p50 <= 1.5 ms, p99 <= 5 ms. For reference the same upstream call through a bare Flask
+     app on the same gunicorn settings (bench/bare_proxy_wsgi.py): the floor any gateway on this stack pays.
   2. tools/list p50 through gunicorn. Target <= 2 ms.
   3. tool-call p50 on one worker (threads sized for them) before and with 200 idle SSE streams open.
      Target: rises by at most 1 ms.
@@ -114,6 +115,7 @@ def main() -> None:
     token = emulator.token("alice")
     env = {"GITEA_URL": emulator.base_url, "GITEA_TOKEN": token, "MCP_API_KEYS": TEST_API_KEY, "LOG_LEVEL": "WARNING"}
     server = GunicornServer(base_env(**env)).start()
+    floor = GunicornServer(base_env(**env), app="bench.bare_proxy_wsgi:app").start()
     big = GunicornServer(base_env(**env, GUNICORN_THREADS="280")).start()
     lines = []
     try:
@@ -125,6 +127,8 @@ def main() -> None:
             through = concurrent(lambda: tool(server.url), clients, per_client)
             plain = concurrent(direct, clients, per_client)
             lines.append(row(f"tools/call get_repository_info, {clients} client(s)", through, plain))
+            bare = concurrent(lambda: tool(floor.url), clients, per_client)
+            lines.append(row(f"  floor: bare Flask proxy, same call, {clients} client(s)", bare, plain))
         lines.append(row("tools/list, 1 client", timed(mcp_call(server.url, "tools/list", {}), calls)))
         before = timed(tool(big.url), calls)
         streams = open_idle_streams(big.url, 200)
@@ -139,6 +143,7 @@ def main() -> None:
         lines.append(f"\nidle-stream effect on tool-call p50: {effect:+.2f} ms")
     finally:
         big.stop()
+        floor.stop()
         server.stop()
         emulator.stop()
     print(f"| {'case':<44} | p50 ms   | p99 ms   | direct50 | direct99 | added p50 | added p99 |")
