@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.emulator.process import EmulatorProcess
-from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env
+from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, gunicorn_with_emulator
 
 pytestmark = pytest.mark.timeout(60)
 FAKE_TOKEN = "ghp_FAKE7Fk0123456789abcdefABCDEFGHIJ0123"
@@ -21,12 +20,8 @@ MODERN = "2026-07-28"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GunicornServer]:
-    emulator = EmulatorProcess().start(str(tmp_path_factory.mktemp("governance-audit-emulator")))
-    env = base_env(GITEA_URL=emulator.base_url, GITEA_TOKEN=emulator.token("alice"), MCP_API_KEYS=TEST_API_KEY)
-    running = GunicornServer(env).start()
-    yield running
-    running.stop()
-    emulator.stop()
+    with gunicorn_with_emulator(tmp_path_factory.mktemp("governance-audit")) as (running, _emulator):
+        yield running
 
 
 def audit_text(server: GunicornServer) -> str:

@@ -12,8 +12,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from app.tools import all_tools
-from tests.emulator.process import EmulatorProcess
-from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env
+from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, gunicorn_with_emulator
 
 pytestmark = pytest.mark.timeout(120)
 REPO = {"owner": "acme", "repo": "service-a"}
@@ -52,12 +51,8 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GunicornServer]:
-    emulator = EmulatorProcess().start(str(tmp_path_factory.mktemp("e2e-emulator")))
-    env = base_env(GITEA_URL=emulator.base_url, GITEA_TOKEN=emulator.token("alice"), MCP_API_KEYS=TEST_API_KEY)
-    running = GunicornServer(env).start()
-    yield running
-    running.stop()
-    emulator.stop()
+    with gunicorn_with_emulator(tmp_path_factory.mktemp("e2e")) as (running, _emulator):
+        yield running
 
 
 async def call_every_tool(url: str) -> tuple[list[str], dict[str, Any]]:

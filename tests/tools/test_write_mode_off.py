@@ -14,7 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from app.tools import all_tools
 from tests.emulator.process import EmulatorProcess
-from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env
+from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, gunicorn_with_emulator
 from tests.tools.write_world import REPO, WRITE_POLICY, audit_entries, gitea_get, writes_received
 
 pytestmark = pytest.mark.timeout(120)
@@ -25,15 +25,11 @@ def read_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
                                                                                  Path]]:
     """Write mode off, though the whitelist and the policy would both allow the write."""
     root = tmp_path_factory.mktemp("write-mode-off")
-    emulator = EmulatorProcess().start(str(root / "emulator"))
     (root / "policy.yaml").write_text(WRITE_POLICY, encoding="utf-8")
-    env = base_env(GITEA_URL=emulator.base_url, GITEA_TOKEN=emulator.token("alice"), MCP_API_KEYS=TEST_API_KEY,
-                   WRITE_MODE="false", WRITE_REPOSITORY_WHITELIST="acme/service-a",
-                   POLICY_FILE=str(root / "policy.yaml"), AUDIT_LOG_PATH=str(root / "audit.log"))
-    server = GunicornServer(env).start()
-    yield server, emulator, root / "audit.log"
-    server.stop()
-    emulator.stop()
+    with gunicorn_with_emulator(root, WRITE_MODE="false", WRITE_REPOSITORY_WHITELIST="acme/service-a",
+                                POLICY_FILE=str(root / "policy.yaml"),
+                                AUDIT_LOG_PATH=str(root / "audit.log")) as (server, emulator):
+        yield server, emulator, root / "audit.log"
 
 
 async def list_and_create(url: str) -> tuple[list[str], Any]:

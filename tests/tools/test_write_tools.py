@@ -14,7 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from app.tools import all_tools
 from tests.emulator.process import EmulatorProcess
-from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env
+from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, gunicorn_with_emulator
 from tests.tools.write_world import REPO, WRITE_POLICY, audit_entries, gitea_get, recorded_requests
 
 pytestmark = pytest.mark.timeout(180)
@@ -31,15 +31,11 @@ class WriteWorld:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WriteWorld]:
     root = tmp_path_factory.mktemp("write-e2e")
-    emulator = EmulatorProcess().start(str(root / "emulator"))
     (root / "policy.yaml").write_text(WRITE_POLICY, encoding="utf-8")
-    env = base_env(GITEA_URL=emulator.base_url, GITEA_TOKEN=emulator.token("alice"), MCP_API_KEYS=TEST_API_KEY,
-                   WRITE_MODE="true", WRITE_REPOSITORY_WHITELIST="ACME/Service-A",
-                   POLICY_FILE=str(root / "policy.yaml"), AUDIT_LOG_PATH=str(root / "audit.log"))
-    server = GunicornServer(env).start()
-    yield WriteWorld(server, emulator, root / "audit.log")
-    server.stop()
-    emulator.stop()
+    with gunicorn_with_emulator(root, WRITE_MODE="true", WRITE_REPOSITORY_WHITELIST="ACME/Service-A",
+                                POLICY_FILE=str(root / "policy.yaml"),
+                                AUDIT_LOG_PATH=str(root / "audit.log")) as (server, emulator):
+        yield WriteWorld(server, emulator, root / "audit.log")
 
 
 async def write_everything(url: str) -> tuple[list[str], dict[str, Any]]:
