@@ -159,7 +159,7 @@ def validate_arguments(tool: Tool, arguments: Any) -> dict[str, Any]:
         arguments = {}
     if not isinstance(arguments, dict):
         raise ValidationError({"arguments": ["Must be a JSON object."]})
-    loaded: dict[str, Any] = tool.arguments().load(arguments)
+    loaded: dict[str, Any] = tool.argument_schema.load(arguments)
     return loaded
 
 

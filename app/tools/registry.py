@@ -82,6 +82,11 @@ class Tool:
     def input_schema(self) -> dict[str, Any]:
         return json_schema_of(self.arguments)
 
+    @cached_property
+    def argument_schema(self) -> Schema:
+        """One instance per tool: building a Schema copies its fields, and load() leaves it unchanged."""
+        return self.arguments()
+
     def definition(self, protocol_version: str) -> dict[str, Any]:
         """The tool object of `tools/list`, without fields the client's revision does not know."""
         out: dict[str, Any] = {"name": self.name}

@@ -133,8 +133,11 @@ class Marked:
 
 def mark_untrusted(structured: dict[str, Any], fields: tuple[UntrustedField, ...], *, repository: str | None,
                    strip_comments: bool, max_chars: int) -> Marked:
-    """Drop comments, bound, list and fence every declared text (see the section comment)."""
-    data, shown = copy.deepcopy(structured), copy.deepcopy(structured)
+    """Drop comments, bound, list and fence every declared text (see the section comment).
+
+    Takes ownership of `structured` (shape() passes the fresh tree sanitize_output built); only the
+    model-facing copy is made here."""
+    data, shown = structured, copy.deepcopy(structured)
     found = [hit for field in fields for hit in locate(data, field, repository)]
     budget = max(max_chars // max(len(found), 1), MIN_FIELD_CHARS)
     for hit in found:
