@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from app.auth.principal import Principal, www_authenticate
 from app.config import Settings
@@ -60,6 +60,9 @@ class ToolFailure(Exception):
 
 class ToolCancelled(Exception):
     """The client cancelled or went away; the handler stopped early."""
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -121,6 +124,12 @@ class ToolCall:
     def check_cancelled(self) -> None:
         if self.context.cancelled.is_set():
             raise ToolCancelled()
+
+    def visible(self, entries: list[T], path_of: Callable[[T], str]) -> tuple[list[T], list[str]]:
+        """The entries whose path the policy lets this caller see, and the withheld paths (each once)."""
+        shown, withheld = self.visible_paths(list(dict.fromkeys(path_of(entry) for entry in entries)))
+        allowed = set(shown)
+        return [entry for entry in entries if path_of(entry) in allowed], withheld
 
     def visible_paths(self, paths: list[str]) -> tuple[list[str], list[str]]:
         """Split repository paths into (shown, withheld by policy)."""

@@ -69,10 +69,13 @@ def fair_shares(sizes: list[int], budget: int) -> list[int]:
     return shares
 
 
-def file_entries(call: ToolCall, patches: list[FilePatch]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Per-file summaries with bounded patches; files the policy withholds are named, not shown."""
-    shown, withheld = call.visible_paths([patch.path for patch in patches])
-    visible = [patch for patch in patches if patch.path in set(shown)][: call.limits.items]
+def file_entries(
+    call: ToolCall, patches: list[FilePatch], cap: int | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Per-file summaries with bounded patches (at most `cap`, default MAX_TOOL_RESPONSE_ITEMS); files the
+    policy withholds are named, not shown."""
+    visible, withheld = call.visible(patches, lambda patch: patch.path)
+    visible = visible[: call.limits.items if cap is None else cap]
     shares = fair_shares([len(patch.patch) for patch in visible], call.limits.chars)
     return [file_entry(patch, share) for patch, share in zip(visible, shares, strict=True)], withheld
 

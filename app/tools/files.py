@@ -62,9 +62,8 @@ def directory_result(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[s
         raise ToolFailure(f"{args['filepath']} exists but cannot be read as a file (type {p.text(listing, 'type')}).")
     entries = [directory_entry(raw) for raw in listing if isinstance(raw, Mapping)]
     # The same path policy as get_file_tree: a denied file's entry is not shown here either.
-    shown, withheld = call.visible_paths([entry["path"] for entry in entries])
-    visible = set(shown)
-    entries = [entry for entry in entries if entry["path"] in visible][: call.limits.items]
+    entries, withheld = call.visible(entries, lambda entry: entry["path"])
+    entries = entries[: call.limits.items]
     note = "This path is a directory: its entries are listed. Call get_file_contents with one of the file paths."
     if withheld:
         entries_word = "entry" if len(withheld) == 1 else "entries"
@@ -176,9 +175,7 @@ def get_file_tree(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str,
     start = (args["page"] - 1) * size
     collected, more = collect_tree(gitea, args, ref, start + size)
     window = collected[start : start + size]
-    shown, withheld = call.visible_paths([entry["path"] for entry in window])
-    visible = set(shown)
-    items = [entry for entry in window if entry["path"] in visible]
+    items, withheld = call.visible(window, lambda entry: entry["path"])
     total = None if more else len(collected)
     return tree_result(args, ref, call, items=items, has_more=more, total=total, withheld=len(withheld))
 
@@ -238,8 +235,7 @@ def code_index(gitea: Any, args: dict[str, Any], call: ToolCall) -> CodeIndex:
 def search_code(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     index = code_index(gitea, args, call)
     matches, complete = index.search(args["query"], args["case_sensitive"])
-    allowed = set(call.visible_paths(sorted({m["path"] for m in matches}))[0])
-    matches = [m for m in matches if m["path"] in allowed]
+    matches, _ = call.visible(matches, lambda match: match["path"])
     start = (args["page"] - 1) * args["limit"]
     incomplete = index.incomplete or not complete
     return {

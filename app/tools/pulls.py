@@ -11,7 +11,7 @@ from app.logging import log_event, log_nullable_field
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.commits import COMMIT_MESSAGES, commit_line, commit_summary
-from app.tools.diffs import FilePatch, fair_shares, file_entry, render_files, split_diff
+from app.tools.diffs import FilePatch, file_entries, render_files, split_diff
 from app.tools.issues import body_fields, comment_entry, issue_summary, render_written_comment
 from app.tools.registry import Tool
 from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
@@ -129,10 +129,8 @@ def list_pull_request_files(gitea: Any, args: dict[str, Any], call: ToolCall) ->
     diff = gitea.get_pull_diff(owner, repo, number)
     patches = {patch.path: patch for patch in split_diff(diff.text)}
     listed = [changed_file_patch(raw, patches) for raw in page.items if isinstance(raw, Mapping)]
-    shown, withheld = call.visible_paths([patch.path for patch in listed])
-    visible = [patch for patch in listed if patch.path in set(shown)]
-    shares = fair_shares([len(patch.patch) for patch in visible], call.limits.chars)
-    files = [file_entry(patch, share) for patch, share in zip(visible, shares, strict=True)]
+    # No cap here: list_envelope applies MAX_TOOL_RESPONSE_ITEMS and says when it cut the page.
+    files, withheld = file_entries(call, listed, cap=len(listed))
     envelope = list_envelope(files, page=args["page"], limit=args["limit"], has_more=page.has_more,
                              total=page.total, limits=call.limits)
     cut = f"The diff is larger than {call.limits.file_bytes} bytes; some patches are empty."
