@@ -56,12 +56,17 @@ class ServiceLogin:
         self._failed_at: float | None = None
 
     def get(self) -> str | None:
-        if self._login is not None:
+        """The login, or None while unknown. One thread looks it up; the others do not wait for Gitea
+        (a slow or unreachable Gitea must not hold up calls that never need it, like tools/list)."""
+        if self._login is not None or self._recently_failed():
             return self._login
-        with self._lock:
-            if self._login is None and not self._recently_failed():
-                self._try_lookup()
-            return self._login
+        if self._lock.acquire(blocking=False):
+            try:
+                if self._login is None and not self._recently_failed():
+                    self._try_lookup()
+            finally:
+                self._lock.release()
+        return self._login
 
     def _recently_failed(self) -> bool:
         return self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_LOOKUP_AFTER_SECONDS

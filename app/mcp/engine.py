@@ -108,15 +108,16 @@ class Engine:
         so the HTTP transport can answer them with their status and WWW-Authenticate challenge; on streams
         they become isError tool results.
         """
+        reply_id = message.id if message.id is not None else 0  # requests always carry one; "" and 0 are ids too
         try:
-            return 200, result_message(message.id or 0, self.handle(message, context))
+            return 200, result_message(reply_id, self.handle(message, context))
         except RpcError as exc:
             return exc.http_status, exc.to_message(message.id)
         except AegisError as exc:
             if http_errors:
                 raise
             refusal = {"content": [{"type": "text", "text": exc.message}], "isError": True}
-            return 200, result_message(message.id or 0, stamp_modern(refusal) if context.modern else refusal)
+            return 200, result_message(reply_id, stamp_modern(refusal) if context.modern else refusal)
         except Exception:  # the client gets -32603 without internals; the log gets the trace
             log.exception("mcp_request_failed", extra={"method": message.method})
             return 200, RpcError(INTERNAL_ERROR, "Internal error").to_message(message.id)

@@ -26,7 +26,12 @@ class Session:
 
 
 def principal_identity(principal: Any) -> str:
-    """What a session is bound to: the kind of credential, the client and the user."""
+    """What a session is bound to: the kind of credential, the client and the user.
+
+    An API key is its own identity: its display login changes from `api-key-N` to GITEA_TOKEN's user
+    once that lookup succeeds, and a session opened before must still open afterwards."""
+    if principal.kind == "api_key":
+        return f"api_key:{principal.client_id}"
     return f"{principal.kind}:{principal.client_id or ''}:{principal.login}"
 
 

@@ -111,3 +111,27 @@ def test_login_falls_back_to_the_key_name_when_gitea_is_unreachable(tmp_path: Pa
     with app.app_context():
         principal = resolve_principal(app.config["SETTINGS"], f"Bearer {KEY_1}")
     assert principal.login == "api-key-1"
+
+
+def test_a_slow_service_login_lookup_holds_up_no_other_request() -> None:
+    import threading
+    import time
+
+    from app.auth.api_keys import ServiceLogin
+
+    release = threading.Event()
+
+    def slow_lookup() -> str:  # Gitea answering /user slowly
+        release.wait(10)
+        return "alice"
+
+    login = ServiceLogin(slow_lookup)
+    first = threading.Thread(target=login.get)
+    first.start()
+    time.sleep(0.1)  # the first request is now inside the lookup
+    started = time.monotonic()
+    assert login.get() is None  # another request goes on as api-key-N instead of waiting
+    assert time.monotonic() - started < 1
+    release.set()
+    first.join(5)
+    assert login.get() == "alice"

@@ -234,3 +234,11 @@ def test_tool_routes_list_without_auth_and_call_with_auth(server: GunicornServer
     assert anonymous.status_code == 401
     unknown = requests.post(f"{server.url}/mcp/tool/call", json={"tool": "nope"}, headers=auth_headers(), timeout=5)
     assert unknown.status_code == 404
+
+
+def test_falsy_request_ids_are_echoed_as_sent(server: GunicornServer) -> None:
+    session = initialize(server, "2025-06-18")
+    headers = auth_headers(**{"Mcp-Session-Id": session})
+    for request_id in ("", 0):
+        reply = post(server, {"jsonrpc": "2.0", "id": request_id, "method": "ping"}, headers).json()
+        assert reply == {"jsonrpc": "2.0", "id": request_id, "result": {}}
