@@ -265,13 +265,6 @@ class Settings:
             raise SettingsError(problems)
         return settings
 
-    def replace(self, **changes: Any) -> Settings:
-        """Copy with changes, validated like the original."""
-        settings = dataclasses.replace(self, **changes)
-        if problems := settings.problems():
-            raise SettingsError(problems)
-        return settings
-
     def problems(self) -> list[str]:
         """Cross-field rules; each message says what to set."""
         return [p for check in _CROSS_CHECKS for p in check(self)]

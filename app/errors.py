@@ -48,10 +48,6 @@ class NotFound(AegisError):
     status, code = 404, "not_found"
 
 
-class Conflict(AegisError):
-    status, code = 409, "conflict"
-
-
 class PayloadTooLarge(AegisError):
     status, code = 413, "payload_too_large"
 
@@ -60,20 +56,8 @@ class UnsupportedMediaType(AegisError):
     status, code = 415, "unsupported_media_type"
 
 
-class RateLimited(AegisError):
-    status, code = 429, "rate_limited"
-
-
-class UpstreamError(AegisError):
-    status, code = 502, "upstream_error"
-
-
 class ServiceUnavailable(AegisError):
     status, code = 503, "service_unavailable"
-
-
-class UpstreamTimeout(AegisError):
-    status, code = 504, "upstream_timeout"
 
 
 HTTP_CODES = {

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwe import JWERegistry
-from joserfc.jwk import KeySet, OctKey
+from joserfc.jwk import OctKey
 
 ALGORITHM, ENCRYPTION = "dir", "A256GCM"
 ACCESS_TYPE, REFRESH_TYPE = "at+jwt", "rt+jwt"
@@ -85,11 +85,6 @@ def parse_token_keys(raw: str) -> list[tuple[str, bytes]]:
     return keys
 
 
-def new_token_key(kid: str) -> str:
-    """A fresh OAUTH_TOKEN_KEYS entry."""
-    return f"{kid}:{base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode().rstrip('=')}"
-
-
 class TokenKeys:
     """The keys that open sealed tokens; the first one seals."""
 
@@ -98,7 +93,6 @@ class TokenKeys:
             raise ValueError("at least one sealing key is needed")
         self._keys = {kid: OctKey.import_key(key, {"kid": kid}) for kid, key in keys}
         self.current_kid = keys[0][0]
-        self.key_set = KeySet(list(self._keys.values()))
 
     @classmethod
     def from_secrets(cls, token_keys: str, state_secret: str) -> TokenKeys:

@@ -62,9 +62,9 @@ class GiteaCalls:
         return found
 
     def _page(self, template: str, *, page: int, limit: int, query: JSON | None = None,
-              limit_name: str = "limit", **path: str | int) -> Page:
+              **path: str | int) -> Page:
         """GET one page of a list."""
-        response = self._send(Call("GET", template, path, {**(query or {}), "page": page, limit_name: limit}))
+        response = self._send(Call("GET", template, path, {**(query or {}), "page": page, "limit": limit}))
         items = decode_json(response)
         if items is not None and not isinstance(items, list):
             raise GiteaUnavailable("Gitea answered a list request with something other than a list.")

@@ -8,6 +8,7 @@ import requests
 import urllib3
 
 from app.gitea.errors import GiteaTimeout, GiteaUnavailable
+from app.gitea.pagination import header_int
 
 CHUNK = 64 * 1024
 
@@ -45,7 +46,7 @@ def read_capped(response: requests.Response, cap: int) -> Download:
         content=body[:cap],
         truncated=len(body) > cap,
         content_type=response.headers.get("Content-Type"),
-        declared_size=declared_size(response),
+        declared_size=header_int(response.headers, "Content-Length"),
     )
 
 
@@ -58,10 +59,3 @@ def read_chunk(response: requests.Response, size: int) -> bytes:
     except (urllib3.exceptions.HTTPError, OSError):
         raise GiteaUnavailable("Gitea dropped the connection while sending the file.") from None
 
-
-def declared_size(response: requests.Response) -> int | None:
-    """Return Content-Length when the server sent one."""
-    try:
-        return int(response.headers["Content-Length"])
-    except (KeyError, ValueError):
-        return None

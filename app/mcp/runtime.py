@@ -16,11 +16,11 @@ from app.mcp.inflight import InFlight
 from app.mcp.sessions import SessionSeal, session_secret
 from app.mcp.streaming import StreamSlots
 from app.mcp.tool_surface import CoreToolSurface
-from app.store import Store, create_store
+from app.store import EXTENSION as STORE_EXTENSION
+from app.store import Store
 
 log = logging.getLogger("aegis.mcp")
 EXTENSION = "aegis.mcp"
-STORE_EXTENSION = "aegis.store"
 CATALOG_EXTENSION = "aegis.catalog"
 
 
@@ -67,11 +67,9 @@ def stream_limit(settings: Any) -> int:
 
 
 def init_app(app: Flask) -> McpRuntime:
-    """Create the runtime (and the shared store, unless the app already has one)."""
+    """Create the runtime on the store that app.store.init_app set up."""
     settings = app.config["SETTINGS"]
-    store = app.extensions.get(STORE_EXTENSION) or create_store(settings.redis_url)
-    app.extensions.setdefault(STORE_EXTENSION, store)
-    runtime = McpRuntime(app, settings, store)
+    runtime = McpRuntime(app, settings, app.extensions[STORE_EXTENSION])
     app.extensions[EXTENSION] = runtime
     # WebSocket handshakes (flask-sock) offer the `mcp` subprotocol and share the body cap.
     app.config.setdefault(

@@ -44,10 +44,6 @@ class StreamSlots:
         self._open = 0
         self._lock = threading.Lock()
 
-    @property
-    def open(self) -> int:
-        return self._open
-
     def acquire(self, transport: str) -> Callable[[], None]:
         """Take a slot or raise StreamsExhausted (503 + Retry-After); return the release function."""
         with self._lock:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
 
 from app.config import Secret, Settings
 
@@ -15,7 +12,7 @@ AUTHORIZE_PATH = "/oauth/authorize"
 REGISTER_PATH = "/register"
 RESOURCE_PATH = "/mcp"
 # POST /register per client address and hour: enough for a person trying a few clients, not for filling
-# the registry. 10 at the default RATE_LIMIT_PER_MINUTE of 60 (see registration_budget).
+# the registry (DCR_REGISTRATIONS_PER_HOUR overrides it).
 REGISTRATIONS_PER_HOUR = 10
 
 
@@ -40,7 +37,6 @@ class OAuthOptions:
     state_ttl: int = 600
     cache_ttl: int = 300
     cimd_allow_loopback: bool = False  # tests only: lets CIMD fetch documents from 127.0.0.1 over http
-    accept_gitea_tokens: bool = False
     expected_audience: str = ""  # another Gitea OAuth client id whose raw tokens are also accepted
     service_pat: bool = False
     write_mode: bool = False
@@ -58,18 +54,6 @@ class OAuthOptions:
     def token_endpoint(self) -> str:
         return self.issuer + TOKEN_PATH
 
-    @property
-    def secure_cookies(self) -> bool:
-        return urlsplit(self.issuer).scheme == "https" or is_loopback_url(self.issuer)
-
-    def replace(self, **changes: Any) -> OAuthOptions:
-        return dataclasses.replace(self, **changes)
-
-
-def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
-
 
 def options_from(settings: Settings) -> OAuthOptions:
     """The facade options of these settings."""
@@ -84,19 +68,14 @@ def options_from(settings: Settings) -> OAuthOptions:
         dcr_enabled=settings.dcr_enabled,
         dcr_storage_path=settings.dcr_storage_path,
         dcr_max_clients=settings.dcr_max_clients,
-        registrations_per_hour=registration_budget(settings),
+        registrations_per_hour=settings.dcr_registrations_per_hour,
         access_token_ttl=settings.oauth_access_token_ttl_seconds,
         refresh_token_ttl=settings.oauth_refresh_token_ttl_seconds,
         cache_ttl=settings.oauth_cache_ttl_seconds,
         cimd_allow_loopback=settings.oauth_cimd_allow_loopback,
-        accept_gitea_tokens=settings.oauth_accept_gitea_tokens,
         service_pat=bool(settings.gitea_token),
         write_mode=settings.write_mode,
         request_timeout=settings.request_timeout_seconds,
         expected_audience=settings.oauth_expected_audience,
     )
 
-
-def registration_budget(settings: Settings) -> int:
-    """Dynamic client registrations allowed per address and hour (DCR_REGISTRATIONS_PER_HOUR)."""
-    return settings.dcr_registrations_per_hour

@@ -270,11 +270,6 @@ class Policy:
                 return _deny(f"path '{path}' is not in {rule.label}.paths.allow", f"{rule.label}.paths.allow")
         return None
 
-    def path_decision(self, repository: str | None, path: str) -> PolicyDecision:
-        """Decide a path alone (the tool has been decided already)."""
-        denial = self._decide_path(path, self.rules_for(repository))
-        return denial or _allow(f"path '{path}' is allowed", "paths")
-
     def filter_paths(self, repository: str | None, paths: Iterable[str]) -> tuple[list[str], list[str]]:
         """Split paths into those that may be shown and those withheld by policy."""
         rules = self.rules_for(repository)
