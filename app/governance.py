@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from app.audit import AuditChain, AuditContext, AuditRecorder, AuditWriteError, security_event
+from app.audit import AuditChain, AuditContext, AuditRecorder, AuditWriteError
 from app.logging import log_event
 from app.policy import PolicyReloadEvent, PolicyStore
 
@@ -45,14 +45,7 @@ def _policy_reload_reporter(recorder: AuditRecorder) -> Callable[[PolicyReloadEv
             log_event(log, logging.INFO, "policy_reloaded", path=event.path)
             return
         log_event(log, logging.ERROR, "policy_reload_refused", path=event.path, errors=list(event.errors))
-        try:
-            recorder.record(
-                security_event(
-                    AuditContext(), kind="policy_reload_refused", details={"path": event.path, "errors": event.errors}
-                ),
-                is_write=False,
-            )
-        except AuditWriteError:
-            log_event(log, logging.ERROR, "policy_reload_refusal_not_audited", path=event.path)
+        details = {"path": event.path, "errors": event.errors}
+        recorder.record_security(AuditContext(), "policy_reload_refused", details)
 
     return report

@@ -8,6 +8,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from app.audit.chain import AuditChain, AuditWriteError
+from app.audit.events import AuditContext, security_event
 
 AUDIT_WRITE_FAILURES = Counter(
     "aegis_audit_write_failures_total", "Audit entries that could not be written", ["event", "outcome"]
@@ -35,3 +36,13 @@ class AuditRecorder:
             if not fail_open:
                 raise
             return None
+
+    def record_security(
+        self, context: AuditContext, kind: str, details: dict[str, Any] | None = None, severity: str = "warning"
+    ) -> None:
+        """Append a security_event; never raises: whatever noticed it (a login, a rate limit, a policy
+        reload) carries on, and a write failure is logged and counted instead."""
+        try:
+            self.record(security_event(context, kind=kind, severity=severity, details=details), is_write=False)
+        except AuditWriteError:
+            logger.error("security event not audited", extra={"kind": kind})

@@ -8,7 +8,8 @@ from flask import current_app
 from flask_limiter import RequestLimit
 from prometheus_client import Counter
 
-from app.audit import AuditContext, AuditWriteError, security_event
+from app.audit import AuditContext
+from app.governance import AUDIT_EXTENSION
 from app.logging import current_request_id, log_event
 from app.store import EXTENSION as STORE
 from app.store import StoreUnavailable
@@ -46,8 +47,5 @@ def report_breach(breach: RequestLimit) -> None:
         return
     kind, details = KINDS.get(scope, "rate_limit_exceeded"), breach_details(breach)
     log_event(log, logging.WARNING, kind, **details)
-    event = security_event(AuditContext(request_id=current_request_id()), kind=kind, details=details)
-    try:
-        current_app.extensions["aegis.audit"].record(event, is_write=False)
-    except AuditWriteError:
-        log_event(log, logging.ERROR, "limit_breach_not_audited", **details)
+    context = AuditContext(request_id=current_request_id())
+    current_app.extensions[AUDIT_EXTENSION].record_security(context, kind, details)

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import current_app
 
-from app.audit.chain import AuditWriteError
-from app.audit.events import AuditContext, security_event
+from app.audit.events import AuditContext
 from app.auth.sealed import SealedTokenCodec, TokenKeys
+from app.governance import AUDIT_EXTENSION
 from app.logging import current_request_id, log_event
 from app.oauth.cimd import ClientMetadataError, MetadataDocuments, is_metadata_url
 from app.oauth.clients import Client, ClientRegistry
@@ -22,7 +22,6 @@ from app.oauth.upstream import GiteaOAuth
 from app.store import Store
 
 EXTENSION = "aegis.oauth"
-AUDIT_EXTENSION = "aegis.audit"
 log = logging.getLogger("aegis.oauth")
 
 
@@ -89,16 +88,8 @@ def current_facade() -> OAuthFacade | None:
 
 def record_security_event(kind: str, severity: str = "warning", **details: Any) -> None:
     """An audit security_event (also logged), never failing the request that noticed it."""
-    request_id = current_request_id()
-    event = security_event(AuditContext(request_id=request_id, client_id=details.get("client_id"),
-                                        principal=details.get("login")), kind=kind, severity=severity,
-                           details=details)
     log_event(log, logging.WARNING, kind, **details)
-    recorder = current_app.extensions.get(AUDIT_EXTENSION)
-    if recorder is None:
-        return
-    try:
-        recorder.record(event, is_write=False)
-    except AuditWriteError:
-        log.error("audit write failed for a security event", extra={"kind": kind})
+    context = AuditContext(request_id=current_request_id(), client_id=details.get("client_id"),
+                           principal=details.get("login"))
+    current_app.extensions[AUDIT_EXTENSION].record_security(context, kind, details, severity)
 

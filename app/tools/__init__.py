@@ -12,8 +12,6 @@ from app.tools.registry import Catalog, Tool
 
 CATALOG_EXTENSION = "aegis.catalog"
 GITEA_EXTENSION = "aegis.gitea"
-POLICY_EXTENSION = "aegis.policy"  # a PolicyStore-like object with .current()
-AUDIT_EXTENSION = "aegis.audit"  # an AuditRecorder-like object with .record(event, is_write=)
 
 
 def all_tools() -> tuple[Tool, ...]:
@@ -39,44 +37,23 @@ def build_gitea_client(settings: Settings) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    """Put the catalog, the Gitea client and the tool runtime on the app; nothing calls Gitea yet."""
+    """Put the catalog, the Gitea client and the tool runtime on the app; nothing calls Gitea yet.
+
+    Needs governance.init_app first: a missing policy store or audit recorder stops start-up here
+    rather than letting tools run unchecked or unaudited."""
     from app.auth.api_keys import EXTENSION as SERVICE_LOGIN
     from app.auth.api_keys import ServiceLogin
     from app.auth.principal import service_credentials
+    from app.governance import AUDIT_EXTENSION, POLICY_EXTENSION
     from app.tools.core import EXTENSION as RUNTIME
     from app.tools.core import ToolRuntime
 
     settings: Settings = app.config["SETTINGS"]
-    policy = _policy_source(app)
+    policy, audit = app.extensions[POLICY_EXTENSION].current, app.extensions[AUDIT_EXTENSION]
     catalog = build_catalog(settings, policy)
     gitea = build_gitea_client(settings)
     app.extensions[CATALOG_EXTENSION] = catalog
     app.extensions[GITEA_EXTENSION] = gitea
-    app.extensions[RUNTIME] = ToolRuntime(settings, catalog, gitea, policy=policy, audit=_AuditSource(app))
+    app.extensions[RUNTIME] = ToolRuntime(settings, catalog, gitea, policy=policy, audit=audit)
     credentials = service_credentials(settings.gitea_token)
     app.extensions[SERVICE_LOGIN] = ServiceLogin(lambda: str(gitea.bind(credentials).current_user()["login"]))
-
-
-def _policy_source(app: Flask) -> Callable[[], Any]:
-    """The current policy, read from whatever the policy engine registered (None: no policy)."""
-
-    def current() -> Any:
-        store = app.extensions.get(POLICY_EXTENSION)
-        return store.current() if store is not None else None
-
-    return current
-
-
-class _AuditSource:
-    """Forwards to the audit recorder registered on the app (logs only, until one is)."""
-
-    def __init__(self, app: Flask) -> None:
-        self._app = app
-
-    def record(self, event: dict[str, Any], *, is_write: bool) -> Any:
-        recorder = self._app.extensions.get(AUDIT_EXTENSION)
-        if recorder is None:
-            from app.tools.core import log_unrecorded
-
-            return log_unrecorded(event)
-        return recorder.record(event, is_write=is_write)
