@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -127,33 +127,39 @@ class SecretScanner:
         kinds = sorted({f.kind for f in findings})
         return SanitizedText(withheld_note(kinds), findings, blocked=True)
 
-    def sanitize_value(self, value: Shape, mode: SecretMode | str) -> tuple[Shape, list[SecretFinding]]:
-        """Sanitise every string in a nested tool result; return a copy and all findings."""
-        findings: list[SecretFinding] = []
-        if SecretMode(mode) is SecretMode.OFF:
-            return value, findings
-        return cast(Shape, self._walk(value, SecretMode(mode), findings)), findings
+    def sanitize_value(
+        self, value: Shape, mode: SecretMode | str, prepare: Callable[[str], str] | None = None
+    ) -> tuple[Shape, list[SecretFinding]]:
+        """Sanitise every string in a nested tool result; return a copy and all findings.
 
-    def _walk(self, value: object, mode: SecretMode, findings: list[SecretFinding]) -> object:
+        `prepare` runs on each string first, in the same walk (the tool core strips invisible characters,
+        which could otherwise hide a token from the scanner)."""
+        findings: list[SecretFinding] = []
+        if SecretMode(mode) is SecretMode.OFF and prepare is None:
+            return value, findings
+        return cast(Shape, self._walk(value, SecretMode(mode), findings, prepare)), findings
+
+    def _walk(self, value: object, mode: SecretMode, findings: list[SecretFinding],
+              prepare: Callable[[str], str] | None) -> object:  # fmt: skip
         """Rebuild `value` with every string sanitised (dict keys are kept as they are)."""
         if isinstance(value, str):
-            result = self.apply(value, mode)
+            result = self.apply(prepare(value) if prepare is not None else value, mode)
             findings.extend(result.findings)
             return result.text
         if isinstance(value, Mapping):
-            return {k: self._walk_entry(k, v, mode, findings) for k, v in value.items()}
+            return {k: self._walk_entry(k, v, mode, findings, prepare) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return type(value)(self._walk(item, mode, findings) for item in value)
+            return type(value)(self._walk(item, mode, findings, prepare) for item in value)
         return value
 
-    def _walk_entry(self, key: object, value: object, mode: SecretMode,
-                    findings: list[SecretFinding]) -> object:  # fmt: skip
+    def _walk_entry(self, key: object, value: object, mode: SecretMode, findings: list[SecretFinding],
+                    prepare: Callable[[str], str] | None) -> object:  # fmt: skip
         """A string under a credential-named key is a secret whatever its shape."""
-        if isinstance(value, str) and value and is_sensitive_key(key):
+        if mode is not SecretMode.OFF and isinstance(value, str) and value and is_sensitive_key(key):
             findings.append(SecretFinding("sensitive_field", 0, len(value)))
             kind = "sensitive_field"
             return redaction(kind) if mode is SecretMode.MASK else withheld_note([kind])
-        return self._walk(value, mode, findings)
+        return self._walk(value, mode, findings, prepare)
 
 
 def is_sensitive_key(key: object) -> bool:
@@ -234,6 +240,8 @@ def default_scanner() -> SecretScanner:
     return SecretScanner()
 
 
-def sanitize_value(value: Shape, mode: SecretMode | str) -> tuple[Shape, list[SecretFinding]]:
+def sanitize_value(
+    value: Shape, mode: SecretMode | str, prepare: Callable[[str], str] | None = None
+) -> tuple[Shape, list[SecretFinding]]:
     """Sanitise every string of a nested tool result with the default scanner."""
-    return default_scanner().sanitize_value(value, mode)
+    return default_scanner().sanitize_value(value, mode, prepare)

@@ -361,23 +361,12 @@ def shape(call: ToolCall, structured: dict[str, Any]) -> ToolResult:
 
 def sanitize_output(call: ToolCall, structured: dict[str, Any]) -> dict[str, Any]:
     """Invisible characters out first (they can hide a token from the scanner), then SECRET_DETECTION_MODE."""
-    visible = without_invisible(structured)
-    sanitized, findings = sanitize_value(visible, call.runtime.settings.secret_detection_mode)
+    # One walk: each string loses its invisible characters, then is scanned (always a fresh tree).
+    sanitized, findings = sanitize_value(structured, call.runtime.settings.secret_detection_mode, strip_invisible)
     if findings:
         log_event(log, logging.INFO, "tool_output_secrets", tool=call.tool.name, count=len(findings),
                   kinds=sorted({finding.kind for finding in findings}), request_id=call.context.request_id)
     return sanitized
-
-
-def without_invisible(value: Any) -> Any:
-    """Every string of a nested result with zero-width and bidi control characters removed."""
-    if isinstance(value, str):
-        return strip_invisible(value)
-    if isinstance(value, dict):
-        return {key: without_invisible(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [without_invisible(item) for item in value]
-    return value
 
 
 def audit_context(principal: Principal, context: ToolContext) -> AuditContext:
