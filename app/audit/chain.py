@@ -95,27 +95,31 @@ class AuditChain:
         raise AuditWriteError(f"audit log {self.path} kept moving while being locked")
 
     def _append_locked(self, fd: int, event: dict[str, Any]) -> dict[str, Any]:
-        recovery = self._recover_locked(fd)
-        prev_hash = recovery["entry_hash"] if recovery else self._last_hash(fd)
+        last_line, fragment = self._tail(fd)  # read once: the repair and the link both come from it
+        prev_hash = self._repair(fd, last_line, fragment)[0] if fragment else self._link_to(last_line)
         entry = seal(event, prev_hash, utc_timestamp())
         self._write(fd, (canonical_json(entry) + "\n").encode("utf-8"), entry["entry_hash"])
         return entry
 
     def _recover_locked(self, fd: int) -> dict[str, Any] | None:
-        """Terminate a torn last line and chain a recovery event after it."""
+        """Terminate a torn last line; return the recovery entry chained after it, if one was needed."""
+        last_line, fragment = self._tail(fd)
+        return self._repair(fd, last_line, fragment)[1] if fragment else None
+
+    def _tail(self, fd: int) -> tuple[bytes | None, bytes]:
+        """(last whole line or None, the unterminated fragment after it or b"")."""
         size = os.fstat(fd).st_size
-        if size == 0:
-            return None
-        last_line, fragment = read_tail(fd, size)
-        if not fragment:
-            return None
-        if self._is_whole_entry(fragment, last_line):
-            self._write(fd, b"\n", json.loads(fragment)["entry_hash"])
-            return None
-        prev_hash = self._hash_of(last_line) if last_line is not None else self._state_hash()
-        entry = seal(_recovery_event(fragment), prev_hash, utc_timestamp())
+        return read_tail(fd, size) if size else (None, b"")
+
+    def _repair(self, fd: int, last_line: bytes | None, fragment: bytes) -> tuple[str, dict[str, Any] | None]:
+        """Fix a torn tail; return the hash the next entry links to and the recovery entry, if written."""
+        if self._is_whole_entry(fragment, last_line):  # only the newline was lost
+            entry_hash: str = json.loads(fragment)["entry_hash"]
+            self._write(fd, b"\n", entry_hash)
+            return entry_hash, None
+        entry = seal(_recovery_event(fragment), self._link_to(last_line), utc_timestamp())
         self._write(fd, b"\n" + (canonical_json(entry) + "\n").encode("utf-8"), entry["entry_hash"])
-        return entry
+        return entry["entry_hash"], entry
 
     def _is_whole_entry(self, fragment: bytes, last_line: bytes | None) -> bool:
         """Tell whether the crash only lost the newline after a complete, linked entry."""
@@ -123,15 +127,10 @@ class AuditChain:
             entry = json.loads(fragment)
         except ValueError:
             return False
-        expected = self._hash_of(last_line) if last_line is not None else self._state_hash()
-        return is_sealed(entry) and entry["prev_hash"] == expected
+        return is_sealed(entry) and entry["prev_hash"] == self._link_to(last_line)
 
-    def _last_hash(self, fd: int) -> str:
-        """Return the hash the next entry links to (state file when the log is empty)."""
-        size = os.fstat(fd).st_size
-        if size == 0:
-            return self._state_hash()
-        last_line, _ = read_tail(fd, size)
+    def _link_to(self, last_line: bytes | None) -> str:
+        """The hash the next entry links to: the last line's, or the state file's when the log is empty."""
         return self._hash_of(last_line) if last_line is not None else self._state_hash()
 
     def _hash_of(self, line: bytes) -> str:
