@@ -386,8 +386,7 @@ def _refuse(runtime: ToolRuntime, tool: Tool, principal: Principal, context: Too
             arguments: Any, denial: Denial, status: str) -> ToolResult:
     """Audit a refused call (bad arguments or denied) and return the isError result."""
     args = arguments if isinstance(arguments, dict) else {}
-    if tool.is_write:
-        args, _ = sanitize_value(args, "mask")  # a refused write's text may hold the very secret it was refused for
+    # access_denied masks the arguments (a refused write's text may hold the very secret it was refused for).
     event = access_denied(audit_context(principal, context), tool=tool.name, repository=repository_of(args),
                           arguments=args, reason=denial.reason, rule=denial.rule)
     try:
