@@ -6,16 +6,16 @@ import logging
 
 from flask import current_app
 
+from app.auth.pat_mode import SERVICE_PAT_KIND
 from app.auth.principal import Principal, service_credentials
 from app.auth.sealed import InvalidSealedToken, SealedAccess, looks_sealed
 from app.config import Settings
 from app.gitea.credentials import GiteaCredentials
 from app.logging import log_event
+from app.oauth.facade import EXTENSION as FACADE_EXTENSION
 
-FACADE_EXTENSION = "aegis.oauth"
 log = logging.getLogger("aegis.oauth")
 OAUTH_KIND = "oauth"  # Gitea is called with the user's own token: a Gitea 401 means re-authenticate
-SERVICE_PAT_KIND = "service_pat"  # identity from the user's token, Gitea called with GITEA_TOKEN
 
 
 def principal_from(settings: Settings, login: str, scopes: frozenset[str], client_id: str | None,

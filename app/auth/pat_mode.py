@@ -28,7 +28,7 @@ from app.store import Store
 LEVELS = ("none", "read", "write", "admin", "owner")
 CACHE_PREFIX = "oauth:repo-authz:"
 MEMBERSHIP_PREFIX = "oauth:org-members:"
-SERVICE_PAT_KIND = "service_pat"
+SERVICE_PAT_KIND = "service_pat"  # identity from the user's token, Gitea called with GITEA_TOKEN
 REPOSITORIES, ORGANIZATIONS = "repositories", "organizations"  # what a repository-less tool lists
 MEMBERSHIP_PAGES = 10  # 500 organizations: past that, further memberships are not shown (fail closed)
 
@@ -45,7 +45,7 @@ class RepositoryPermissions:
         self.on_denied = on_denied  # (principal, tool name, repository, needed, permission) -> None
 
     def __call__(self, principal: Principal, tool: Any, repository: str) -> str | None:
-        if principal.kind != SERVICE_PAT_KIND:
+        if not self.acts_for(principal):
             return None  # API keys are the operator's own credential; raw user tokens are checked by Gitea
         needed = "write" if tool.is_write else "read"
         permission = self.permission(principal.login, repository)

@@ -54,7 +54,9 @@ def rpc_refusal(message: str, retry_after: int, request_id: Any) -> Response:
 
 def too_many_requests(exc: RateLimitExceeded) -> Response:
     """429 with Retry-After; the body is what the client's protocol expects."""
-    limiter = current_app.extensions["aegis.limits"]
+    from app.limits import EXTENSION  # app.limits imports this module: read its name once both are loaded
+
+    limiter = current_app.extensions[EXTENSION]
     retry_after = retry_after_seconds(limiter, exc)
     message = refusal_message(exc, retry_after)
     is_rpc, request_id = jsonrpc_request_id()

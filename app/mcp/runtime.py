@@ -18,10 +18,10 @@ from app.mcp.streaming import StreamSlots
 from app.mcp.tool_surface import CoreToolSurface
 from app.store import EXTENSION as STORE_EXTENSION
 from app.store import Store
+from app.tools import CATALOG_EXTENSION
 
 log = logging.getLogger("aegis.mcp")
 EXTENSION = "aegis.mcp"
-CATALOG_EXTENSION = "aegis.catalog"
 
 
 class McpRuntime:

@@ -9,9 +9,10 @@ from flask import Flask
 from app.auth.principal import Principal
 from app.oauth.facade import EXTENSION, OAuthFacade, current_facade, record_security_event
 from app.oauth.options import OAuthOptions, options_from
+from app.store import EXTENSION as STORE_EXTENSION
 
 __all__ = ["EXTENSION", "OAuthFacade", "OAuthOptions", "current_facade", "init_app"]
-STORE_EXTENSION, GITEA_EXTENSION, TOOLS_EXTENSION = "aegis.store", "aegis.gitea", "aegis.tools"
+GITEA_EXTENSION, TOOLS_EXTENSION = "aegis.gitea", "aegis.tools"
 
 
 def init_app(app: Flask) -> None:
