@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app.audit.chain import AuditChain, AuditWriteError
+from app.audit.hashing import GENESIS_HASH
 from app.audit.verify import VerifyResult, verify_chain
 
 audit_cli = AppGroup("audit", help="Verify the tamper-evident audit log.")
@@ -17,7 +18,7 @@ def report(result: VerifyResult) -> int:
         click.echo("OK: no entries")
         return 0
     if result.ok:
-        origin = "genesis" if result.anchor == "0" * 64 else f"prev_hash {result.anchor}"
+        origin = "genesis" if result.anchor == GENESIS_HASH else f"prev_hash {result.anchor}"
         click.echo(f"OK: {result.entries} entries, chain from {origin}, last hash {result.last_hash}")
         if result.torn_lines:
             click.echo(f"note: {result.torn_lines} torn line(s) recovered after crashes")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,6 +116,17 @@ class ToolCall:
     def limits(self) -> ToolLimits:
         return self.runtime.limits
 
+    @property
+    def policy(self) -> Any:
+        """The policy in force now (app.policy.Policy), or None when the runtime has none."""
+        return self.runtime.policy() if self.runtime.policy is not None else None
+
+    @property
+    def credential_digest(self) -> str:
+        """Keys caches per caller: what one credential could read is never served to another."""
+        credential = self.principal.upstream.authorization() if self.principal.upstream else ""
+        return hashlib.sha256(credential.encode()).hexdigest()
+
     def report(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Send a progress notification if the client asked for them; stop if it cancelled."""
         self.check_cancelled()
@@ -133,7 +145,7 @@ class ToolCall:
 
     def visible_paths(self, paths: list[str]) -> tuple[list[str], list[str]]:
         """Split repository paths into (shown, withheld by policy)."""
-        policy = self.runtime.policy() if self.runtime.policy is not None else None
+        policy = self.policy
         if policy is None:
             return paths, []
         allowed, withheld = policy.filter_paths(self.repository, paths)

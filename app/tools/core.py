@@ -216,7 +216,7 @@ def inbound_secret_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None
 
 def policy_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
     """Ask the policy engine (app.policy) about tool, repository and path."""
-    policy = call.runtime.policy() if call.runtime.policy is not None else None
+    policy = call.policy
     if policy is None:
         return None
     path = args.get(call.tool.path_argument) if call.tool.path_argument else None

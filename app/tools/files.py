@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -204,9 +203,7 @@ def head_commit(gitea: Any, args: dict[str, Any], call: ToolCall) -> str:
 
 
 def ref_key(call: ToolCall, args: dict[str, Any]) -> str:
-    credential = call.principal.upstream.authorization() if call.principal.upstream else ""
-    who = hashlib.sha256(credential.encode()).hexdigest()
-    return f"ref:{who}:{args['owner']}/{args['repo']}@{args.get('ref') or ''}".lower()
+    return f"ref:{call.credential_digest}:{args['owner']}/{args['repo']}@{args.get('ref') or ''}".lower()
 
 
 def resolve_commit(gitea: Any, args: dict[str, Any]) -> str:

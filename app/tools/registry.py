@@ -133,10 +133,10 @@ class Catalog:
         Write tools stay listed for a read-only OAuth caller on purpose: calling one answers
         403 insufficient_scope, which is how an MCP client learns to step up its scopes.
         """
-        return [tool for tool in self._tools.values() if self._offered(tool)]
+        policy = self.policy() if self.policy is not None else None  # once per listing, not per tool
+        return [tool for tool in self._tools.values() if self._offered(tool, policy)]
 
-    def _offered(self, tool: Tool) -> bool:
+    def _offered(self, tool: Tool, policy: Any) -> bool:
         if tool.is_write and not self.write_mode:
             return False
-        policy = self.policy() if self.policy is not None else None
         return policy is None or not policy.tool_denied_everywhere(tool.name, tool.is_write)

@@ -7,7 +7,6 @@ web UI resolves, and a refused call always reflects Gitea's current state.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +39,7 @@ def name_cache(call: ToolCall) -> ExpiringCache:
 
 def cache_key(call: ToolCall, owner: str, repo: str, kind: str) -> tuple[str, str, str]:
     """Per credential: names seen with one caller's access are never shown to another."""
-    credential = call.principal.upstream.authorization() if call.principal.upstream else ""
-    return hashlib.sha256(credential.encode()).hexdigest(), f"{owner}/{repo}".lower(), kind
+    return call.credential_digest, f"{owner}/{repo}".lower(), kind
 
 
 def every_page(fetch: Callable[[int], Any]) -> list[Mapping[str, Any]]:

@@ -51,7 +51,7 @@ def planned_request(call: Call) -> dict[str, Any]:
 
 def policy_verdict(call: ToolCall) -> dict[str, Any]:
     """The policy decision the real call would get (the gates already let this one through)."""
-    policy = call.runtime.policy() if call.runtime.policy is not None else None
+    policy = call.policy
     if policy is None:
         return {"allowed": True, "rule": "none", "reason": "no policy engine is configured"}
     decision = policy.decide(call.tool.name, True, call.repository)
