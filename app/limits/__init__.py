@@ -86,8 +86,8 @@ def build_limiter(settings: Any, storage_uri: str) -> Limiter:
 
 
 def trusted_proxy_peers(settings: Any) -> tuple[str, ...]:
-    """Addresses the proxy connects from; TRUSTED_PROXY_IPS when the settings offer it."""
-    return tuple(getattr(settings, "trusted_proxy_ips", None) or LOCAL_PROXY_PEERS)
+    """Addresses the proxy connects from: TRUSTED_PROXY_IPS, or the loopback peers when it is set empty."""
+    return tuple(settings.trusted_proxy_ips or LOCAL_PROXY_PEERS)
 
 
 def init_app(app: Flask) -> None:

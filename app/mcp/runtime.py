@@ -31,8 +31,8 @@ class McpRuntime:
         self.app = app
         self.settings = settings
         self.store = store
-        self.keepalive = float(getattr(settings, "sse_keepalive_seconds", 15))
-        self.lifetime = float(getattr(settings, "sse_max_lifetime_seconds", 3600))
+        self.keepalive: float = settings.sse_keepalive_seconds
+        self.lifetime: float = settings.sse_max_lifetime_seconds
         self.slots = StreamSlots(stream_limit(settings))
         self.origins = OriginPolicy(settings)
         self.inflight = InFlight()
@@ -62,8 +62,8 @@ class McpRuntime:
 
 def stream_limit(settings: Any) -> int:
     """MCP_MAX_STREAMS_PER_WORKER, else three quarters of the threads: the rest always serve tool calls."""
-    configured = getattr(settings, "mcp_max_streams_per_worker", None)
-    return int(configured) if configured else max(1, settings.gunicorn_threads * 3 // 4)
+    configured: int | None = settings.mcp_max_streams_per_worker
+    return configured or max(1, settings.gunicorn_threads * 3 // 4)
 
 
 def init_app(app: Flask) -> McpRuntime:
