@@ -23,7 +23,15 @@ from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
 from app.mcp.engine import CallContext
 from app.mcp.jsonrpc import INVALID_REQUEST, Message, RequestId, RpcError, decode, to_message
-from app.mcp.revisions import BATCH_VERSION, LEGACY_VERSIONS, is_modern, legacy_version, modern_version
+from app.mcp.revisions import (
+    BATCH_VERSION,
+    LATEST_LEGACY,
+    LEGACY_VERSIONS,
+    header_version,
+    is_modern,
+    legacy_version,
+    modern_version,
+)
 from app.mcp.runtime import McpRuntime, init_app, mcp_runtime
 from app.mcp.sessions import Session
 from app.mcp.streaming import SSE_HEADERS, held_stream, sse_event, streamed_call
@@ -305,17 +313,17 @@ def sse_post() -> Response:
         raise NotFound("No open SSE stream has this session_id; open GET /mcp/sse again.")
     message = to_message(decode(read_body()))
     if message.is_request:
-        answer_on_stream(runtime, message, principal, stream_id)
+        answer_on_stream(runtime, message, principal, session)
     else:
         notice(message, session.nonce)
     return accepted()
 
 
-def answer_on_stream(runtime: McpRuntime, message: Message, principal: Principal, stream_id: str) -> None:
-    version = sse_version(runtime, stream_id)
-    context = CallContext(principal, version, message.id, message.meta)
+def answer_on_stream(runtime: McpRuntime, message: Message, principal: Principal, session: Session) -> None:
+    stream_id = session.id
+    context = CallContext(principal, sse_version(runtime, session), message.id, message.meta)
     context.notify = lambda note: runtime.bus.deliver(stream_id, note)
-    with runtime.inflight.running(stream_id.split(".")[2], message.id, context.cancelled):
+    with runtime.inflight.running(session.nonce, message.id, context.cancelled):
         reply = runtime.engine.answer(message, context)[1]
     if message.method == "initialize" and "result" in reply:
         negotiated = reply["result"]["protocolVersion"]
@@ -323,12 +331,13 @@ def answer_on_stream(runtime: McpRuntime, message: Message, principal: Principal
     runtime.bus.deliver(stream_id, reply)
 
 
-def sse_version(runtime: McpRuntime, stream_id: str) -> str:
-    header = request.headers.get("MCP-Protocol-Version", "").strip()
+def sse_version(runtime: McpRuntime, session: Session) -> str:
+    """The header's legacy revision, else the one `initialize` settled on, else the stream's own."""
+    header = header_version(request.headers)
     if header in LEGACY_VERSIONS:
         return header
-    stored = runtime.store.get(SSE_VERSION_PREFIX + stream_id)
-    return stored.decode() if stored else "2024-11-05"
+    stored = runtime.store.get(SSE_VERSION_PREFIX + session.id)
+    return stored.decode() if stored else session.version
 
 
 # --- WebSocket: /mcp/ws, subprotocol `mcp`, one JSON-RPC message per text frame ----------------------
@@ -405,7 +414,7 @@ def held_frames(ws: Any, keepalive: float, lifetime: float) -> Any:
 
 @bp.get("/mcp/tools")
 def list_tools() -> Response:
-    return jsonify(tools=mcp_runtime().engine.tools.public_definitions("2025-11-25"))
+    return jsonify(tools=mcp_runtime().engine.tools.public_definitions(LATEST_LEGACY))
 
 
 @bp.post("/mcp/tool/call")
@@ -421,9 +430,9 @@ def call_tool() -> Response:
     arguments = body.get("arguments") or {}
     if not isinstance(arguments, dict):
         raise BadRequest("arguments must be a JSON object.")
-    context = CallContext(principal, "2025-11-25", request_id=current_request_id())
+    context = CallContext(principal, LATEST_LEGACY, request_id=current_request_id())
     try:
-        result = mcp_runtime().engine.tools.call(principal, body["tool"], arguments, "2025-11-25", context)
+        result = mcp_runtime().engine.tools.call(principal, body["tool"], arguments, LATEST_LEGACY, context)
     except RpcError as exc:
         raise NotFound(exc.message) from None
     return jsonify(result)
