@@ -97,7 +97,12 @@ def error_response(
     }
     if details:
         body["details"] = details
-    response = jsonify(error=body)
+    return json_response({"error": body}, status, headers)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON body with this status and these extra headers."""
+    response = jsonify(body)
     response.status_code = status
     response.headers.update(headers or {})
     return response

@@ -18,7 +18,7 @@ from flask_sock import Sock
 
 from app.audit.events import CORRELATION_HEADER, correlation_id_from
 from app.auth.principal import Principal, resolve_principal
-from app.errors import BadRequest, NotFound, error_response, read_body
+from app.errors import BadRequest, NotFound, error_response, json_response, read_body
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
 from app.mcp.engine import CallContext
@@ -88,7 +88,7 @@ def _release_websocket_slot(_exc: BaseException | None) -> None:
 
 @bp.errorhandler(RpcError)
 def _rpc_error(exc: RpcError) -> Response:
-    return rpc_reply(exc.http_status, exc.to_message())
+    return json_response(exc.to_message(), exc.http_status)
 
 
 @bp.errorhandler(StoreUnavailable)
@@ -99,13 +99,6 @@ def _store_down(_exc: StoreUnavailable) -> Response:
 def authenticate() -> Principal:
     """The caller, or Unauthorized (401 + WWW-Authenticate) through the app's error handler."""
     return resolve_principal(current_app.config["SETTINGS"], request.headers.get("Authorization"))
-
-
-def rpc_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
 
 
 def accepted() -> Response:
@@ -156,9 +149,9 @@ def initialize(message: Message, principal: Principal) -> Response:
     runtime = mcp_runtime()
     status, reply = runtime.engine.answer(message, CallContext(principal, BATCH_VERSION, message.id))
     if "result" not in reply:
-        return rpc_reply(status, reply)
+        return json_response(reply, status)
     session_id = runtime.seal.mint(principal, reply["result"]["protocolVersion"])
-    return rpc_reply(status, reply, {SESSION_HEADER: session_id})
+    return json_response(reply, status, {SESSION_HEADER: session_id})
 
 
 def open_session(principal: Principal, request_id: RequestId | None = None) -> Session:
@@ -194,7 +187,7 @@ def respond(message: Message, context: CallContext, scope: str | None) -> Respon
         return progress_stream(runtime, message, context, scope)
     with runtime.inflight.running(scope, message.id, context.cancelled):
         status, reply = runtime.engine.answer(message, context, http_errors=True)
-    return rpc_reply(status, reply)
+    return json_response(reply, status)
 
 
 def progress_stream(runtime: McpRuntime, message: Message, context: CallContext, scope: str | None) -> Response:
@@ -216,7 +209,7 @@ def batch(values: list[Any], principal: Principal) -> Response:
     if legacy_version(request.headers, session.version) != BATCH_VERSION:
         raise RpcError(INVALID_REQUEST, "Invalid Request: batches exist only at 2025-03-26", http_status=400)
     replies = [reply for value in values if (reply := batch_item(value, principal, session)) is not None]
-    return rpc_reply(200, replies) if replies else accepted()
+    return json_response(replies) if replies else accepted()
 
 
 def batch_item(value: Any, principal: Principal, session: Session) -> dict[str, Any] | None:

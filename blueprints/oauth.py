@@ -10,14 +10,15 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as HttpResponse
 
-from app.errors import NotFound
+from app.errors import NotFound, json_response
 from app.limits import EXTENSION as LIMITS_EXTENSION
 from app.limits.keys import client_address
+from app.mcp.admission import normalise_origin
 from app.oauth import EXTENSION as OAUTH_EXTENSION
 from app.oauth import OAuthFacade, current_facade, record_security_event
 from app.oauth.authorize import (
@@ -64,13 +65,6 @@ def _oauth_mode_only() -> None:
     facade()
 
 
-def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
-
-
 def page(template: str, status: int = 200, **context: Any) -> Response:
     response = make_response(render_template(template, **context), status)
     response.headers.update(PAGE_HEADERS)
@@ -90,7 +84,7 @@ def set_cookie(response: HttpResponse, name: str, value: str, max_age: int | Non
 
 
 def _protected_resource() -> Response:
-    return json_reply(protected_resource_metadata(facade().options), headers={"Access-Control-Allow-Origin": "*"})
+    return json_response(protected_resource_metadata(facade().options), headers={"Access-Control-Allow-Origin": "*"})
 
 
 for _number, _path in enumerate(PRM_PATHS):
@@ -99,7 +93,7 @@ for _number, _path in enumerate(PRM_PATHS):
 
 @bp.get(AS_METADATA_PATH)
 def authorization_server() -> Response:
-    return json_reply(authorization_server_metadata(facade().options), headers={"Access-Control-Allow-Origin": "*"})
+    return json_response(authorization_server_metadata(facade().options), headers={"Access-Control-Allow-Origin": "*"})
 
 
 # --- dynamic client registration (RFC 7591; deprecated by MCP 2026-07-28, still supported) ------------
@@ -125,8 +119,8 @@ def register() -> Response:
     try:
         client, secret = facade().registry.register(metadata)
     except RegistryFull as exc:
-        return json_reply({"error": "temporarily_unavailable", "error_description": str(exc)}, 503, NO_STORE)
-    return json_reply(client.registration_response(secret), 201, NO_STORE)
+        return json_response({"error": "temporarily_unavailable", "error_description": str(exc)}, 503, NO_STORE)
+    return json_response(client.registration_response(secret), 201, NO_STORE)
 
 
 @bp.record_once
@@ -158,7 +152,7 @@ def bounded_body(limit: int) -> dict[str, Any] | None:
 
 
 def registration_error(error: str, description: str) -> Response:
-    return json_reply({"error": error, "error_description": description}, 400, NO_STORE)
+    return json_response({"error": error, "error_description": description}, 400, NO_STORE)
 
 
 def _message(exc: Exception) -> str:
@@ -235,12 +229,7 @@ def consent() -> HttpResponse:
 def same_origin(issuer: str) -> bool:
     """A browser's Origin header, when sent, must be ours."""
     origin = request.headers.get("Origin")
-    return origin is None or origin == _origin(issuer)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    return origin is None or origin == normalise_origin(issuer)
 
 
 def to_gitea(current: OAuthFacade, pending: AuthorizationRequest) -> HttpResponse:
@@ -281,9 +270,9 @@ def callback() -> HttpResponse:
 @bp.post("/oauth/token")
 def token() -> Response:
     try:
-        return json_reply(answer(facade(), request.form, request.headers.get("Authorization")), 200, NO_STORE)
+        return json_response(answer(facade(), request.form, request.headers.get("Authorization")), 200, NO_STORE)
     except TokenError as exc:
         headers = dict(NO_STORE)
         if exc.status == 401:
             headers["WWW-Authenticate"] = 'Basic realm="oauth"'
-        return json_reply(exc.body(), exc.status, headers)
+        return json_response(exc.body(), exc.status, headers)
