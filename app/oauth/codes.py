@@ -29,12 +29,16 @@ def _key(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()  # the store never holds a usable code
 
 
+def s256(verifier: str) -> str:
+    """RFC 7636 S256 challenge of a verifier: BASE64URL(SHA256(verifier)), unpadded."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
 def pkce_matches(verifier: str, challenge: str) -> bool:
-    """RFC 7636 S256: BASE64URL(SHA256(verifier)) == challenge, in constant time."""
+    """RFC 7636 S256: s256(verifier) == challenge, in constant time."""
     if not 43 <= len(verifier) <= 128:
         return False
-    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    return hmac.compare_digest(digest, challenge)
+    return hmac.compare_digest(s256(verifier), challenge)
 
 
 class AuthorizationCodes:

@@ -20,6 +20,7 @@ from app.oauth.clients import Client
 from app.oauth.codes import IssuedCode, pkce_matches
 from app.oauth.facade import OAuthFacade, UnknownClient, record_security_event
 from app.oauth.metadata import same_resource
+from app.oauth.scopes import IGNORED_SCOPES
 from app.oauth.upstream import GiteaTokens, UpstreamRefused, UpstreamUnavailable
 
 FAMILY_REVOKED_PREFIX = "oauth:family-revoked:"
@@ -154,7 +155,7 @@ def narrowed_scopes(old: SealedRefresh, requested: str | None) -> frozenset[str]
     """A refresh may keep or narrow the scopes, never widen them (RFC 6749 §6)."""
     if not requested:
         return old.scopes
-    asked = frozenset(requested.split()) - {"offline_access"}
+    asked = frozenset(requested.split()) - IGNORED_SCOPES
     if not asked <= old.scopes:
         raise TokenError("invalid_scope", "a refresh cannot add scopes; authorize again for more")
     return asked

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ import requests
 from app.gitea.credentials import GiteaCredentials
 from app.gitea.errors import GiteaAuthError, GiteaError, GiteaNotFound, GiteaPermissionError, GiteaScopeError
 from app.logging import log_event
+from app.oauth.codes import s256
 from app.oauth.options import OAuthOptions
 
 log = logging.getLogger("aegis.oauth")
@@ -48,8 +47,7 @@ class Probe:
 def pkce_pair() -> tuple[str, str]:
     """A PKCE verifier and its S256 challenge, for our own leg to Gitea."""
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    return verifier, challenge
+    return verifier, s256(verifier)
 
 
 class GiteaOAuth:
