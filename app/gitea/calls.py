@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -71,10 +72,10 @@ class GiteaCalls:
         return page_from_response(response, items or [], page, limit)
 
     def _download(self, template: str, *, cap: int | None = None, query: JSON | None = None,
-                  **path: str | int) -> Download:
-        """GET a raw body, reading no more than `cap` (default MAX_FILE_SIZE_BYTES) of it."""
+                  enough: Callable[[bytes], bool] | None = None, **path: str | int) -> Download:
+        """GET a raw body, reading no more than `cap` (default MAX_FILE_SIZE_BYTES) of it, nor past `enough`."""
         response = self._send(Call("GET", template, path, query, stream=True))
-        return read_capped(response, self._client.max_file_bytes if cap is None else cap)
+        return read_capped(response, self._client.max_file_bytes if cap is None else cap, enough)
 
     def _no_content(self, method: str, template: str, *, body: JSON | None = None, **path: str | int) -> None:
         """Send a call answered with 204."""

@@ -98,7 +98,8 @@ class CodeIndex:
 
 
 def file_matches(path: str, text: str, pattern: re.Pattern[str], room: int) -> list[dict[str, Any]]:
-    lines = text.splitlines()
+    # Numbered by "\n" as git and get_file_contents number them (splitlines also breaks at \f, \u2028...).
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     found = []
     for number, line in enumerate(lines, start=1):
         if pattern.search(line):

@@ -41,17 +41,55 @@ def file_result(args: dict[str, Any], **fields: Any) -> dict[str, Any]:
 
 
 def get_file_contents(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
-    """Read the file raw, never past MAX_FILE_SIZE_BYTES; a 404 may mean a directory."""
+    """Read the file raw, never past MAX_FILE_SIZE_BYTES nor past what the answer shows; a 404 may mean a directory."""
     owner, repo, path = args["owner"], args["repo"], args["filepath"]
+    window = LineWindow(args.get("start_line") or 1, args.get("end_line"), call.limits.chars)
     try:
-        download = gitea.get_raw_file(owner, repo, path, args.get("ref"), cap=call.limits.file_bytes)
+        download = gitea.get_raw_file(owner, repo, path, args.get("ref"), cap=call.limits.file_bytes,
+                                      enough=window.enough)
     except GiteaNotFound:
         return directory_result(gitea, args, call)
     size = download.declared_size if download.declared_size is not None else len(download.content)
+    if not download.complete and download.declared_size is None:
+        size = None  # read in part and Gitea did not say how long it is
     if looks_binary(download.content):
         note = f"Binary file ({download.content_type or 'unknown type'}); its bytes are not shown."
         return file_result(args, size=size, binary=True, note=note)
-    return text_result(args, download.text, size, download.truncated, call)
+    return text_result(args, download, size, call)
+
+
+class LineWindow:
+    """Tells a raw download when it holds the asked lines and the character budget; the rest stays unread.
+
+    A model asking for a 1 MiB file sees its first MAX_TOOL_RESPONSE_CHARS characters: reading the other
+    megabyte from Gitea would only cost time. Lines are counted by "\\n", as git, grep and search_code do.
+    """
+
+    def __init__(self, start: int, end: int | None, chars: int) -> None:
+        self.start, self.end, self.chars = start, end, chars
+        self.newlines = 0
+        self.size = 0
+        self.start_at: int | None = 0 if start == 1 else None  # byte offset where line `start` begins
+
+    def enough(self, chunk: bytes) -> bool:
+        if self.start_at is None:
+            self.start_at = self._line_start(chunk)
+        self.newlines += chunk.count(b"\n")
+        self.size += len(chunk)
+        if self.size < BINARY_SNIFF_BYTES:
+            return False  # the binary check needs its sample
+        if self.end is not None and self.newlines >= self.end:
+            return True
+        # A character takes at most 4 bytes in UTF-8, so this many bytes hold more than the budget.
+        return self.start_at is not None and self.size - self.start_at > 4 * self.chars
+
+    def _line_start(self, chunk: bytes) -> int | None:
+        """The offset of line `start` if it begins in this chunk."""
+        wanted = self.start - 1 - self.newlines  # newlines still to pass
+        if chunk.count(b"\n") < wanted:
+            return None
+        rest = chunk.split(b"\n", wanted)[-1]
+        return self.size + len(chunk) - len(rest)
 
 
 def directory_result(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
@@ -75,20 +113,34 @@ def directory_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
             "size": p.number(raw, "size")}
 
 
-def text_result(args: dict[str, Any], text: str, size: int, cut_at_cap: bool, call: ToolCall) -> dict[str, Any]:
+def text_result(args: dict[str, Any], download: Any, size: int | None, call: ToolCall) -> dict[str, Any]:
     """Select the asked lines, then bound the characters; say exactly how to get the rest."""
-    lines = text.splitlines(keepends=True)
+    text, cut_at_cap = download.text, download.truncated
+    read = line_count(text)
     start = args.get("start_line") or 1
-    end = min(args.get("end_line") or len(lines), len(lines))
-    if start > max(len(lines), 1):
-        raise ToolFailure(past_the_end(args, start, len(lines), cut_at_cap, call))
-    content, clipped = clip("".join(lines[start - 1 : end]), call.limits.chars)
+    end = min(args.get("end_line") or read, read)
+    if start > max(read, 1):
+        raise ToolFailure(past_the_end(args, start, read, cut_at_cap, call))
+    content, clipped = clip(text[line_offset(text, start - 1) : line_offset(text, end)], call.limits.chars)
     shown_end = start - 1 + content.count("\n") if clipped else end
     truncation = truncation_hint(args, shown_end, clipped, cut_at_cap, call)
     return file_result(
         args, size=size, content=content, start_line=start, end_line=shown_end,
-        total_lines=None if cut_at_cap else len(lines), truncated=truncation is not None, truncation=truncation,
+        total_lines=read if download.complete else None, truncated=truncation is not None, truncation=truncation,
     )
+
+
+def line_count(text: str) -> int:
+    """Lines as git counts them: a last line without "\\n" still counts."""
+    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+
+
+def line_offset(text: str, lines: int) -> int:
+    """Where the text after the first `lines` lines begins (its length when it has fewer)."""
+    if lines <= 0:
+        return 0
+    parts = text.split("\n", lines)
+    return len(text) - len(parts[-1]) if len(parts) > lines else len(text)
 
 
 def past_the_end(args: dict[str, Any], start: int, read: int, cut_at_cap: bool, call: ToolCall) -> str:

@@ -190,3 +190,23 @@ def test_combined_status(alice: BoundGiteaClient) -> None:
     status = alice.get_combined_status(*ACME, "main")
     assert status["state"] == "success"
     assert status["total_count"] == 2
+
+
+def test_raw_file_read_ends_when_the_caller_has_enough(alice: BoundGiteaClient) -> None:
+    seen: list[int] = []
+
+    def enough(chunk: bytes) -> bool:
+        seen.append(len(chunk))
+        return True  # the first chunk is all this caller needs
+
+    download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=enough)
+    assert len(seen) == 1 and len(download.content) == seen[0] < len(large_csv())
+    assert download.content == large_csv()[: seen[0]]
+    assert download.complete is False and download.truncated is False
+    assert download.declared_size == len(large_csv())  # Content-Length still tells the whole size
+    assert alice.get_raw_file(*ACME, "README.md").complete is True
+
+
+def test_raw_file_read_to_its_end_is_complete_even_with_enough(alice: BoundGiteaClient) -> None:
+    download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=lambda chunk: False)
+    assert download.complete is True and download.content == large_csv()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 
 import pytest
 
 from app.policy import Policy
-from app.tools import code_index
+from app.tools import code_index, files
 from tests.emulator.process import EmulatorProcess
+from tests.emulator.seeds.demo import large_csv
 from tests.tools.conftest import Caller, RuntimeFactory, assert_ok, emulator_requests
 
 
@@ -44,6 +46,33 @@ def test_large_file_is_cut_with_a_continuation_hint(call_tool: Caller, make_runt
     second = assert_ok(call_tool("get_file_contents", runtime=runtime, owner="acme", repo="service-a",
                                  filepath="data/catalogue.csv", start_line=next_line), "get_file_contents")
     assert second["content"].startswith(f"{next_line - 2},SKU-{next_line - 2:06d},")
+
+
+def test_large_file_is_read_only_as_far_as_the_answer_needs(call_tool: Caller, make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime(MAX_TOOL_RESPONSE_CHARS="1000", MAX_FILE_SIZE_BYTES=str(4 * 1024 * 1024))
+    whole = large_csv().decode()
+    out = assert_ok(call_tool("get_file_contents", runtime=runtime, owner="acme", repo="service-a",
+                              filepath="data/catalogue.csv"), "get_file_contents")
+    assert whole.startswith(out["content"]) and out["truncated"] is True
+    # The rest of the 1.2 MiB was never read: the line count is unknown, the size comes from Gitea.
+    assert out["total_lines"] is None and out["size"] == len(large_csv())
+
+
+def test_deep_line_range_is_exact_without_reading_the_rest(call_tool: Caller) -> None:
+    lines = large_csv().decode().split("\n")
+    out = assert_ok(call_tool("get_file_contents", owner="acme", repo="service-a", filepath="data/catalogue.csv",
+                              start_line=9000, end_line=9002), "get_file_contents")
+    assert out["content"] == "\n".join(lines[8999:9002]) + "\n"
+    assert (out["start_line"], out["end_line"], out["truncated"]) == (9000, 9002, False)
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\u2028", "\x1c", "\r"])
+def test_lines_are_numbered_by_newline_alone_in_contents_and_search(separator: str) -> None:
+    text = f"alpha{separator}beta\nneedle here\nomega"
+    match = code_index.file_matches("f.txt", text, re.compile("needle"), 5)[0]
+    assert match["line_number"] == 2 and match["line"] == "needle here"
+    assert files.line_count(text) == 3
+    assert text[files.line_offset(text, 1) : files.line_offset(text, 2)] == "needle here\n"
 
 
 def test_file_over_max_file_size_is_read_only_up_to_the_cap(call_tool: Caller, make_runtime: RuntimeFactory) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from app.gitea.calls import GiteaCalls, present
@@ -35,9 +36,11 @@ class ContentEndpoints(GiteaCalls):
                           owner=owner, repo=repo, filepath=path.strip("/"))
 
     def get_raw_file(self, owner: str, repo: str, path: str, ref: str | None = None,
-                     *, cap: int | None = None) -> Download:
-        """GET .../raw/{filepath}, keeping at most `cap` bytes (default MAX_FILE_SIZE_BYTES)."""
-        return self._download(REPO + "/raw/{filepath}", cap=cap, query=present(ref=ref),
+                     *, cap: int | None = None, enough: Callable[[bytes], bool] | None = None) -> Download:
+        """GET .../raw/{filepath}, keeping at most `cap` bytes (default MAX_FILE_SIZE_BYTES).
+
+        `enough` sees each chunk as it arrives and may end the read early (see read_capped)."""
+        return self._download(REPO + "/raw/{filepath}", cap=cap, query=present(ref=ref), enough=enough,
                               owner=owner, repo=repo, filepath=path.strip("/"))
 
     def download_archive(self, owner: str, repo: str, ref: str, archive_format: str = "zip",
