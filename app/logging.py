@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import logging.config
 import os
@@ -16,6 +15,8 @@ from typing import Any
 import flask
 from flask import Flask, has_request_context, request
 from werkzeug.routing import Rule
+
+from app import json_codec
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 SENSITIVE_CONTEXT_KEYS = frozenset(
@@ -211,7 +212,7 @@ def _access_line(
     environ: dict[str, Any], request_id: str, *, method: str, route: str, status: int, duration: float
 ) -> str:
     """The access-log record, serialised once: this runs on every request (see bench/)."""
-    return json.dumps(
+    return json_codec.encode(
         {
             "ts": _timestamp(),
             "level": "INFO",
@@ -225,7 +226,7 @@ def _access_line(
             "duration_ms": round(duration * 1000, 3),
             "remote_addr": environ.get("REMOTE_ADDR"),
         }
-    )
+    ).decode()
 
 
 def init_app(app: Flask, level: str, secret_mode: str = "mask", observe: Observer | None = None) -> None:  # noqa: S107

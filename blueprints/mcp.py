@@ -5,7 +5,6 @@ Every route translates bytes into app.mcp engine calls and back; none holds prot
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -16,6 +15,7 @@ from flask import Blueprint, Response, copy_current_request_context, current_app
 from flask.blueprints import BlueprintSetupState
 from flask_sock import Sock
 
+from app import json_codec
 from app.audit.events import CORRELATION_HEADER, correlation_id_from
 from app.auth.principal import Principal, resolve_principal
 from app.errors import BadRequest, NotFound, error_response, json_response, read_body
@@ -357,7 +357,7 @@ class WebSocketConnection:
 
     def send(self, message: dict[str, Any]) -> None:
         with self._send_lock:
-            self.ws.send(json.dumps(message, separators=(",", ":")))
+            self.ws.send(json_codec.encode(message).decode())
 
     def serve(self) -> None:
         for text in held_frames(self.ws, self.runtime.keepalive, self.runtime.lifetime):
@@ -415,7 +415,7 @@ def call_tool() -> Response:
     """`{"tool", "arguments"}` → the tool result as JSON; same execution path as every transport."""
     principal = authenticate()
     try:
-        body = json.loads(read_body())
+        body = json_codec.decode(read_body())
     except ValueError:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("tool"), str):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from app import json_codec
 from app.store import Store, Subscription
 
 OPEN_PREFIX = "mcp:sse:open:"
@@ -35,4 +35,4 @@ class SseBus:
         return self.store.get(OPEN_PREFIX + stream_id) is not None
 
     def deliver(self, stream_id: str, message: dict[str, Any]) -> None:
-        self.store.publish(CHANNEL_PREFIX + stream_id, json.dumps(message, separators=(",", ":")).encode())
+        self.store.publish(CHANNEL_PREFIX + stream_id, json_codec.encode(message))

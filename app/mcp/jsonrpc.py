@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from app import json_codec
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -77,7 +78,7 @@ class Message:
 def decode(body: bytes) -> Any:
     """The JSON value of a request body; -32700 when it is not JSON."""
     try:
-        return json.loads(body)
+        return json_codec.decode(body)
     except (ValueError, UnicodeDecodeError):
         raise RpcError(PARSE_ERROR, "Parse error: the body is not valid JSON", http_status=400) from None
 

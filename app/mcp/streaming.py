@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -12,6 +11,7 @@ from typing import Any
 
 from prometheus_client import Gauge
 
+from app import json_codec
 from app.errors import ServiceUnavailable
 
 log = logging.getLogger("aegis.mcp")
@@ -27,7 +27,7 @@ ACTIVE_STREAMS = Gauge(
 
 def sse_event(data: Any, event: str = "message") -> str:
     """One SSE event; JSON text has no raw newlines, so one data line is enough."""
-    payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    payload = data if isinstance(data, str) else json_codec.encode(data).decode()
     return f"event: {event}\ndata: {payload}\n\n"
 
 

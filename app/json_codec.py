@@ -1,0 +1,55 @@
+"""The service's JSON: orjson on every hot path, stdlib json for whatever orjson refuses or would change."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, cast
+
+import orjson
+from flask import Flask, Response
+from flask.json.provider import DefaultJSONProvider
+
+# Datetimes and dataclasses go through Flask's `default` (HTTP dates, asdict) as they did before orjson.
+ENCODE_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# orjson turns integers beyond 64 bits into floats without complaint; 19+ digits in a row go to stdlib json.
+LONG_DIGITS = re.compile(rb"\d{19}")
+LONG_DIGITS_TEXT = re.compile(r"\d{19}")
+stdlib_default = DefaultJSONProvider.default
+
+
+def encode(value: Any) -> bytes:
+    """Compact UTF-8 JSON; stdlib json (ASCII-escaped) for lone surrogates, ints beyond 64 bits and the like."""
+    try:
+        return orjson.dumps(value, default=stdlib_default, option=ENCODE_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, default=stdlib_default, separators=(",", ":")).encode()
+
+
+def decode(data: str | bytes) -> Any:
+    """The value of a JSON text, exactly as stdlib json reads it; ValueError when it is not JSON."""
+    pattern = LONG_DIGITS if isinstance(data, bytes | bytearray) else LONG_DIGITS_TEXT
+    if pattern.search(data) is None:  # type: ignore[arg-type]  # pattern and data have the same kind
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # stdlib accepts a little more (NaN, BOMs, UTF-16, escaped lone surrogates) or raises its own error
+    return json.loads(data)
+
+
+class OrjsonProvider(DefaultJSONProvider):
+    """Flask's JSON (jsonify, request.get_json) through encode/decode; keys stay in the order we build them."""
+
+    sort_keys = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return super().dumps(obj, **kwargs) if kwargs else encode(obj).decode()
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return json.loads(s, **kwargs) if kwargs else decode(s)
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        if self.compact is False or (self.compact is None and self._app.debug):
+            return cast(Response, super().response(*args, **kwargs))  # indented for a human reader
+        body = encode(self._prepare_response_obj(args, kwargs)) + b"\n"
+        return cast(Flask, self._app).response_class(body, mimetype=self.mimetype)
