@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -135,9 +134,9 @@ def mark_untrusted(structured: dict[str, Any], fields: tuple[UntrustedField, ...
                    strip_comments: bool, max_chars: int) -> Marked:
     """Drop comments, bound, list and fence every declared text (see the section comment).
 
-    Takes ownership of `structured` (shape() passes the fresh tree sanitize_output built); only the
-    model-facing copy is made here."""
-    data, shown = structured, copy.deepcopy(structured)
+    Takes ownership of `structured` (shape() passes the fresh tree sanitize_output built); the
+    model-facing `shown` copies only the dicts and lists on the way to a marked text, sharing the rest."""
+    data, shown = structured, dict(structured)
     found = [hit for field in fields for hit in locate(data, field, repository)]
     budget = max(max_chars // max(len(found), 1), MIN_FIELD_CHARS)
     for hit in found:
@@ -146,7 +145,7 @@ def mark_untrusted(structured: dict[str, Any], fields: tuple[UntrustedField, ...
             text = drop_html_comments(text)
         text, _ = bound_text(text, budget)
         _put(data, hit.where, text)
-        _put(shown, hit.where, fence(text, hit.author, hit.source) if text else text)
+        _put_apart(shown, data, hit.where, fence(text, hit.author, hit.source) if text else text)
     data[UNTRUSTED] = {"notice": UNTRUSTED_NOTICE,
                        "fields": [{"path": hit.path, "author": hit.author, "source": hit.source} for hit in found]}
     return Marked(data, shown)
@@ -216,3 +215,14 @@ def _at(data: Any, where: tuple[str | int, ...]) -> Any:
 
 def _put(data: Any, where: tuple[str | int, ...], value: str) -> None:
     _at(data, where[:-1])[where[-1]] = value
+
+
+def _put_apart(shown: Any, data: Any, where: tuple[str | int, ...], value: str) -> None:
+    """Set `value` at `where` in `shown`, first copying each container there that `shown` still shares with
+    `data`; data's texts change in place, so a shared container would show them unfenced."""
+    for part in where[:-1]:
+        child, original = shown[part], data[part]
+        if child is original:
+            child = shown[part] = child.copy()  # a dict or a list: the walk only steps into those
+        shown, data = child, original
+    shown[where[-1]] = value
