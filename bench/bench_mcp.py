@@ -2,13 +2,16 @@
 
 In one run, on the Gitea emulator:
   1. tools/call get_repository_info through gunicorn (2026-07-28, JSON answer) vs GiteaClient.get_repository
-     directly, p50/p99 at 1 and 16 concurrent clients; added latency = through - direct.
-     Targets: added p50 <= 1.5 ms, p99 <= 5 ms. For reference the same upstream call through a bare Flask
-     app on the same gunicorn settings (bench/bare_proxy_wsgi.py): the floor any gateway on this stack pays.
-  2. tools/list p50 through gunicorn. Target <= 2 ms.
-  3. tool-call p50 on one worker (threads sized for them) before and with 200 idle SSE streams open.
+     directly, one call of each in turn (bench/loadgen.py says why), p50/p99 with 1 client; added latency =
+     through - direct. Targets: added p50 <= 1.5 ms, p99 <= 5 ms. For reference, the same upstream call
+     through a bare Flask app on the same gunicorn settings (bench/bare_proxy_wsgi.py: the floor any
+     gateway on this stack pays), and the same tools/call sent with requests instead of http.client.
+  2. The same at 16 concurrent clients, twice: closed loop (each client calls again at once: the two
+     cores run saturated and latency is mostly queueing) and paced (each client calls every 100 ms).
+  3. tools/list p50 through gunicorn. Target <= 2 ms.
+  4. tool-call p50 on one worker (threads sized for them) without and with 200 idle SSE streams open.
      Target: rises by at most 1 ms.
-Usage: .venv/bin/python bench/bench_mcp.py [--calls 300]
+Usage: .venv/bin/python -m bench.bench_mcp [--calls 400]
 """
 
 from __future__ import annotations
@@ -17,9 +20,7 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.auth.principal import service_credentials
 from app.config import Secret
 from app.gitea.client import GiteaClient
+from bench.loadgen import JsonClient, closed_loop, interleaved, paced, pct
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env
 
@@ -45,17 +47,30 @@ def headers(method: str, name: str | None = None) -> dict[str, str]:
     return out
 
 
-def mcp_call(url: str, method: str, params: dict[str, Any], name: str | None = None) -> Callable[[], None]:
-    """One client's call function, on its own keep-alive session."""
+def mcp_call(url: str, method: str, params: dict[str, Any], name: str | None = None) -> Callable[[], Any]:
+    """One client's call function on its own kept-alive connection (bench/loadgen.py)."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {**params, "_meta": META}}
+    client = JsonClient(url, "/mcp", body, headers(method, name))
+
+    def call() -> Any:
+        reply = client()
+        assert "result" in reply and not reply["result"].get("isError"), str(reply)[:300]
+        return reply
+
+    return call
+
+
+def requests_call(url: str, method: str, params: dict[str, Any], name: str | None = None) -> Callable[[], Any]:
+    """The same call sent with requests, to show what the client library alone costs."""
     session = requests.Session()
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {**params, "_meta": META}}
     hdrs = headers(method, name)
 
-    def call() -> None:
+    def call() -> Any:
         response = session.post(f"{url}/mcp", json=body, headers=hdrs, timeout=30)
-        reply = response.json()  # once, as a client would: the list reply is ~45 KB of JSON
+        reply = response.json()
         assert response.status_code == 200 and "result" in reply, response.text[:300]
-        assert not reply["result"].get("isError"), response.text[:300]
+        return reply
 
     return call
 
@@ -65,34 +80,12 @@ def direct_call(gitea_url: str, token: str) -> Callable[[], Any]:
     return lambda: client.get_repository(ARGS["owner"], ARGS["repo"])
 
 
-def timed(call: Callable[[], None], count: int) -> list[float]:
-    call()  # warm the connection
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def concurrent(make: Callable[[], Callable[[], None]], clients: int, per_client: int) -> list[float]:
-    calls = [make() for _ in range(clients)]
-    with ThreadPoolExecutor(clients) as pool:
-        results = pool.map(lambda call: timed(call, per_client), calls)
-    return [sample for samples in results for sample in samples]
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def row(label: str, through: list[float], direct: list[float] | None = None) -> str:
     p50, p99 = pct(through, 0.5), pct(through, 0.99)
     if direct is None:
-        return f"| {label:<44} | {p50:8.2f} | {p99:8.2f} | {'':>8} | {'':>8} | {'':>9} | {'':>9} |"
+        return f"| {label:<52} | {p50:8.2f} | {p99:8.2f} | {'':>8} | {'':>8} | {'':>9} | {'':>9} |"
     d50, d99 = pct(direct, 0.5), pct(direct, 0.99)
-    return (f"| {label:<44} | {p50:8.2f} | {p99:8.2f} | {d50:8.2f} | {d99:8.2f} | {p50 - d50:9.2f} |"
+    return (f"| {label:<52} | {p50:8.2f} | {p99:8.2f} | {d50:8.2f} | {d99:8.2f} | {p50 - d50:9.2f} |"
             f" {p99 - d99:9.2f} |")
 
 
@@ -107,9 +100,64 @@ def open_idle_streams(url: str, count: int) -> list[requests.Response]:
     return streams
 
 
+def one_client(server: str, floor: str, direct: Callable[[], Callable[[], Any]], calls: int) -> list[str]:
+    tool = {"name": "get_repository_info", "arguments": ARGS}
+    samples = interleaved({
+        "direct": direct(),
+        "aegis": mcp_call(server, "tools/call", tool, "get_repository_info"),
+        "floor": mcp_call(floor, "tools/call", tool, "get_repository_info"),
+        "requests": requests_call(server, "tools/call", tool, "get_repository_info"),
+    }, calls)
+    return [
+        row("tools/call get_repository_info, 1 client", samples["aegis"], samples["direct"]),
+        row("  floor: bare Flask proxy, same call, 1 client", samples["floor"], samples["direct"]),
+        row("  same tools/call sent with requests, 1 client", samples["requests"], samples["direct"]),
+    ]
+
+
+def sixteen_clients(server: str, floor: str, direct: Callable[[], Callable[[], Any]], calls: int) -> list[str]:
+    tool = lambda url: lambda: mcp_call(url, "tools/call", {"name": "get_repository_info", "arguments": ARGS},  # noqa: E731
+                                        "get_repository_info")
+    makers = {"direct": direct, "aegis": tool(server), "floor": tool(floor)}
+    lines = []
+    for mode in ("closed loop", "paced 10/s each"):
+        samples: dict[str, list[float]] = {name: [] for name in makers}
+        for _ in range(2):  # alternate the variants in blocks so drift hits each alike
+            for name, make in makers.items():
+                if mode == "closed loop":
+                    samples[name] += closed_loop(make, 16, max(20, calls // 16))
+                else:
+                    samples[name] += paced(make, 16, 20, 0.1)
+        lines.append(row(f"tools/call, 16 clients, {mode}", samples["aegis"], samples["direct"]))
+        lines.append(row(f"  floor: bare Flask proxy, 16 clients, {mode}", samples["floor"], samples["direct"]))
+    return lines
+
+
+def tools_list(server: str, calls: int) -> list[str]:
+    samples = interleaved({"http.client": mcp_call(server, "tools/list", {}),
+                           "requests": requests_call(server, "tools/list", {})}, calls)
+    return [row("tools/list, 1 client", samples["http.client"]),
+            row("  same tools/list sent with requests", samples["requests"])]
+
+
+def idle_streams(big: str, calls: int) -> list[str]:
+    call = mcp_call(big, "tools/call", {"name": "get_repository_info", "arguments": ARGS}, "get_repository_info")
+    before = interleaved({"call": call}, calls)["call"]
+    streams = open_idle_streams(big, 200)  # closed streams hold their threads until the next keep-alive: once
+    try:
+        during = interleaved({"call": call}, calls)["call"]
+    finally:
+        for stream in streams:
+            stream.close()
+    effect = statistics.median(during) - statistics.median(before)
+    return [row("tools/call, 1 worker x 280 threads, no streams", before),
+            row("tools/call, same worker, 200 idle SSE streams", during),
+            f"\nidle-stream effect on tool-call p50: {effect:+.2f} ms (target <= +1 ms)"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--calls", type=int, default=400)
     calls = parser.parse_args().calls
     emulator = EmulatorProcess().start(tempfile.mkdtemp(prefix="bench-mcp-emulator-"))
     token = emulator.token("alice")
@@ -117,37 +165,19 @@ def main() -> None:
     server = GunicornServer(base_env(**env)).start()
     floor = GunicornServer(base_env(**env), app="bench.bare_proxy_wsgi:app").start()
     big = GunicornServer(base_env(**env, GUNICORN_THREADS="280")).start()
-    lines = []
+    direct = lambda: direct_call(emulator.base_url, token)  # noqa: E731
     try:
-        tool = lambda url: mcp_call(url, "tools/call", {"name": "get_repository_info", "arguments": ARGS},  # noqa: E731
-                                    "get_repository_info")
-        direct = lambda: direct_call(emulator.base_url, token)  # noqa: E731
-        for clients in (1, 16):
-            per_client = calls if clients == 1 else max(20, calls // 8)
-            through = concurrent(lambda: tool(server.url), clients, per_client)
-            plain = concurrent(direct, clients, per_client)
-            lines.append(row(f"tools/call get_repository_info, {clients} client(s)", through, plain))
-            bare = concurrent(lambda: tool(floor.url), clients, per_client)
-            lines.append(row(f"  floor: bare Flask proxy, same call, {clients} client(s)", bare, plain))
-        lines.append(row("tools/list, 1 client", timed(mcp_call(server.url, "tools/list", {}), calls)))
-        before = timed(tool(big.url), calls)
-        streams = open_idle_streams(big.url, 200)
-        try:
-            during = timed(tool(big.url), calls)
-        finally:
-            for stream in streams:
-                stream.close()
-        lines.append(row("tools/call, 1 worker x 280 threads, no streams", before))
-        lines.append(row("tools/call, same worker, 200 idle SSE streams", during))
-        effect = statistics.median(during) - statistics.median(before)
-        lines.append(f"\nidle-stream effect on tool-call p50: {effect:+.2f} ms")
+        lines = one_client(server.url, floor.url, direct, calls)
+        lines += sixteen_clients(server.url, floor.url, direct, calls)
+        lines += tools_list(server.url, calls)
+        lines += idle_streams(big.url, calls)
     finally:
         big.stop()
         floor.stop()
         server.stop()
         emulator.stop()
-    print(f"| {'case':<44} | p50 ms   | p99 ms   | direct50 | direct99 | added p50 | added p99 |")
-    print("|" + "|".join("-" * width for width in (46, 10, 10, 10, 10, 11, 11)) + "|")
+    print(f"| {'case (ms)':<52} | p50      | p99      | direct50 | direct99 | added p50 | added p99 |")
+    print("|" + "|".join("-" * width for width in (54, 10, 10, 10, 10, 11, 11)) + "|")
     print("\n".join(lines))
 
 

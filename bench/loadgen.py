@@ -1,0 +1,109 @@
+"""The benchmarks' load generator: one kept-alive http.client connection per client, and side-by-side sampling.
+
+Why http.client and not requests: the quantity the targets are about is what the gateway adds to a call.
+A client library's own cost is paid whether the client talks to the gateway or to Gitea directly, and
+requests alone costs about 1 ms per call on these machines (measured in bench_mcp's `requests` row), which
+would be charged to the gateway. http.client on a persistent connection is the thinnest HTTP/1.1 client
+in the standard library; it still parses the JSON answer, as every client must.
+
+Why interleaved: these machines are noisy (the load generator, gunicorn and the emulator share two cores).
+Taking one call of each variant in turn puts every variant under the same noise; runs of 300 calls of
+one variant, then 300 of the next, measure the machine's mood as much as the code.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+Call = Callable[[], Any]
+
+
+class JsonClient:
+    """POST JSON to one server over one kept-alive connection; check the status, parse the answer."""
+
+    def __init__(self, base_url: str, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
+        url = urlsplit(base_url)
+        self.connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=60)
+        self.path = path
+        self.body = json.dumps(body).encode()
+        self.headers = {**headers, "Content-Type": "application/json"}
+
+    def __call__(self) -> Any:
+        self.connection.request("POST", self.path, self.body, self.headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        assert response.status == 200, data[:300]
+        return json.loads(data)
+
+
+def interleaved(calls: dict[str, Call], count: int, warmup: int = 5) -> dict[str, list[float]]:
+    """Milliseconds per call for each variant, taking one call of each in turn."""
+    for call in calls.values():
+        for _ in range(warmup):
+            call()
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(count):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def closed_loop(make: Callable[[], Call], clients: int, per_client: int) -> list[float]:
+    """Each client calls again as soon as its answer arrives (the machine runs at saturation)."""
+    calls = [make() for _ in range(clients)]
+    for call in calls:
+        call()
+    with ThreadPoolExecutor(clients) as pool:
+        results = pool.map(lambda call: timed(call, per_client), calls)
+    return [sample for samples in results for sample in samples]
+
+
+def paced(make: Callable[[], Call], clients: int, per_client: int, interval_s: float) -> list[float]:
+    """Each client calls once every interval_s, the clients' phases spread evenly over the interval."""
+    calls = [make() for _ in range(clients)]
+    for call in calls:
+        call()
+    origin = time.perf_counter() + 0.05
+    samples: list[float] = []
+    lock = threading.Lock()
+
+    def run(index: int, call: Call) -> None:
+        own = []
+        for step in range(per_client):
+            due = origin + interval_s * (step + index / clients)
+            time.sleep(max(0.0, due - time.perf_counter()))
+            started = time.perf_counter()
+            call()
+            own.append((time.perf_counter() - started) * 1000)
+        with lock:
+            samples.extend(own)
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return samples
+
+
+def timed(call: Call, count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
