@@ -17,6 +17,7 @@ from redis.retry import Retry
 
 from app.limits.breaches import report_breach
 from app.limits.keys import client_address, credential_key, is_rejected_credential, sends_no_credential
+from app.limits.memory import limiter_storage_uri
 from app.limits.proxy import LOCAL_PROXY_PEERS, ForwardedFor
 from app.limits.responses import too_many_requests
 from app.store import EXTENSION as STORE
@@ -50,7 +51,7 @@ def application_limits(settings: Any) -> list[ApplicationLimit]:
 
 def storage_options(storage_uri: str) -> dict[str, Any]:
     """Fail fast when Redis is down, as the store does: no client retries, short socket timeouts."""
-    if storage_uri.startswith("memory://"):
+    if not storage_uri.startswith("redis"):  # redis, rediss, redis+unix
         return {}
     return {
         "socket_timeout": REDIS_TIMEOUT_SECONDS,
@@ -95,7 +96,7 @@ def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     if settings.trusted_proxy_count:
         app.wsgi_app = ForwardedFor(app.wsgi_app, settings.trusted_proxy_count, trusted_proxy_peers(settings))  # type: ignore[method-assign]
-    limiter = build_limiter(settings, app.extensions[STORE].storage_uri())
+    limiter = build_limiter(settings, limiter_storage_uri(app.extensions[STORE].storage_uri()))
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, too_many_requests)
