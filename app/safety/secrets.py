@@ -115,7 +115,7 @@ class SecretScanner:
 
     def apply(self, text: str, mode: SecretMode | str) -> SanitizedText:
         """Run the `SECRET_DETECTION_MODE` policy over one text value."""
-        mode = SecretMode(mode)
+        mode = mode if type(mode) is SecretMode else SecretMode(mode)  # tool output calls this per string
         if mode is SecretMode.OFF:
             return SanitizedText(text)
         if mode is SecretMode.MASK:
@@ -146,7 +146,9 @@ class SecretScanner:
             result = self.apply(prepare(value) if prepare is not None else value, mode)
             findings.extend(result.findings)
             return result.text
-        if isinstance(value, Mapping):
+        if value is None or isinstance(value, bool | int | float):
+            return value  # most leaves of a Gitea payload; cheaper than the Mapping ABC check below
+        if isinstance(value, dict | Mapping):
             return {k: self._walk_entry(k, v, mode, findings, prepare) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return type(value)(self._walk(item, mode, findings, prepare) for item in value)
