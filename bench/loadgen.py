@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -44,13 +45,20 @@ class JsonClient:
 
 
 def interleaved(calls: dict[str, Call], count: int, warmup: int = 5) -> dict[str, list[float]]:
-    """Milliseconds per call for each variant, taking one call of each in turn."""
+    """Milliseconds per call for each variant, one call of each per round in a shuffled order.
+
+    Shuffled because a call pays for whatever the previous one left running (a worker's bookkeeping
+    after its answer, the emulator's request log): a fixed order would charge that to one variant.
+    """
     for call in calls.values():
         for _ in range(warmup):
             call()
     samples: dict[str, list[float]] = {name: [] for name in calls}
+    order = list(calls.items())
+    shuffle = random.Random(20261127).shuffle
     for _ in range(count):
-        for name, call in calls.items():
+        shuffle(order)
+        for name, call in order:
             started = time.perf_counter()
             call()
             samples[name].append((time.perf_counter() - started) * 1000)

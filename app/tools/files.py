@@ -55,41 +55,51 @@ def get_file_contents(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[
     if looks_binary(download.content):
         note = f"Binary file ({download.content_type or 'unknown type'}); its bytes are not shown."
         return file_result(args, size=size, binary=True, note=note)
-    return text_result(args, download, size, call)
+    return text_result(args, download, window, size, call)
 
 
 class LineWindow:
-    """Tells a raw download when it holds the asked lines and the character budget; the rest stays unread.
+    """Follows a raw download chunk by chunk: where the asked lines start and end, and when it has enough.
 
     A model asking for a 1 MiB file sees its first MAX_TOOL_RESPONSE_CHARS characters: reading the other
-    megabyte from Gitea would only cost time. Lines are counted by "\\n", as git, grep and search_code do.
+    megabyte from Gitea would only cost time, and so would decoding or splitting what is not shown. Lines
+    are counted by "\\n", as git, grep and search_code count them. Offsets are in bytes of the body.
     """
 
     def __init__(self, start: int, end: int | None, chars: int) -> None:
         self.start, self.end, self.chars = start, end, chars
         self.newlines = 0
         self.size = 0
-        self.start_at: int | None = 0 if start == 1 else None  # byte offset where line `start` begins
+        self.start_at: int | None = 0 if start == 1 else None  # where line `start` begins
+        self.end_at: int | None = None  # just past line `end`'s newline
 
     def enough(self, chunk: bytes) -> bool:
-        if self.start_at is None:
-            self.start_at = self._line_start(chunk)
-        self.newlines += chunk.count(b"\n")
+        count = chunk.count(b"\n")
+        if self.start_at is None and self.newlines + count >= self.start - 1:
+            self.start_at = self.size + offset_after(chunk, self.start - 1 - self.newlines)
+        if self.end is not None and self.end_at is None and self.newlines + count >= self.end:
+            self.end_at = self.size + offset_after(chunk, self.end - self.newlines)
+        self.newlines += count
         self.size += len(chunk)
         if self.size < BINARY_SNIFF_BYTES:
             return False  # the binary check needs its sample
-        if self.end is not None and self.newlines >= self.end:
-            return True
         # A character takes at most 4 bytes in UTF-8, so this many bytes hold more than the budget.
-        return self.start_at is not None and self.size - self.start_at > 4 * self.chars
+        return self.end_at is not None or (self.start_at is not None and self.size - self.start_at > 4 * self.chars)
 
-    def _line_start(self, chunk: bytes) -> int | None:
-        """The offset of line `start` if it begins in this chunk."""
-        wanted = self.start - 1 - self.newlines  # newlines still to pass
-        if chunk.count(b"\n") < wanted:
-            return None
-        rest = chunk.split(b"\n", wanted)[-1]
-        return self.size + len(chunk) - len(rest)
+    def lines(self, content: bytes) -> int:
+        """Lines in the content read: a last line without "\\n" still counts."""
+        return self.newlines + (1 if content and not content.endswith(b"\n") else 0)
+
+    def span(self, content: bytes) -> str:
+        """The asked lines as text, decoding no more than the character budget can show."""
+        begin = self.start_at or 0
+        stop = len(content) if self.end_at is None else self.end_at
+        return content[begin : min(stop, begin + 4 * self.chars + 4)].decode("utf-8", errors="replace")
+
+
+def offset_after(chunk: bytes, newlines: int) -> int:
+    """The offset just past the chunk's n-th newline (0 for none)."""
+    return len(chunk) - len(chunk.split(b"\n", newlines)[-1]) if newlines > 0 else 0
 
 
 def directory_result(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
@@ -113,34 +123,25 @@ def directory_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
             "size": p.number(raw, "size")}
 
 
-def text_result(args: dict[str, Any], download: Any, size: int | None, call: ToolCall) -> dict[str, Any]:
+def text_result(args: dict[str, Any], download: Any, window: LineWindow, size: int | None,
+                call: ToolCall) -> dict[str, Any]:
     """Select the asked lines, then bound the characters; say exactly how to get the rest."""
-    text, cut_at_cap = download.text, download.truncated
-    read = line_count(text)
+    content, cut_at_cap = download.content, download.truncated
+    if window.size != len(content):  # the byte past the cap was read and dropped: follow the kept bytes
+        window = LineWindow(window.start, window.end, window.chars)
+        window.enough(content)
+    read = window.lines(content)
     start = args.get("start_line") or 1
     end = min(args.get("end_line") or read, read)
     if start > max(read, 1):
         raise ToolFailure(past_the_end(args, start, read, cut_at_cap, call))
-    content, clipped = clip(text[line_offset(text, start - 1) : line_offset(text, end)], call.limits.chars)
-    shown_end = start - 1 + content.count("\n") if clipped else end
+    shown, clipped = clip(window.span(content), call.limits.chars)
+    shown_end = start - 1 + shown.count("\n") if clipped else end
     truncation = truncation_hint(args, shown_end, clipped, cut_at_cap, call)
     return file_result(
-        args, size=size, content=content, start_line=start, end_line=shown_end,
+        args, size=size, content=shown, start_line=start, end_line=shown_end,
         total_lines=read if download.complete else None, truncated=truncation is not None, truncation=truncation,
     )
-
-
-def line_count(text: str) -> int:
-    """Lines as git counts them: a last line without "\\n" still counts."""
-    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
-
-
-def line_offset(text: str, lines: int) -> int:
-    """Where the text after the first `lines` lines begins (its length when it has fewer)."""
-    if lines <= 0:
-        return 0
-    parts = text.split("\n", lines)
-    return len(text) - len(parts[-1]) if len(parts) > lines else len(text)
 
 
 def past_the_end(args: dict[str, Any], start: int, read: int, cut_at_cap: bool, call: ToolCall) -> str:

@@ -71,8 +71,19 @@ def test_lines_are_numbered_by_newline_alone_in_contents_and_search(separator: s
     text = f"alpha{separator}beta\nneedle here\nomega"
     match = code_index.file_matches("f.txt", text, re.compile("needle"), 5)[0]
     assert match["line_number"] == 2 and match["line"] == "needle here"
-    assert files.line_count(text) == 3
-    assert text[files.line_offset(text, 1) : files.line_offset(text, 2)] == "needle here\n"
+    window = files.LineWindow(2, 2, 1000)
+    window.enough(text.encode())
+    assert window.lines(text.encode()) == 3 and window.span(text.encode()) == "needle here\n"
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64])
+def test_line_window_finds_the_same_lines_whatever_the_chunking(chunk: int) -> None:
+    body = "".join(f"line {n} \u00e9\u4e2d\n" for n in range(1, 40)).encode()
+    window = files.LineWindow(17, 19, 1000)
+    for offset in range(0, len(body), chunk):
+        window.enough(body[offset : offset + chunk])
+    assert window.span(body) == "line 17 \u00e9\u4e2d\nline 18 \u00e9\u4e2d\nline 19 \u00e9\u4e2d\n"
+    assert window.lines(body) == 39
 
 
 def test_file_over_max_file_size_is_read_only_up_to_the_cap(call_tool: Caller, make_runtime: RuntimeFactory) -> None:
