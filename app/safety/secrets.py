@@ -166,7 +166,13 @@ class SecretScanner:
 
 def is_sensitive_key(key: object) -> bool:
     """True for mapping keys such as `password`, `Client-Secret`, `api_key`."""
-    return isinstance(key, str) and key.lower().replace("-", "_") in SENSITIVE_KEYS
+    return isinstance(key, str) and _is_sensitive_name(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_sensitive_name(key: str) -> bool:
+    """Cached: tool results repeat the same few dozen key names on every call."""
+    return key.lower().replace("-", "_") in SENSITIVE_KEYS
 
 
 def _lower_keeping_offsets(text: str) -> str:
