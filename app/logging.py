@@ -51,9 +51,18 @@ def log_event(logger: logging.Logger, level: int, event: str, **context: Any) ->
         logger.log(level, event, extra={"event": event, "context": sanitize_context(context)})
 
 
-def log_nullable_field(logger: logging.Logger, event: str, field: str, value: Any) -> None:
-    """Record whether a parsed field is None and its type, never its content."""
-    log_event(logger, logging.DEBUG, event, field=field, is_null=value is None, type=type(value).__name__)
+def trace_payload(logger: logging.Logger, tool: str, raw: Any, nullable_fields: tuple[str, ...]) -> None:
+    """DEBUG instrumentation (spec/Observability.md): `<tool>.payload_shape`, then one `<tool>.field_check`
+    per field Gitea may send as null; types and nullness only, never values."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    fields = raw if isinstance(raw, Mapping) else {}
+    shape = {key: type(value).__name__ for key, value in fields.items()}
+    log_event(logger, logging.DEBUG, f"{tool}.payload_shape", payload_type=type(raw).__name__, fields=shape)
+    for field in nullable_fields:
+        value = fields.get(field)
+        log_event(logger, logging.DEBUG, f"{tool}.field_check", field=field, is_null=value is None,
+                  type=type(value).__name__)
 
 
 def logging_config(level: str, secret_mode: str = "mask") -> dict[str, Any]:  # noqa: S107 - a mode name

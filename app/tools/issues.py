@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from app.logging import log_event, log_nullable_field
+from app.logging import log_event, trace_payload
 from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.registry import Tool
@@ -69,20 +69,10 @@ def render_issue_list(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
-def trace_issue_payload(raw: Any) -> None:
-    """DEBUG instrumentation (spec/Observability.md): payload shape and each nullable field, never values."""
-    if not log.isEnabledFor(logging.DEBUG):
-        return
-    shape = {key: type(value).__name__ for key, value in raw.items()} if isinstance(raw, Mapping) else {}
-    log_event(log, logging.DEBUG, "get_issue.payload_shape", payload_type=type(raw).__name__, fields=shape)
-    for field in NULLABLE_ISSUE_FIELDS:
-        log_nullable_field(log, "get_issue.field_check", field, raw.get(field) if isinstance(raw, Mapping) else None)
-
-
 def get_issue(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     log_event(log, logging.DEBUG, "get_issue.start", repository=call.repository, issue_number=args["issue_number"])
     raw = gitea.get_issue(args["owner"], args["repo"], args["issue_number"])
-    trace_issue_payload(raw)
+    trace_payload(log, "get_issue", raw, NULLABLE_ISSUE_FIELDS)
     return {
         **issue_summary(raw),
         **body_fields(raw, call.limits.chars),

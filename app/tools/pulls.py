@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.gitea.errors import GiteaConflict, GiteaNotFound
-from app.logging import log_event, log_nullable_field
+from app.logging import log_event, trace_payload
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.commits import COMMIT_MESSAGES, commit_line, commit_summary
@@ -64,22 +64,11 @@ def render_pull_list(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
-def trace_pull_payload(raw: Any) -> None:
-    """DEBUG instrumentation like get_issue's: payload shape and nullable fields, never values."""
-    if not log.isEnabledFor(logging.DEBUG):
-        return
-    shape = {key: type(value).__name__ for key, value in raw.items()} if isinstance(raw, Mapping) else {}
-    log_event(log, logging.DEBUG, "get_pull_request.payload_shape", payload_type=type(raw).__name__, fields=shape)
-    for field in NULLABLE_PULL_FIELDS:
-        value = raw.get(field) if isinstance(raw, Mapping) else None
-        log_nullable_field(log, "get_pull_request.field_check", field, value)
-
-
 def get_pull_request(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     log_event(log, logging.DEBUG, "get_pull_request.start", repository=call.repository,
               pull_number=args["pull_number"])
     raw = gitea.get_pull(args["owner"], args["repo"], args["pull_number"])
-    trace_pull_payload(raw)
+    trace_payload(log, "get_pull_request", raw, NULLABLE_PULL_FIELDS)
     mergeable = raw.get("mergeable") if isinstance(raw.get("mergeable"), bool) else None
     return {
         **pull_summary(raw),

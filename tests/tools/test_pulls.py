@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from tests.tools.conftest import Caller, assert_ok
 
 
@@ -20,6 +24,17 @@ def test_get_pull_request_with_branches_size_and_null_merge_fields(call_tool: Ca
     assert pull["merged"] is False and pull["merged_at"] is None and pull["merged_by"] is None
     assert pull["changed_files"] == 3
     assert "feature/metrics -> main" in result.text
+
+
+def test_get_pull_request_debug_instrumentation(call_tool: Caller, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="aegis.tools.pulls"):
+        assert_ok(call_tool("get_pull_request", owner="acme", repo="service-a", pull_number=6), "get_pull_request")
+    events = [record.getMessage() for record in caplog.records]
+    assert {"get_pull_request.start", "get_pull_request.payload_shape", "get_pull_request.field_check"} <= set(events)
+    checks = {r.__dict__["context"]["field"]: r.__dict__["context"]["is_null"]
+              for r in caplog.records if r.getMessage() == "get_pull_request.field_check"}
+    assert checks["merged_at"] is True and checks["head"] is False
+    assert all("Closes #2." not in str(getattr(r, "context", "")) for r in caplog.records)
 
 
 def test_list_pull_request_files_carry_their_patches(call_tool: Caller) -> None:
