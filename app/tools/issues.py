@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from app.logging import log_event, trace_payload
@@ -13,7 +12,7 @@ from app.tools.call import ToolCall
 from app.tools.registry import Tool
 from app.tools.resolve import RepositoryNames
 from app.tools.shaping import UntrustedField, clip, list_envelope, more_hint, with_untrusted
-from app.tools.writes import with_dry_run, write_tool
+from app.tools.writes import write_tool
 from schemas import issues as s
 
 log = logging.getLogger("aegis.tools.issues")
@@ -204,12 +203,8 @@ def remove_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str,
     if not outcome["removed"]:
         return {**outcome, "labels": p.names(issue, "labels")}
     kept = [p.number(raw, "id") for raw in current if p.number(raw, "id") not in chosen]
-
-    def replace_labels(gitea: Any, _args: dict[str, Any], _call: ToolCall) -> dict[str, Any]:  # real, or a dry run's
-        now = gitea.replace_issue_labels(owner, repo, number, kept)
-        return {**outcome, "labels": p.names({"labels": now}, "labels")}
-
-    return with_dry_run(replace_labels)(gitea, args, call)
+    now = gitea.replace_issue_labels(owner, repo, number, kept)
+    return {**outcome, "labels": p.names({"labels": now}, "labels")}
 
 
 def render_issue_labels(out: dict[str, Any]) -> str:
@@ -341,9 +336,7 @@ TOOLS = (
         render=render_issue_labels,
         idempotent=True,
     ),
-    # remove_labels runs its own dry run (after its reads), so a removal with nothing to remove answers
-    # "unchanged" in a dry run too instead of "this call would send no write request".
-    replace(write_tool(
+    write_tool(
         name="remove_labels",
         title="Remove labels from issue",
         description=(
@@ -359,7 +352,7 @@ TOOLS = (
         render=render_issue_labels,
         destructive=True,
         idempotent=True,
-    ), handler=remove_labels),
+    ),
     write_tool(
         name="assign_issue",
         title="Assign issue",

@@ -14,7 +14,7 @@ import requests
 from app.auth.principal import WRITE_SCOPE
 from app.gitea.client import Call, GiteaClient, check_allowed
 from app.gitea.credentials import GiteaCredentials
-from app.tools.call import ToolCall, ToolFailure
+from app.tools.call import ToolCall
 from app.tools.registry import Annotations, Handler, Renderer, Tool
 
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -59,14 +59,16 @@ def policy_verdict(call: ToolCall) -> dict[str, Any]:
 
 
 def dry_run(handler: Handler, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
-    """Run the handler until it would write; return that request and the policy decision."""
+    """Run the handler until it would write; return that request and the policy decision.
+
+    A handler that finishes without writing found nothing to change (remove_labels with none of the labels
+    on the issue): the real call would send nothing either, so its own answer is the dry run's."""
     planner = DryRunGitea(call.runtime.gitea).bind(call.principal.upstream)
     try:
-        handler(planner, args, call)
+        return handler(planner, args, call)
     except PlannedWrite as planned:
         return {"dry_run": True, "request": planned_request(planned.call), "policy": policy_verdict(call),
                 "note": DRY_RUN_NOTE}
-    raise ToolFailure(f"{call.tool.name}: this call would send no write request.", "internal_error")
 
 
 def with_dry_run(handler: Handler) -> Handler:
