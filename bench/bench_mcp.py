@@ -7,7 +7,8 @@ In one run, on the Gitea emulator:
      through a bare Flask app on the same gunicorn settings (bench/bare_proxy_wsgi.py: the floor any
      gateway on this stack pays), and the same tools/call sent with requests instead of http.client.
   2. The same at 16 concurrent clients, twice: closed loop (each client calls again at once: the two
-     cores run saturated and latency is mostly queueing) and paced (each client calls every 100 ms).
+     cores run saturated and latency is mostly queueing) and paced (each client calls every 100 ms);
+     also with 2 workers sharing Redis (one worker computes on one core at a time).
   3. tools/list p50 through gunicorn. Target <= 2 ms.
   4. tool-call p50 on one worker (threads sized for them) without and with 200 idle SSE streams open.
      Target: rises by at most 1 ms.
@@ -34,6 +35,7 @@ from app.gitea.client import GiteaClient
 from bench.loadgen import JsonClient, closed_loop, interleaved, paced, pct
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env
+from tests.fixtures.redis import RedisServer
 
 META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
 ARGS = {"owner": "acme", "repo": "service-a"}
@@ -115,10 +117,15 @@ def one_client(server: str, floor: str, direct: Callable[[], Callable[[], Any]],
     ]
 
 
-def sixteen_clients(server: str, floor: str, direct: Callable[[], Callable[[], Any]], calls: int) -> list[str]:
-    tool = lambda url: lambda: mcp_call(url, "tools/call", {"name": "get_repository_info", "arguments": ARGS},  # noqa: E731
-                                        "get_repository_info")
-    makers = {"direct": direct, "aegis": tool(server), "floor": tool(floor)}
+def tool_maker(url: str) -> Callable[[], Callable[[], Any]]:
+    tool = {"name": "get_repository_info", "arguments": ARGS}
+    return lambda: mcp_call(url, "tools/call", tool, "get_repository_info")
+
+
+def sixteen_clients(server: str, floor: str, two_workers: str, direct: Callable[[], Callable[[], Any]],
+                    calls: int) -> list[str]:
+    makers = {"direct": direct, "aegis": tool_maker(server), "floor": tool_maker(floor),
+              "two workers": tool_maker(two_workers)}
     lines = []
     for mode in ("closed loop", "paced 10/s each"):
         samples: dict[str, list[float]] = {name: [] for name in makers}
@@ -130,6 +137,7 @@ def sixteen_clients(server: str, floor: str, direct: Callable[[], Callable[[], A
                     samples[name] += paced(make, 16, 20, 0.1)
         lines.append(row(f"tools/call, 16 clients, {mode}", samples["aegis"], samples["direct"]))
         lines.append(row(f"  floor: bare Flask proxy, 16 clients, {mode}", samples["floor"], samples["direct"]))
+        lines.append(row(f"  2 workers + Redis, 16 clients, {mode}", samples["two workers"], samples["direct"]))
     return lines
 
 
@@ -165,13 +173,17 @@ def main() -> None:
     server = GunicornServer(base_env(**env)).start()
     floor = GunicornServer(base_env(**env), app="bench.bare_proxy_wsgi:app").start()
     big = GunicornServer(base_env(**env, GUNICORN_THREADS="280")).start()
+    redis = RedisServer().start()
+    two = GunicornServer(base_env(**env, GUNICORN_WORKERS="2", REDIS_URL=redis.url)).start()
     direct = lambda: direct_call(emulator.base_url, token)  # noqa: E731
     try:
         lines = one_client(server.url, floor.url, direct, calls)
-        lines += sixteen_clients(server.url, floor.url, direct, calls)
+        lines += sixteen_clients(server.url, floor.url, two.url, direct, calls)
         lines += tools_list(server.url, calls)
         lines += idle_streams(big.url, calls)
     finally:
+        two.stop()
+        redis.stop()
         big.stop()
         floor.stop()
         server.stop()
