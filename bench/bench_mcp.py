@@ -39,6 +39,7 @@ from tests.fixtures.redis import RedisServer
 
 META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
 ARGS = {"owner": "acme", "repo": "service-a"}
+TOOL = {"name": "get_repository_info", "arguments": ARGS}  # the tools/call every case measures
 
 
 def headers(method: str, name: str | None = None) -> dict[str, str]:
@@ -103,12 +104,11 @@ def open_idle_streams(url: str, count: int) -> list[requests.Response]:
 
 
 def one_client(server: str, floor: str, direct: Callable[[], Callable[[], Any]], calls: int) -> list[str]:
-    tool = {"name": "get_repository_info", "arguments": ARGS}
     samples = interleaved({
         "direct": direct(),
-        "aegis": mcp_call(server, "tools/call", tool, "get_repository_info"),
-        "floor": mcp_call(floor, "tools/call", tool, "get_repository_info"),
-        "requests": requests_call(server, "tools/call", tool, "get_repository_info"),
+        "aegis": tool_maker(server)(),
+        "floor": tool_maker(floor)(),
+        "requests": requests_call(server, "tools/call", TOOL, "get_repository_info"),
     }, calls)
     return [
         row("tools/call get_repository_info, 1 client", samples["aegis"], samples["direct"]),
@@ -118,8 +118,7 @@ def one_client(server: str, floor: str, direct: Callable[[], Callable[[], Any]],
 
 
 def tool_maker(url: str) -> Callable[[], Callable[[], Any]]:
-    tool = {"name": "get_repository_info", "arguments": ARGS}
-    return lambda: mcp_call(url, "tools/call", tool, "get_repository_info")
+    return lambda: mcp_call(url, "tools/call", TOOL, "get_repository_info")
 
 
 def sixteen_clients(server: str, floor: str, two_workers: str, direct: Callable[[], Callable[[], Any]],
@@ -149,7 +148,7 @@ def tools_list(server: str, calls: int) -> list[str]:
 
 
 def idle_streams(big: str, calls: int) -> list[str]:
-    call = mcp_call(big, "tools/call", {"name": "get_repository_info", "arguments": ARGS}, "get_repository_info")
+    call = tool_maker(big)()
     before = interleaved({"call": call}, calls)["call"]
     streams = open_idle_streams(big, 200)  # closed streams hold their threads until the next keep-alive: once
     try:
