@@ -46,6 +46,14 @@ def test_every_invisible_format_character_of_this_python_is_stripped():
     assert leftovers == []
 
 
+def test_ascii_text_loses_exactly_the_characters_other_text_loses():
+    # ASCII text takes a bytewise path; it must strip what the general rule strips, no more.
+    every_ascii = "".join(map(chr, range(128)))
+    kept = strip_invisible(every_ascii)
+    assert kept == strip_invisible(every_ascii + "é")[:-1]  # the same characters through the general rule
+    assert kept == "\t\n\r" + "".join(map(chr, range(0x20, 0x7F)))
+
+
 def test_newlines_tabs_and_ordinary_unicode_survive():
     text = "line one\n\tindented\r\nÉmojis 🎉 中文 עברית العربية"
     assert strip_invisible(text) == text
