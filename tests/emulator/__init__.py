@@ -8,7 +8,7 @@ or from tests with `tests.emulator.process.EmulatorProcess`. It serves:
 - `/login/oauth/*`, `/.well-known/openid-configuration`: the OAuth2/OIDC provider (oauth.py).
 - `/_emulator/...`: a TEST CONTROL API THAT REAL GITEA DOES NOT HAVE:
   `POST /_emulator/faults` arms a fault `{"method", "path" (exact or fnmatch glob), "kind":
-  latency|500|502|429|reset|truncated|invalid_json, "latency_ms"?, "retry_after"?, "times"?}`,
+  latency|500|502|429|reset|truncated|stalled|invalid_json, "latency_ms"?, "retry_after"?, "times"?}`,
   `DELETE /_emulator/faults` disarms all; `GET /_emulator/stats` gives `{"requests", "connections"}`
   and `POST /_emulator/stats/reset` zeroes them; `POST /_emulator/tokens/{login}/revoke`
   (`{"token"}` for one PAT, else all); `POST /_emulator/webhooks/deliver` sends one signed webhook.

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = {"latency", "500", "502", "429", "reset", "truncated", "invalid_json"}
+KINDS = {"latency", "500", "502", "429", "reset", "truncated", "stalled", "invalid_json"}
 
 
 @dataclass

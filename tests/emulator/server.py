@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import socket
 import struct
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,7 +43,7 @@ class KeepAliveHandler(WSGIRequestHandler):
             return
         environ = self._environ_with_body(fault)
         status, headers, payload = self._call_app(environ)
-        self._send(status, headers, payload, truncated=bool(fault and fault.kind == "truncated"))
+        self._send(status, headers, payload, fault)
 
     def _environ_with_body(self, fault: Fault | None) -> dict[str, Any]:
         """Build the WSGI environ with the body read up front, so the next request starts clean."""
@@ -71,8 +72,10 @@ class KeepAliveHandler(WSGIRequestHandler):
             getattr(result, "close", lambda: None)()
         return started["status"], started["headers"], b"".join(chunks)
 
-    def _send(self, status: str, headers: list[tuple[str, str]], payload: bytes, truncated: bool) -> None:
-        """Write status, headers and body; a truncated fault sends half the body and hangs up."""
+    def _send(self, status: str, headers: list[tuple[str, str]], payload: bytes, fault: Fault | None) -> None:
+        """Write status, headers and body; a truncated fault sends half the body and hangs up, a stalled
+        fault sends half, waits latency_ms, then sends the rest."""
+        truncated = bool(fault and fault.kind == "truncated")
         code, _, reason = status.partition(" ")
         self.send_response(int(code), reason)
         names = {name.lower() for name, _ in headers}
@@ -81,7 +84,12 @@ class KeepAliveHandler(WSGIRequestHandler):
         if "content-length" not in names and int(code) not in (204, 304):
             self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and fault and fault.kind == "stalled":
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            time.sleep(fault.latency_ms / 1000)
+            self.wfile.write(payload[len(payload) // 2 :])
+        elif self.command != "HEAD":
             self.wfile.write(payload[: len(payload) // 2] if truncated else payload)
         self.wfile.flush()
         if truncated:

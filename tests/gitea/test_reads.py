@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from app.gitea import BoundGiteaClient, GiteaNotFound, all_items
 from tests.emulator.seeds.demo import large_csv
+from tests.gitea.conftest import EmulatorControl
 
 ACME = ("acme", "service-a")
 
@@ -210,3 +213,57 @@ def test_raw_file_read_ends_when_the_caller_has_enough(alice: BoundGiteaClient) 
 def test_raw_file_read_to_its_end_is_complete_even_with_enough(alice: BoundGiteaClient) -> None:
     download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=lambda chunk: False)
     assert download.complete is True and download.content == large_csv()
+
+
+CATALOGUE = "/api/v1/repos/acme/service-a/raw/data/catalogue.csv"
+
+
+def first_chunk_only(chunk: bytes) -> bool:
+    return True
+
+
+def after_bytes(count: int) -> Callable[[bytes], bool]:
+    """An `enough` that has what it needs once `count` bytes arrived."""
+    seen = 0
+
+    def enough(chunk: bytes) -> bool:
+        nonlocal seen
+        seen += len(chunk)
+        return seen >= count
+
+    return enough
+
+
+def test_an_early_stop_drains_the_rest_and_keeps_the_connection(alice: BoundGiteaClient,
+                                                                  control: EmulatorControl) -> None:
+    for _ in range(3):
+        # Enough after 1 MiB of the 1.2 MiB: a rest of under 200 KiB, drained well within the budget.
+        download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=after_bytes(1024 * 1024))
+        assert download.complete is False and download.content == large_csv()[: len(download.content)]
+    assert alice.get_repository(*ACME)["name"] == "service-a"  # the drained connection answers the next call
+    assert control.stats() == {"requests": 4, "connections": 1}
+
+
+def test_a_rest_longer_than_the_cap_is_dropped_with_its_connection(alice: BoundGiteaClient,
+                                                                    control: EmulatorControl) -> None:
+    for _ in range(2):  # 1.2 MiB file, 1 MiB cap: the 1.1 MiB rest is not read
+        assert alice.get_raw_file(*ACME, "data/catalogue.csv", cap=1024 * 1024, enough=first_chunk_only).content
+    assert control.stats() == {"requests": 2, "connections": 2}
+
+
+def test_a_stalled_rest_is_not_waited_for(alice: BoundGiteaClient, control: EmulatorControl) -> None:
+    control.fault("GET", CATALOGUE, "stalled", latency_ms=3000, times=1)  # half the body, then 3 s of nothing
+    download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=first_chunk_only)
+    assert download.content == large_csv()[: len(download.content)]
+    assert alice.get_repository(*ACME)["name"] == "service-a"
+    # The drain gave up within its budget and dropped the connection: had it waited out the stall, the
+    # connection would have been reused.
+    assert control.stats() == {"requests": 2, "connections": 2}
+
+
+def test_a_rest_cut_off_by_gitea_does_not_spoil_the_answer(alice: BoundGiteaClient, control: EmulatorControl) -> None:
+    control.fault("GET", CATALOGUE, "truncated", times=1)  # half the body, then the connection ends
+    download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=first_chunk_only)
+    assert download.content == large_csv()[: len(download.content)] and download.complete is False
+    assert alice.get_repository(*ACME)["name"] == "service-a"
+    assert control.stats() == {"requests": 2, "connections": 2}
