@@ -61,8 +61,8 @@ class Detector:
 
     kind: str
     pattern: re.Pattern[str]
-    # Lower-case literals, one of which every match contains: a short text holding
-    # none of them skips this detector (per-call cost dominates small inputs).
+    # Lower-case literals, one of which every match contains: a text holding none of
+    # them skips this detector (SecretScanner finds them all in one pass).
     anchors: tuple[str, ...]
     on_lowered: bool = False  # match against the lower-cased text
     accept: Accept | None = None  # extra check on the match and its original value
@@ -78,10 +78,6 @@ class Detector:
             if self.accept is None or self.accept(match, value):
                 found.append((self._kind_for(value), start, end))
         return found
-
-    def may_match(self, lowered: str) -> bool:
-        """Cheap test: can this detector match the (lower-cased) text at all?"""
-        return any(anchor in lowered for anchor in self.anchors)
 
     def _kind_for(self, value: str) -> str:
         """Name the finding: a 40-hex value in an assignment is a Gitea token."""
