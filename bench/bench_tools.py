@@ -24,6 +24,7 @@ from app.gitea.client import GiteaClient
 from app.gitea.credentials import GiteaCredentials
 from app.tools import build_catalog
 from app.tools.core import ToolContext, ToolRuntime, execute_tool
+from bench.bench_mcp import mcp_call
 from bench.loadgen import JsonClient, interleaved
 from tests.emulator.process import EmulatorProcess
 from tests.emulator.seeds.demo import demo
@@ -90,35 +91,58 @@ def bench_search(emulator: EmulatorProcess) -> None:
           "   (target <= 100 ms, 0 content requests)")
 
 
-def bench_file(emulator: EmulatorProcess, chars: int, rounds: int = 40) -> None:
+def bench_file(emulator: EmulatorProcess, chars: int, targeted: bool, rounds: int = 60) -> None:
     """get_file_contents end to end (http.client on a kept-alive connection) vs GiteaClient.get_raw_file.
 
     Two questions: the whole file (the default answer shows its first MAX_TOOL_RESPONSE_CHARS characters,
-    so only that much is read from Gitea), and its last lines (the tool must read the whole 1 MiB, as the
-    direct call does: the cost of the gateway's own work on a full read)."""
-    server = GunicornServer(base_env(GITEA_URL=emulator.base_url, GITEA_TOKEN=emulator.token("alice"),
-                                     MAX_TOOL_RESPONSE_CHARS=str(chars), MAX_FILE_SIZE_BYTES=str(ONE_MIB))).start()
+    so only that much is kept from Gitea), asked on the plain JSON route and as an MCP tools/call, and its
+    last lines (the tool must read the whole 1 MiB, as the direct call does: the cost of the gateway's own
+    work on a full read). Then, in a sampling loop of their own so that they do not disturb the first,
+    two floors: a bare Flask app under the same gunicorn settings answering the same shape with none of
+    the gateway's work, once reading the whole file and once only the bytes it shows."""
+    env = base_env(GITEA_URL=emulator.base_url, GITEA_TOKEN=emulator.token("alice"),
+                   MAX_TOOL_RESPONSE_CHARS=str(chars), MAX_FILE_SIZE_BYTES=str(ONE_MIB))
+    server = GunicornServer(env).start()
+    floor = GunicornServer(env, app="bench.bare_proxy_wsgi:app").start()
     client = GiteaClient(emulator.base_url, 60.0, 4, ONE_MIB).bind(GiteaCredentials("token", emulator.token("alice")))
     auth = {"Authorization": f"Bearer {TEST_API_KEY}"}
+    whole = {"owner": "alice", "repo": "big", "filepath": "data/one_mib.txt"}
     last = ONE_MIB // 1024  # the file has 1024 lines of 1 KiB
 
     def tool(**extra: int) -> Callable[[], Any]:
-        arguments = {"owner": "alice", "repo": "big", "filepath": "data/one_mib.txt", **extra}
-        return JsonClient(server.url, "/mcp/tool/call", {"tool": "get_file_contents", "arguments": arguments}, auth)
+        return JsonClient(server.url, "/mcp/tool/call", {"tool": "get_file_contents", "arguments": {**whole, **extra}},
+                          auth)
+
+    def direct() -> Any:
+        return client.get_raw_file("alice", "big", "data/one_mib.txt")
 
     try:
-        samples = interleaved({
-            "whole": tool(), "last lines": tool(start_line=last - 2, end_line=last),
-            "direct": lambda: client.get_raw_file("alice", "big", "data/one_mib.txt"),
+        call = {"name": "get_file_contents", "arguments": whole}
+        as_mcp = mcp_call(server.url, "tools/call", call, "get_file_contents")
+        gateway = interleaved({
+            "whole": tool(), "whole, MCP": as_mcp, "last lines": tool(start_line=last - 2, end_line=last),
+            "direct": direct,
+        }, rounds, warmup=3)
+        floors = interleaved({
+            "floor full": JsonClient(floor.url, "/file", {}, {}),
+            "floor partial": JsonClient(floor.url, "/file-partial", {}, {}), "direct": direct,
         }, rounds, warmup=3)
     finally:
         server.stop()
-    direct = statistics.median(samples["direct"])
-    print(f"get_file_contents 1 MiB (MAX_TOOL_RESPONSE_CHARS={chars}), direct GiteaClient p50 {direct:6.2f} ms")
-    for name, label in (("whole", "the file"), ("last lines", f"lines {last - 2}-{last}")):
-        ratio = statistics.median(samples[name]) / direct
-        print(f"  {label:<16} end to end p50 {statistics.median(samples[name]):7.2f} ms   ratio {ratio:5.2f}x"
-              "   (target <= 1.3x)")
+        floor.stop()
+    print(f"get_file_contents 1 MiB (MAX_TOOL_RESPONSE_CHARS={chars}), direct GiteaClient p50 "
+          f"{statistics.median(gateway['direct']):6.2f} ms")
+    rows = (
+        (gateway, "whole", "the file, /mcp/tool/call"), (gateway, "whole, MCP", "the file, MCP tools/call"),
+        (gateway, "last lines", f"lines {last - 2}-{last}"),
+        (floors, "floor full", "floor: bare proxy, whole read"),
+        (floors, "floor partial", "floor: bare proxy, shown bytes"),
+    )
+    for samples, name, label in rows:
+        p50, direct_p50 = statistics.median(samples[name]), statistics.median(samples["direct"])
+        note = f"direct in its loop {direct_p50:.2f} ms" if samples is floors else (
+            "target <= 1.3x" if targeted else "reported")
+        print(f"  {label:<31} end to end p50 {p50:7.2f} ms   ratio {p50 / direct_p50:5.2f}x   ({note})")
 
 
 def main() -> None:
@@ -127,8 +151,8 @@ def main() -> None:
                                            timeout=300)
         try:
             bench_search(emulator)
-            bench_file(emulator, chars=20000)
-            bench_file(emulator, chars=2 * ONE_MIB)
+            bench_file(emulator, chars=20000, targeted=True)  # the default MAX_TOOL_RESPONSE_CHARS
+            bench_file(emulator, chars=2 * ONE_MIB, targeted=False)  # the answer carries the whole MiB
         finally:
             emulator.stop()
 
