@@ -75,7 +75,7 @@ class GiteaCalls:
                   enough: Callable[[bytes], bool] | None = None, **path: str | int) -> Download:
         """GET a raw body, reading no more than `cap` (default MAX_FILE_SIZE_BYTES) of it, nor past `enough`."""
         response = self._send(Call("GET", template, path, query, stream=True))
-        return read_capped(response, self._client.max_file_bytes if cap is None else cap, enough)
+        return read_capped(response, self._client.max_file_bytes if cap is None else cap, enough, self._client.drains)
 
     def _no_content(self, method: str, template: str, *, body: JSON | None = None, **path: str | int) -> None:
         """Send a call answered with 204."""

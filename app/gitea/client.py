@@ -18,6 +18,7 @@ from requests.auth import AuthBase
 from urllib3.util.retry import Retry
 
 from app.gitea.credentials import GiteaCredentials
+from app.gitea.download import Drainer
 from app.gitea.errors import (
     GiteaError,
     GiteaTimeout,
@@ -189,6 +190,7 @@ class GiteaClient:
         self.max_file_bytes = max_file_bytes
         self.timeouts = (connect_timeout or min(timeout, 5.0), timeout)
         self._session = build_session(self.api_url, pool_size, retries)
+        self.drains = Drainer()  # the unread rest of early-stopped downloads, off the caller's thread
         # What Session.request would merge into every send (trust_env is off), resolved once.
         self._send_settings: dict[str, Any] = {
             "allow_redirects": True, "proxies": self._session.proxies, "verify": self._session.verify, "cert": None,
@@ -249,7 +251,8 @@ class GiteaClient:
         return error_for_status(response.status_code, message, response.headers.get("Retry-After"))
 
     def close(self) -> None:
-        """Close pooled connections (at shutdown and in tests)."""
+        """Close pooled connections (at shutdown and in tests), once running drains have ended."""
+        self.drains.close()
         self._session.close()
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import requests
@@ -13,11 +15,14 @@ from app.gitea.errors import GiteaTimeout, GiteaUnavailable
 from app.gitea.pagination import header_int
 
 CHUNK = 64 * 1024
-# After an early stop, the unread rest of a body is read and dropped for at most this long, so the
-# connection goes back to the pool instead of being closed: a new connection to Gitea costs a TCP (and
-# TLS) handshake and Gitea's own set-up, about 0.5 ms against the loopback emulator alone, more over TLS.
+# After an early stop, the unread rest of a body is read and dropped off the caller's thread, so the
+# answer does not wait for it and the connection goes back to the pool instead of being closed: a new
+# connection to Gitea costs a TCP (and TLS) handshake and Gitea's own set-up, about 0.5 ms against the
+# loopback emulator alone. A rest longer than the cap, or one that takes longer than this, is dropped
+# with its connection.
+DRAIN_SECONDS = 0.02
 DRAIN_READ = 1024 * 1024  # what one read takes from the socket at most (whatever has arrived)
-DRAIN_SECONDS = 0.003
+DRAINS_PENDING = 4  # beyond this many unfinished drains, a rest is dropped with its connection at once
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,9 @@ class Download:
         return self.content.decode("utf-8", errors="replace")
 
 
-def read_capped(response: requests.Response, cap: int, enough: Callable[[bytes], bool] | None = None) -> Download:
-    """Read at most cap+1 bytes from the socket; what is left unread is drained or dropped with its connection.
+def read_capped(response: requests.Response, cap: int, enough: Callable[[bytes], bool] | None = None,
+                drains: Drainer | None = None) -> Download:
+    """Read at most cap+1 bytes from the socket; an unread rest goes to `drains`, or is dropped with its connection.
 
     `enough` sees each chunk as it arrives; once it answers True the rest of the body is not kept.
     """
@@ -49,6 +55,7 @@ def read_capped(response: requests.Response, cap: int, enough: Callable[[bytes],
     remaining = cap + 1  # one byte past the cap proves the body is longer
     ended = False
     declared = header_int(response.headers, "Content-Length")
+    rest_handed_over = False
     try:
         while remaining > 0:
             chunk = read_chunk(response, min(CHUNK, remaining))
@@ -59,10 +66,11 @@ def read_capped(response: requests.Response, cap: int, enough: Callable[[bytes],
             remaining -= len(chunk)
             if enough is not None and enough(chunk):
                 break
-        if not ended:
-            drain(response, declared, cap + 1 - remaining, cap)
+        if not ended and drains is not None:
+            rest_handed_over = drains.take(response, declared, cap + 1 - remaining, cap)
     finally:
-        response.close()  # returns a drained connection to the pool; closes one with an unread rest
+        if not rest_handed_over:
+            response.close()  # returns a connection read to its end to the pool; closes one with an unread rest
     body = b"".join(parts)
     return Download(
         content=body[:cap],
@@ -73,18 +81,68 @@ def read_capped(response: requests.Response, cap: int, enough: Callable[[bytes],
     )
 
 
-def drain(response: requests.Response, declared: int | None, read: int, cap: int) -> None:
-    """Read and drop the rest of a body Gitea says is at most `cap` bytes long, for at most DRAIN_SECONDS.
+class Drainer:
+    """Reads and drops the unread rest of early-stopped bodies on its own thread (one per process).
 
-    The bytes are never kept. A rest of unknown or larger size, an encoded body, a stall or a broken
-    stream leaves the connection to be closed, which is always safe: the answer was already read.
+    The bytes are never kept. Only a rest Gitea declared no longer than the cap is taken, at most
+    DRAINS_PENDING at a time; each gets DRAIN_SECONDS. A stall, a broken stream or an encoded body
+    leaves the connection to be closed, which is always safe: the answer was already read.
     """
+
+    def __init__(self) -> None:
+        self._slots = threading.BoundedSemaphore(DRAINS_PENDING)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gitea-drain")
+
+    def take(self, response: requests.Response, declared: int | None, read: int, cap: int) -> bool:
+        """Start draining the rest; False when it is not worth it (the caller closes the response)."""
+        if not drainable(response, declared, read, cap) or not self._slots.acquire(blocking=False):
+            return False
+        try:
+            self._executor.submit(self._drain, response)
+        except RuntimeError:  # shut down
+            self._slots.release()
+            return False
+        return True
+
+    def _drain(self, response: requests.Response) -> None:
+        try:
+            drain(response)
+        finally:
+            response.close()  # at its end urllib3 already put the connection back; else this closes it
+            self._slots.release()
+
+    def wait_idle(self, timeout: float = 1.0) -> bool:
+        """Wait until no drain is running (tests, shutdown); True if none is left."""
+        deadline = time.monotonic() + timeout
+        taken = 0
+        try:
+            while taken < DRAINS_PENDING:
+                if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    return False
+                taken += 1
+            return True
+        finally:
+            for _ in range(taken):
+                self._slots.release()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+def drainable(response: requests.Response, declared: int | None, read: int, cap: int) -> bool:
+    """A rest of known size within the cap, unencoded, on a connection that is still there."""
     raw = response.raw
     if declared is None or declared - read > cap or raw.connection is None or raw.connection.sock is None:
+        return False
+    return response.headers.get("Content-Encoding", "identity").lower() == "identity"
+
+
+def drain(response: requests.Response) -> None:
+    """Read the rest of the body for at most DRAIN_SECONDS, each read waiting no longer than what is left."""
+    raw = response.raw
+    sock = raw.connection.sock if raw.connection is not None else None
+    if sock is None:
         return
-    if response.headers.get("Content-Encoding", "identity").lower() != "identity":
-        return
-    sock = raw.connection.sock
     deadline = time.monotonic() + DRAIN_SECONDS
     try:
         while (left := deadline - time.monotonic()) > 0:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from app.gitea import BoundGiteaClient, GiteaNotFound, all_items
+from app.gitea import BoundGiteaClient, GiteaClient, GiteaNotFound, all_items
+from app.gitea import download as download_module
 from tests.emulator.seeds.demo import large_csv
 from tests.gitea.conftest import EmulatorControl
 
@@ -234,36 +235,50 @@ def after_bytes(count: int) -> Callable[[bytes], bool]:
     return enough
 
 
-def test_an_early_stop_drains_the_rest_and_keeps_the_connection(alice: BoundGiteaClient,
+def test_an_early_stop_drains_the_rest_and_keeps_the_connection(gitea: GiteaClient, alice: BoundGiteaClient,
                                                                   control: EmulatorControl) -> None:
     for _ in range(3):
-        # Enough after 1 MiB of the 1.2 MiB: a rest of under 200 KiB, drained well within the budget.
-        download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=after_bytes(1024 * 1024))
+        download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=first_chunk_only)
         assert download.complete is False and download.content == large_csv()[: len(download.content)]
+        assert gitea.drains.wait_idle()  # the rest is read off the caller's thread, after the answer
     assert alice.get_repository(*ACME)["name"] == "service-a"  # the drained connection answers the next call
     assert control.stats() == {"requests": 4, "connections": 1}
 
 
-def test_a_rest_longer_than_the_cap_is_dropped_with_its_connection(alice: BoundGiteaClient,
+def test_the_answer_does_not_wait_for_the_rest(gitea: GiteaClient, alice: BoundGiteaClient,
+                                               control: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(download_module, "DRAIN_SECONDS", 30.0)  # a budget that outlasts the stall below
+    control.fault("GET", CATALOGUE, "stalled", latency_ms=2000, times=1)  # half the body, then 2 s of nothing
+    download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=first_chunk_only)
+    assert download.content == large_csv()[: len(download.content)]
+    assert not gitea.drains.wait_idle(timeout=0)  # answered while the rest is still on its way
+    assert gitea.drains.wait_idle(timeout=10)  # then the rest arrived, was dropped, and the connection kept
+    assert alice.get_repository(*ACME)["name"] == "service-a"
+    assert control.stats() == {"requests": 2, "connections": 1}
+
+
+def test_a_stalled_rest_is_given_up_within_the_budget(gitea: GiteaClient, alice: BoundGiteaClient,
+                                                      control: EmulatorControl) -> None:
+    control.fault("GET", CATALOGUE, "stalled", latency_ms=3000, times=1)
+    assert alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=first_chunk_only).content
+    assert gitea.drains.wait_idle(timeout=1.0)  # long before the 3 s stall ends
+    assert alice.get_repository(*ACME)["name"] == "service-a"
+    assert control.stats() == {"requests": 2, "connections": 2}  # the stalled connection was dropped
+
+
+def test_a_rest_longer_than_the_cap_is_dropped_with_its_connection(gitea: GiteaClient, alice: BoundGiteaClient,
                                                                     control: EmulatorControl) -> None:
     for _ in range(2):  # 1.2 MiB file, 1 MiB cap: the 1.1 MiB rest is not read
         assert alice.get_raw_file(*ACME, "data/catalogue.csv", cap=1024 * 1024, enough=first_chunk_only).content
+        assert gitea.drains.wait_idle(timeout=0)  # nothing was handed to the drainer
     assert control.stats() == {"requests": 2, "connections": 2}
 
 
-def test_a_stalled_rest_is_not_waited_for(alice: BoundGiteaClient, control: EmulatorControl) -> None:
-    control.fault("GET", CATALOGUE, "stalled", latency_ms=3000, times=1)  # half the body, then 3 s of nothing
-    download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=first_chunk_only)
-    assert download.content == large_csv()[: len(download.content)]
-    assert alice.get_repository(*ACME)["name"] == "service-a"
-    # The drain gave up within its budget and dropped the connection: had it waited out the stall, the
-    # connection would have been reused.
-    assert control.stats() == {"requests": 2, "connections": 2}
-
-
-def test_a_rest_cut_off_by_gitea_does_not_spoil_the_answer(alice: BoundGiteaClient, control: EmulatorControl) -> None:
+def test_a_rest_cut_off_by_gitea_does_not_spoil_the_answer(gitea: GiteaClient, alice: BoundGiteaClient,
+                                                            control: EmulatorControl) -> None:
     control.fault("GET", CATALOGUE, "truncated", times=1)  # half the body, then the connection ends
     download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=first_chunk_only)
     assert download.content == large_csv()[: len(download.content)] and download.complete is False
+    assert gitea.drains.wait_idle()
     assert alice.get_repository(*ACME)["name"] == "service-a"
     assert control.stats() == {"requests": 2, "connections": 2}
