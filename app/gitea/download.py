@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -95,24 +96,25 @@ class Drainer:
 
     def take(self, response: requests.Response, declared: int | None, read: int, cap: int) -> bool:
         """Start draining the rest; False when it is not worth it (the caller closes the response)."""
-        if not drainable(response, declared, read, cap) or not self._slots.acquire(blocking=False):
+        sock = drainable(response, declared, read, cap)
+        if sock is None or not self._slots.acquire(blocking=False):
             return False
         try:
-            self._executor.submit(self._drain, response)
+            self._executor.submit(self._drain, response, sock)
         except RuntimeError:  # shut down
             self._slots.release()
             return False
         return True
 
-    def _drain(self, response: requests.Response) -> None:
+    def _drain(self, response: requests.Response, sock: socket.socket) -> None:
         try:
-            drain(response)
+            drain(response, sock)
         finally:
             response.close()  # at its end urllib3 already put the connection back; else this closes it
             self._slots.release()
 
     def wait_idle(self, timeout: float = 1.0) -> bool:
-        """Wait until no drain is running (tests, shutdown); True if none is left."""
+        """Wait until no drain is running; True if none is left."""
         deadline = time.monotonic() + timeout
         taken = 0
         try:
@@ -126,28 +128,27 @@ class Drainer:
                 self._slots.release()
 
     def close(self) -> None:
+        """Let running drains end, then take no more."""
         self._executor.shutdown(wait=True)
 
 
-def drainable(response: requests.Response, declared: int | None, read: int, cap: int) -> bool:
-    """A rest of known size within the cap, unencoded, on a connection that is still there."""
-    raw = response.raw
-    if declared is None or declared - read > cap or raw.connection is None or raw.connection.sock is None:
-        return False
-    return response.headers.get("Content-Encoding", "identity").lower() == "identity"
+def drainable(response: requests.Response, declared: int | None, read: int, cap: int) -> socket.socket | None:
+    """The socket of a rest worth draining: known size within the cap, unencoded, connection still there."""
+    connection = response.raw.connection
+    if declared is None or declared - read > cap or connection is None or connection.sock is None:
+        return None
+    if response.headers.get("Content-Encoding", "identity").lower() != "identity":
+        return None
+    return connection.sock
 
 
-def drain(response: requests.Response) -> None:
+def drain(response: requests.Response, sock: socket.socket) -> None:
     """Read the rest of the body for at most DRAIN_SECONDS, each read waiting no longer than what is left."""
-    raw = response.raw
-    sock = raw.connection.sock if raw.connection is not None else None
-    if sock is None:
-        return
     deadline = time.monotonic() + DRAIN_SECONDS
     try:
         while (left := deadline - time.monotonic()) > 0:
             sock.settimeout(left)  # one wait at most per read1; the next request sets its own timeout again
-            if not raw.read1(DRAIN_READ, decode_content=False):
+            if not response.raw.read1(DRAIN_READ, decode_content=False):
                 return  # at its end urllib3 puts the connection back in the pool
     except (urllib3.exceptions.HTTPError, OSError):
         return  # stalled or broken: the connection is closed with the response

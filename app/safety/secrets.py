@@ -74,8 +74,6 @@ def redaction(kind: str) -> str:
     return f"[REDACTED:{kind}]"
 
 
-ALL: frozenset[int] = frozenset({-1})  # stands for "every anchor": run every detector
-
 # Up to this size one Aho-Corasick pass picks the detectors that can match; above it most anchors
 # occur somewhere anyway, and every detector runs (each pattern's literal prefix is its own filter).
 PREFILTERED_TEXT = 32 * 1024
@@ -105,18 +103,18 @@ class SecretScanner:
             return []
         lowered = _lower_keeping_offsets(text)
         present = self._anchors_in(lowered)
-        if not present:
+        if present is not None and not present:
             return []
-        spans = _private_key_spans(text) if present is ALL or self._private_key_anchor in present else []
+        spans = _private_key_spans(text) if present is None or self._private_key_anchor in present else []
         for rank, (detector, anchors) in enumerate(zip(self._detectors, self._detector_anchors, strict=True), 1):
-            if present is ALL or not anchors.isdisjoint(present):
+            if present is None or not anchors.isdisjoint(present):
                 spans.extend((start, -end, rank, kind) for kind, start, end in detector.spans(text, lowered))
         return _without_overlaps(spans)
 
-    def _anchors_in(self, lowered: str) -> frozenset[int]:
-        """The numbers of the anchors that occur in the text (ALL for a text too long to pre-filter)."""
+    def _anchors_in(self, lowered: str) -> frozenset[int] | None:
+        """The numbers of the anchors that occur in the text; None for a text too long to pre-filter."""
         if len(lowered) > PREFILTERED_TEXT:
-            return ALL
+            return None
         # Overlapping: every anchor that occurs is reported, even inside a longer one ("key" in "key=").
         return frozenset(index for index, _, _ in self._anchors.find_matches_as_indexes(lowered, overlapping=True))
 
