@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from app.gitea import BoundGiteaClient, GiteaClient, GiteaNotFound, all_items
@@ -221,18 +219,6 @@ CATALOGUE = "/api/v1/repos/acme/service-a/raw/data/catalogue.csv"
 
 def first_chunk_only(chunk: bytes) -> bool:
     return True
-
-
-def after_bytes(count: int) -> Callable[[bytes], bool]:
-    """An `enough` that has what it needs once `count` bytes arrived."""
-    seen = 0
-
-    def enough(chunk: bytes) -> bool:
-        nonlocal seen
-        seen += len(chunk)
-        return seen >= count
-
-    return enough
 
 
 def test_an_early_stop_drains_the_rest_and_keeps_the_connection(gitea: GiteaClient, alice: BoundGiteaClient,
