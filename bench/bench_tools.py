@@ -14,6 +14,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import requests
@@ -103,21 +104,22 @@ def bench_file(emulator: EmulatorProcess, chars: int, targeted: bool, rounds: in
     file and once only the bytes it shows."""
     env = base_env(GITEA_URL=emulator.base_url, GITEA_TOKEN=emulator.token("alice"),
                    MAX_TOOL_RESPONSE_CHARS=str(chars), MAX_FILE_SIZE_BYTES=str(ONE_MIB))
-    server = GunicornServer(env).start()
-    floor = GunicornServer(env, app="bench.bare_proxy_wsgi:app").start()
     client = GiteaClient(emulator.base_url, 60.0, 4, ONE_MIB).bind(GiteaCredentials("token", emulator.token("alice")))
     auth = {"Authorization": f"Bearer {TEST_API_KEY}"}
     whole = {"owner": "alice", "repo": "big", "filepath": "data/one_mib.txt"}
     last = ONE_MIB // 1024  # the file has 1024 lines of 1 KiB
 
-    def tool(**extra: int) -> Callable[[], Any]:
-        return JsonClient(server.url, "/mcp/tool/call", {"tool": "get_file_contents", "arguments": {**whole, **extra}},
-                          auth)
-
     def direct() -> Any:
         return client.get_raw_file("alice", "big", "data/one_mib.txt")
 
-    try:
+    with ExitStack() as stack:  # stops whichever servers started, even if a later one fails to
+        server = stack.enter_context(GunicornServer(env).start())
+        floor = stack.enter_context(GunicornServer(env, app="bench.bare_proxy_wsgi:app").start())
+
+        def tool(**extra: int) -> Callable[[], Any]:
+            body = {"tool": "get_file_contents", "arguments": {**whole, **extra}}
+            return JsonClient(server.url, "/mcp/tool/call", body, auth)
+
         call = {"name": "get_file_contents", "arguments": whole}
         as_mcp = mcp_call(server.url, "tools/call", call, "get_file_contents")
         gateway = interleaved({
@@ -128,9 +130,6 @@ def bench_file(emulator: EmulatorProcess, chars: int, targeted: bool, rounds: in
             "floor full": JsonClient(floor.url, "/file", {}, {}),
             "floor partial": JsonClient(floor.url, "/file-partial", {}, {}), "direct": direct,
         }, rounds, warmup=3)
-    finally:
-        server.stop()
-        floor.stop()
     print(f"get_file_contents 1 MiB (MAX_TOOL_RESPONSE_CHARS={chars}), direct GiteaClient p50 "
           f"{statistics.median(gateway['direct']):6.2f} ms")
     rows = (
