@@ -21,7 +21,7 @@ BRANCH_LIST = envelope(BRANCH)
 
 
 class CreateBranchArgs(WriteArgs):
-    new_branch_name = ref_field("Name of the new branch, e.g. 'fix/login'.", required=True)
+    new_branch_name = ref_field("Name of the new branch, e.g. 'fix/login'.", required=True, new=True)
     old_branch_name = ref_field("Branch, tag or commit SHA to start from; the default branch if omitted.")
 
 

@@ -94,18 +94,35 @@ def check_pull_head(value: str) -> None:
     check_ref(fork.group(2) if fork else value)
 
 
+FULL_SHA_LIKE = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+
+
+def check_new_ref_name(value: str) -> None:
+    """A new branch or tag: a git ref name whose first part is not a full commit id.
+
+    Gitea's raw-file route reads `<sha>/<dir>` as a branch of that name when one exists, so such a
+    branch would change which file is served for a path read at that commit (app/tools/refs.py)."""
+    check_ref(value)
+    if FULL_SHA_LIKE.fullmatch(value.split("/", 1)[0]):
+        raise ValidationError("A new branch or tag name may not start with a full commit SHA (40 or 64 hex "
+                              "digits): Gitea would read it as a commit id. Choose another name.")
+
+
 def ref_field(
     description: str = "Branch, tag or commit SHA; defaults to the repository's default branch.",
     *,
     required: bool = False,
     fork_prefix: bool = False,
     revision: bool = False,
+    new: bool = False,
 ) -> fields.String:
     """A branch, tag or commit SHA, checked with git's ref-name rules before any upstream call.
 
-    `fork_prefix` also accepts 'owner:branch'; `revision` also accepts ancestry suffixes ('main~3').
+    `fork_prefix` also accepts 'owner:branch'; `revision` also accepts ancestry suffixes ('main~3');
+    `new` names a branch or tag to create (see check_new_ref_name).
     """
-    check = check_pull_head if fork_prefix else check_revision if revision else check_ref
+    check = (check_pull_head if fork_prefix else check_revision if revision
+             else check_new_ref_name if new else check_ref)
     return fields.String(
         required=required,
         validate=[validate.Length(min=1, max=MAX_REF), check],

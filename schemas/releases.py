@@ -62,7 +62,7 @@ LATEST_RELEASE = obj({"repository": STRING, "release": nullable(RELEASE), "note"
 
 class CreateReleaseArgs(WriteArgs):
     tag_name = ref_field("Tag of the release; created at `target` if it does not exist "
-                         "(drafts create no tag until published).", required=True)
+                         "(drafts create no tag until published).", required=True, new=True)
     name = title_field("Release title (defaults to the tag).", required=False)
     body = text_field("Release notes (Markdown).")
     draft = flag("true: a draft, visible only to writers.")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.gitea.errors import GiteaConflict, GiteaNotFound
+from app.gitea.client import encode_segment
+from app.gitea.errors import GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, index_from_archive, resolved_refs
+from app.tools.refs import commit_of
 from app.tools.registry import Tool
 from app.tools.shaping import UntrustedField, clip, more_hint, with_untrusted
 from schemas import files as s
@@ -43,12 +45,13 @@ def file_result(args: dict[str, Any], **fields: Any) -> dict[str, Any]:
 def get_file_contents(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Read the file raw, never past MAX_FILE_SIZE_BYTES nor past what the answer shows; a 404 may mean a directory."""
     owner, repo, path = args["owner"], args["repo"], args["filepath"]
+    encode_segment("filepath", path.strip("/"))  # a traversing path is refused before any request is made
+    commit = commit_of(gitea, owner, repo, args.get("ref"))  # the path checked is the path read (app/tools/refs)
     window = LineWindow(args.get("start_line") or 1, args.get("end_line"), call.limits.chars)
     try:
-        download = gitea.get_raw_file(owner, repo, path, args.get("ref"), cap=call.limits.file_bytes,
-                                      enough=window.enough)
+        download = gitea.get_raw_file(owner, repo, path, commit, cap=call.limits.file_bytes, enough=window.enough)
     except GiteaNotFound:
-        return directory_result(gitea, args, call)
+        return directory_result(gitea, args, commit, call)
     size = download.declared_size if download.declared_size is not None else len(download.content)
     if not download.complete and download.declared_size is None:
         size = None  # read in part and Gitea did not say how long it is
@@ -102,9 +105,9 @@ def offset_after(chunk: bytes, newlines: int) -> int:
     return len(chunk) - len(chunk.split(b"\n", newlines)[-1]) if newlines > 0 else 0
 
 
-def directory_result(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
-    """Explain a directory instead of failing: list its entries."""
-    listing = gitea.get_contents(args["owner"], args["repo"], args["filepath"], args.get("ref"))
+def directory_result(gitea: Any, args: dict[str, Any], commit: str, call: ToolCall) -> dict[str, Any]:
+    """Explain a directory instead of failing: list its entries (at the commit the file read used)."""
+    listing = gitea.get_contents(args["owner"], args["repo"], args["filepath"], commit)
     if not isinstance(listing, list):
         raise ToolFailure(f"{args['filepath']} exists but cannot be read as a file (type {p.text(listing, 'type')}).")
     entries = [directory_entry(raw) for raw in listing if isinstance(raw, Mapping)]
@@ -220,12 +223,14 @@ def tree_result(args: dict[str, Any], ref: str, call: ToolCall, **fields: Any) -
 
 
 def get_file_tree(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    """Entries of a commit's root tree, so each has its full path for the policy (a subtree's SHA would not)."""
     ref = args.get("ref") or default_branch_or_none(gitea, args["owner"], args["repo"])
     if ref is None:
         return tree_result(args, "", call, total=0, note="The repository is empty: it has no files yet.")
+    commit = commit_of(gitea, args["owner"], args["repo"], ref)
     size = call.limits.items
     start = (args["page"] - 1) * size
-    collected, more = collect_tree(gitea, args, ref, start + size)
+    collected, more = collect_tree(gitea, args, commit, start + size)
     window = collected[start : start + size]
     items, withheld = call.visible(window, lambda entry: entry["path"])
     total = None if more else len(collected)
@@ -250,23 +255,13 @@ def head_commit(gitea: Any, args: dict[str, Any], call: ToolCall) -> str:
     refs = call.runtime.shared(RESOLVED_REFS, resolved_refs)
     commit = refs.get(key)
     if commit is None:
-        commit = resolve_commit(gitea, args)
+        commit = commit_of(gitea, args["owner"], args["repo"], args.get("ref"))
         refs.put(key, commit)
     return commit
 
 
 def ref_key(call: ToolCall, args: dict[str, Any]) -> str:
     return f"ref:{call.credential_digest}:{args['owner']}/{args['repo']}@{args.get('ref') or ''}".lower()
-
-
-def resolve_commit(gitea: Any, args: dict[str, Any]) -> str:
-    try:
-        page = gitea.list_commits(args["owner"], args["repo"], sha=args.get("ref"), page=1, limit=1)
-    except GiteaConflict:
-        raise ToolFailure("The repository is empty: there is no code to search yet.") from None
-    if not page.items:
-        raise ToolFailure(f"No commit found for ref {args.get('ref')!r}.")
-    return p.text(page.items[0], "sha")
 
 
 def code_index(gitea: Any, args: dict[str, Any], call: ToolCall) -> CodeIndex:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import posixpath
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -120,27 +122,34 @@ def _content(repo: Repository, ref: str, entry: TreeEntry, with_body: bool) -> d
 
 @bp.get("/repos/<owner>/<repo>/raw/<path:filepath>")
 def raw(owner: str, repo: str, filepath: str) -> Response:
-    """Return raw file bytes; without ?ref= the path may start with a ref."""
+    """Return raw file bytes; the ref is read out of `?ref=` joined with the path, as Gitea does."""
     found = readable_repo(owner, repo)
-    ref, path = request.args.get("ref"), filepath.strip("/")
-    if not ref:
-        ref, path = _split_ref_path(found, path)
-    commit = found.git.resolve(ref)
+    ref, path = _legacy_ref_path(found, filepath.strip("/"), (request.args.get("ref") or "").strip())
+    if found.git.resolve(f"refs/heads/{ref}") or found.git.resolve(f"refs/tags/{ref}") or len(ref) == 40:
+        commit = found.git.resolve(ref)
+    else:
+        commit = None
     entry = found.git.entry(commit, path) if commit else None
     if entry is None or entry.type != "blob":
         raise not_found()
     return Response(found.git.blob(entry.sha), mimetype="application/octet-stream")
 
 
-def _split_ref_path(repo: Repository, path: str) -> tuple[str, str]:
-    """Split `{ref}/{path}` (longest matching branch or tag) or use the default branch."""
-    parts = path.split("/")
-    for cut in range(len(parts) - 1, 0, -1):
-        ref = "/".join(parts[:cut])
-        if repo.git.resolve(f"refs/heads/{ref}") or repo.git.resolve(f"refs/tags/{ref}") or (
-                len(ref) == 40 and repo.git.resolve(ref)):
-            return ref, "/".join(parts[cut:])
-    return repo.default_branch, path
+def _legacy_ref_path(repo: Repository, req_path: str, extra_ref: str) -> tuple[str, str]:
+    """Gitea's getRefNameLegacy (GG:services/context/repo.go; RepoRefForAPI passes `?ref=` as extraRef):
+    `path.Join(extraRef, reqPath)`, then the SHORTEST branch prefix, "HEAD", the shortest tag prefix, a
+    full-length commit id as first segment; otherwise the default branch with the path as asked."""
+    joined = posixpath.normpath(posixpath.join(extra_ref, req_path)).lstrip("/") if extra_ref else req_path
+    parts = joined.split("/")
+    for kind in ("heads", "tags"):
+        for cut in range(1, len(parts) + 1):
+            if repo.git.resolve(f"refs/{kind}/{'/'.join(parts[:cut])}"):
+                return "/".join(parts[:cut]), "/".join(parts[cut:])
+        if kind == "heads" and parts[0] == "HEAD":
+            return repo.default_branch, "/".join(parts[1:])
+    if re.fullmatch(r"[0-9a-f]{40}", parts[0]):
+        return parts[0], "/".join(parts[1:])
+    return repo.default_branch, req_path
 
 
 @bp.get("/repos/<owner>/<repo>/git/blobs/<sha>")
