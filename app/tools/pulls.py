@@ -108,7 +108,8 @@ def changed_file_patch(raw: Mapping[str, Any], patches: dict[str, FilePatch]) ->
     found = patches.get(path)
     status = p.text(raw, "status") or (found.status if found else "modified")
     old = p.text(raw, "previous_filename") or path
-    return FilePatch(path, old, status, found.patch if found else "")
+    # The policy then checks Gitea's names and every path the diff section itself names (both sides).
+    return FilePatch(path, old, status, found.patch if found else "", found.paths if found else frozenset())
 
 
 def list_pull_request_files(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:

@@ -189,11 +189,11 @@ class GitRepository:
 
     def diff_text(self, base: str, head: str) -> bytes:
         """Return a unified diff between two commits."""
-        return self.run("diff", "--full-index", "--binary", base, head)
+        return self.run("diff", "-M", "--full-index", "--binary", base, head)
 
     def commit_diff(self, sha: str) -> bytes:
         """Return the diff a commit introduces (root commits diff against nothing)."""
-        return self.run("diff-tree", "-p", "--full-index", "--binary", "--root", "--no-commit-id", sha)
+        return self.run("diff-tree", "-p", "-M", "--full-index", "--binary", "--root", "--no-commit-id", sha)
 
     def format_patch(self, revs: list[str]) -> bytes:
         """Return commits as mbox patches, oldest first."""
