@@ -222,7 +222,11 @@ def first_chunk_only(chunk: bytes) -> bool:
 
 
 def test_an_early_stop_drains_the_rest_and_keeps_the_connection(gitea: GiteaClient, alice: BoundGiteaClient,
-                                                                  control: EmulatorControl) -> None:
+                                                                  control: EmulatorControl,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # What is tested is that a drained rest keeps the connection, not the 20 ms budget: on a loaded
+    # machine the rest of 1.2 MiB can take longer (the budget has tests of its own below).
+    monkeypatch.setattr(download_module, "DRAIN_SECONDS", 10.0)
     for _ in range(3):
         download = alice.get_raw_file(*ACME, "data/catalogue.csv", cap=2 * 1024 * 1024, enough=first_chunk_only)
         assert download.complete is False and download.content == large_csv()[: len(download.content)]
