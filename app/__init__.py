@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-__version__ = "0.1.0"
+from app.version import __version__ as __version__  # `app.__version__` for setup.cfg
 
 
 def load_settings(config: Any = None) -> Any:

@@ -277,16 +277,6 @@ class Settings:
     def binds_loopback(self) -> bool:
         return is_loopback(self.mcp_host)
 
-    def describe(self) -> dict[str, Any]:
-        """Safe-to-log view: secrets shown as set/unset only."""
-        out: dict[str, Any] = {}
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, Secret) or field.name == "mcp_api_keys":
-                value = "***" if value else ""
-            out[field.name.upper()] = value
-        return out
-
 
 def is_unspecified(host: str) -> bool:
     """Any spelling of "every interface": '', 0.0.0.0, 0, 0.0, ::, ::0, [::], 0:0:0:0:0:0:0:0."""

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from app import __version__
 from app.health import run_readiness_checks
 from app.store import EXTENSION as STORE
+from app.version import __version__
 
 bp = Blueprint("core", __name__)
 

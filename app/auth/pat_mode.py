@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.auth.principal import Principal
-from app.gitea.calls import GiteaCalls
 from app.gitea.credentials import GiteaCredentials
+from app.gitea.endpoints.base import Endpoints
 from app.gitea.errors import GiteaError, GiteaNotFound
 from app.gitea.pagination import Page, all_items
 from app.store import Store
@@ -122,7 +122,7 @@ class RepositoryPermissions:
         return permission if isinstance(permission, str) else None
 
 
-class MembershipCalls(GiteaCalls):
+class MembershipCalls(Endpoints):
     """The one Gitea route this mode needs beyond the tools' own: a user's organizations."""
 
     def user_orgs(self, login: str, page: int) -> Page:

@@ -6,6 +6,7 @@ from app.gitea.endpoints.commits import CommitEndpoints
 from app.gitea.endpoints.contents import ContentEndpoints
 from app.gitea.endpoints.issues import IssueEndpoints
 from app.gitea.endpoints.labels import LabelEndpoints
+from app.gitea.endpoints.milestones import MilestoneEndpoints
 from app.gitea.endpoints.pulls import PullEndpoints
 from app.gitea.endpoints.releases import ReleaseEndpoints
 from app.gitea.endpoints.repos import RepositoryEndpoints
@@ -18,6 +19,7 @@ class BoundGiteaClient(
     IssueEndpoints,
     PullEndpoints,
     LabelEndpoints,
+    MilestoneEndpoints,
     ReleaseEndpoints,
 ):
     """What a tool handler receives: GiteaClient.bind(credentials)."""

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from app import __version__
 from app.errors import AegisError
 from app.mcp.jsonrpc import (
     INTERNAL_ERROR,
@@ -23,6 +22,7 @@ from app.mcp.jsonrpc import (
     result_message,
 )
 from app.mcp.revisions import MODERN_VERSIONS, SERVER_INFO_KEY, negotiate
+from app.version import __version__
 
 log = logging.getLogger("aegis.mcp")
 SERVER_NAME = "aegis-gitea-mcp"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.gitea.client import UnsafePathValue
 from app.gitea.errors import GiteaAuthError, GiteaError, GiteaNotFound, GiteaScopeError
+from app.gitea.request import UnsafePathValue
 from app.tools.call import ToolCall, ToolResult, UpstreamUnauthorized
 
 STATUS_BY_ERROR = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.gitea.client import encode_segment
 from app.gitea.errors import GiteaNotFound
+from app.gitea.request import encode_segment
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, index_from_archive, resolved_refs

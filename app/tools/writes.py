@@ -12,39 +12,45 @@ from typing import Any
 import requests
 
 from app.auth.principal import WRITE_SCOPE
-from app.gitea.client import Call, GiteaClient, check_allowed
+from app.gitea.bound import BoundGiteaClient
+from app.gitea.client import GiteaClient
 from app.gitea.credentials import GiteaCredentials
+from app.gitea.request import READ_METHODS, GiteaRequest, check_allowed
 from app.tools.call import ToolCall
 from app.tools.registry import Annotations, Handler, Renderer, Tool
 
-READ_METHODS = frozenset({"GET", "HEAD"})
 DRY_RUN_NOTE = "Dry run: nothing was written. Call again without dry_run to send this request."
 
 
 class PlannedWrite(Exception):
     """The write request a dry run stopped before sending."""
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, call: GiteaRequest) -> None:
         super().__init__(call.route)
         self.call = call
 
 
-class DryRunGitea(GiteaClient):
-    """The process's Gitea client with its writes held back: reads are sent, the first write is raised."""
+class DryRunGitea:
+    """A transport over the process's Gitea client with its writes held back: reads are sent (sharing the
+    real client's pool), the first write is raised."""
 
-    def __init__(self, real: GiteaClient) -> None:  # shares the real client's pool; builds none of its own
+    def __init__(self, real: GiteaClient) -> None:
         self._real = real
         self.api_url = real.api_url
         self.max_file_bytes = real.max_file_bytes
+        self.drains = real.drains
 
-    def send(self, call: Call, credentials: GiteaCredentials | None) -> requests.Response:
+    def bind(self, credentials: GiteaCredentials | None) -> BoundGiteaClient:
+        return BoundGiteaClient(self, credentials)
+
+    def send(self, call: GiteaRequest, credentials: GiteaCredentials | None) -> requests.Response:
         if call.method in READ_METHODS:
             return self._real.send(call, credentials)
         check_allowed(call)  # a dry run never shows a request the real call would refuse
         raise PlannedWrite(call)
 
 
-def planned_request(call: Call) -> dict[str, Any]:
+def planned_request(call: GiteaRequest) -> dict[str, Any]:
     return {"method": call.method, "path": "/api/v1" + call.url_path(),
             "body": dict(call.body) if call.body is not None else None}
 

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.gitea import BoundGiteaClient, GiteaAuthError, GiteaClient, GiteaCredentials
-from app.gitea.client import ALLOWED_WRITES, Call, RefusedWrite
+from app.gitea.request import ALLOWED_WRITES, GiteaRequest, RefusedWrite
 from tests.gitea.conftest import EmulatorControl
 
 ACME = ("acme", "service-a")
@@ -92,22 +92,22 @@ def test_netrc_credentials_never_replace_or_add_an_identity(
 
 
 REFUSED_CALLS = [
-    Call("DELETE", "/repos/{owner}/{repo}/issues/{index}/labels/{id}", {"owner": "acme", "repo": "service-a",
+    GiteaRequest("DELETE", "/repos/{owner}/{repo}/issues/{index}/labels/{id}", {"owner": "acme", "repo": "service-a",
                                                                          "index": 1, "id": 1}),
-    Call("delete", "/repos/{owner}/{repo}", {"owner": "acme", "repo": "service-a"}),
-    Call("POST", "/repos/{owner}/{repo}/contents/{filepath}", {"owner": "acme", "repo": "service-a",
+    GiteaRequest("delete", "/repos/{owner}/{repo}", {"owner": "acme", "repo": "service-a"}),
+    GiteaRequest("POST", "/repos/{owner}/{repo}/contents/{filepath}", {"owner": "acme", "repo": "service-a",
                                                                "filepath": "README.md"}, body={"content": "eA=="}),
-    Call("PUT", "/repos/{owner}/{repo}/contents/{filepath}", {"owner": "acme", "repo": "service-a",
+    GiteaRequest("PUT", "/repos/{owner}/{repo}/contents/{filepath}", {"owner": "acme", "repo": "service-a",
                                                               "filepath": "README.md"}, body={"content": "eA=="}),
-    Call("POST", "/repos/{owner}/{repo}/pulls/{index}/merge", {"owner": "acme", "repo": "service-a", "index": 1},
-         body={"Do": "merge"}),
-    Call("PATCH", "/repos/{owner}/{repo}", {"owner": "acme", "repo": "service-a"}, body={"archived": True}),
+    GiteaRequest("POST", "/repos/{owner}/{repo}/pulls/{index}/merge",
+                 {"owner": "acme", "repo": "service-a", "index": 1}, body={"Do": "merge"}),
+    GiteaRequest("PATCH", "/repos/{owner}/{repo}", {"owner": "acme", "repo": "service-a"}, body={"archived": True}),
 ]
 
 
 @pytest.mark.parametrize("call", REFUSED_CALLS, ids=lambda c: c.route)
 def test_send_refuses_every_write_outside_the_allow_list_before_any_request(
-    call: Call, gitea: GiteaClient, tokens: dict[str, dict[str, str]], control: EmulatorControl,
+    call: GiteaRequest, gitea: GiteaClient, tokens: dict[str, dict[str, str]], control: EmulatorControl,
     emulator_state: tuple[str, Path],
 ) -> None:
     log = emulator_state[1] / "requests.jsonl"

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app.gitea import GiteaClient
-from app.gitea.client import Call
+from app.gitea.request import GiteaRequest
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
@@ -63,7 +63,7 @@ def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RecordingServer, 
 def version_through_new_client(gitea_url: str) -> None:
     client = GiteaClient(gitea_url, timeout=5, pool_size=1, max_file_bytes=1024, retries=0)
     try:
-        client.send(Call("GET", "/version"), None)
+        client.send(GiteaRequest("GET", "/version"), None)
     finally:
         client.close()
 
@@ -96,7 +96,7 @@ def test_proxy_variables_are_read_when_the_client_is_built_not_per_request(
     client = GiteaClient(gitea.url, timeout=5, pool_size=1, max_file_bytes=1024, retries=0)
     monkeypatch.setenv("HTTP_PROXY", proxy.url)  # too late: a restart picks it up
     try:
-        client.send(Call("GET", "/version"), None)
+        client.send(GiteaRequest("GET", "/version"), None)
     finally:
         client.close()
     assert gitea.lines == ["GET /api/v1/version HTTP/1.1"]

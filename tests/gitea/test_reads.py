@@ -169,7 +169,6 @@ def test_milestones_by_state_and_title(alice: BoundGiteaClient) -> None:
     open_titles = {m["title"] for m in alice.list_milestones(*ACME, state="open").items}
     assert {"v1.1", "Backlog"} <= open_titles
     assert "v1.0" not in open_titles
-    assert alice.get_milestone(*ACME, "v1.1")["title"] == "v1.1"
 
 
 def test_tags_and_releases(alice: BoundGiteaClient) -> None:
@@ -179,7 +178,6 @@ def test_tags_and_releases(alice: BoundGiteaClient) -> None:
     latest = alice.get_latest_release(*ACME)
     assert latest["tag_name"] == "v1.0.0"  # the newer release candidate is a prerelease
     assert alice.get_release(*ACME, latest["id"])["name"] == "1.0.0"
-    assert alice.get_release_by_tag(*ACME, "v0.2.0")["name"] == "0.2.0"
 
 
 def test_branches(alice: BoundGiteaClient) -> None:

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from app.gitea.client import GiteaClient, UnsafePathValue
+from app.gitea.client import GiteaClient
 from app.gitea.credentials import GiteaCredentials
 from app.gitea.errors import GiteaNotFound
+from app.gitea.request import UnsafePathValue
 from tests.emulator.process import EmulatorProcess
 from tests.tools.conftest import Caller, assert_ok, emulator_requests
 

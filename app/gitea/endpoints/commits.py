@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from app.gitea.calls import DEFAULT_LIMIT, JSON, GiteaCalls, present
 from app.gitea.download import Download
+from app.gitea.endpoints.base import DEFAULT_LIMIT, JSON, Endpoints, present
 from app.gitea.pagination import Page
 
 REPO = "/repos/{owner}/{repo}"
 DIFF_TYPES = ("diff", "patch")
 
 
-class CommitEndpoints(GiteaCalls):
+class CommitEndpoints(Endpoints):
     """History and changes."""
 
     def list_commits(self, owner: str, repo: str, *, sha: str | None = None, path: str | None = None,

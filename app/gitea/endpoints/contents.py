@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.gitea.calls import GiteaCalls, present
 from app.gitea.download import Download
+from app.gitea.endpoints.base import Endpoints, present
 from app.gitea.pagination import Page
 
 REPO = "/repos/{owner}/{repo}"
@@ -14,7 +14,7 @@ TREE_PAGE_SIZE = 1000  # Gitea's DEFAULT_GIT_TREES_PER_PAGE, default and maximum
 ARCHIVE_FORMATS = ("zip", "tar.gz", "bundle")
 
 
-class ContentEndpoints(GiteaCalls):
+class ContentEndpoints(Endpoints):
     """What is in a repository at a ref."""
 
     def get_tree(self, owner: str, repo: str, sha: str, *, recursive: bool = False,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.gitea.calls import DEFAULT_LIMIT, JSON, GiteaCalls, present
+from app.gitea.endpoints.base import DEFAULT_LIMIT, JSON, Endpoints, present
 from app.gitea.pagination import Page
 
 ISSUES = "/repos/{owner}/{repo}/issues"
 ISSUE = ISSUES + "/{index}"
 
 
-class IssueEndpoints(GiteaCalls):
+class IssueEndpoints(Endpoints):
     """Reading and changing issues (pull requests are issues too)."""
 
     def list_issues(self, owner: str, repo: str, *, state: str = "open", labels: list[str] | None = None,

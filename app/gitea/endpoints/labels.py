@@ -1,14 +1,14 @@
-"""Labels (repository and organisation) and milestones."""
+"""Labels (repository and organisation)."""
 
 from __future__ import annotations
 
-from app.gitea.calls import DEFAULT_LIMIT, JSON, GiteaCalls, present
+from app.gitea.endpoints.base import DEFAULT_LIMIT, JSON, Endpoints, present
 from app.gitea.pagination import Page
 
 REPO = "/repos/{owner}/{repo}"
 
 
-class LabelEndpoints(GiteaCalls):
+class LabelEndpoints(Endpoints):
     """The vocabulary issues are filed under."""
 
     def list_labels(self, owner: str, repo: str, *, page: int = 1, limit: int = DEFAULT_LIMIT) -> Page:
@@ -33,19 +33,3 @@ class LabelEndpoints(GiteaCalls):
         fields = present(name=name, color=color, description=description, exclusive=exclusive,
                          is_archived=is_archived)
         return self._object("PATCH", REPO + "/labels/{id}", body=fields, owner=owner, repo=repo, id=label_id)
-
-    def list_milestones(self, owner: str, repo: str, *, state: str | None = None, name: str | None = None,
-                        page: int = 1, limit: int = DEFAULT_LIMIT) -> Page:
-        """GET .../milestones."""
-        return self._page(REPO + "/milestones", page=page, limit=limit, query=present(state=state, name=name),
-                          owner=owner, repo=repo)
-
-    def get_milestone(self, owner: str, repo: str, id_or_title: int | str) -> JSON:
-        """GET .../milestones/{id}: Gitea falls back from id to title."""
-        return self._object("GET", REPO + "/milestones/{id}", owner=owner, repo=repo, id=id_or_title)
-
-    def create_milestone(self, owner: str, repo: str, title: str, *, description: str | None = None,
-                         due_on: str | None = None, state: str | None = None) -> JSON:
-        """POST .../milestones (201); due_on is RFC 3339."""
-        fields = present(title=title, description=description, due_on=due_on, state=state)
-        return self._object("POST", REPO + "/milestones", body=fields, owner=owner, repo=repo)

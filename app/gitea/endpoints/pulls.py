@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.gitea.calls import DEFAULT_LIMIT, JSON, GiteaCalls, present
 from app.gitea.download import Download
+from app.gitea.endpoints.base import DEFAULT_LIMIT, JSON, Endpoints, present
 from app.gitea.endpoints.commits import check_diff_type
 from app.gitea.pagination import Page
 
@@ -11,7 +11,7 @@ PULLS = "/repos/{owner}/{repo}/pulls"
 PULL = PULLS + "/{index}"
 
 
-class PullEndpoints(GiteaCalls):
+class PullEndpoints(Endpoints):
     """Reading and opening pull requests."""
 
     def list_pulls(self, owner: str, repo: str, *, state: str = "open", sort: str | None = None,

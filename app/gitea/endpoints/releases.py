@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from app.gitea.calls import DEFAULT_LIMIT, JSON, GiteaCalls, present
+from app.gitea.endpoints.base import DEFAULT_LIMIT, JSON, Endpoints, present
 from app.gitea.pagination import Page
 
 RELEASES = "/repos/{owner}/{repo}/releases"
 
 
-class ReleaseEndpoints(GiteaCalls):
+class ReleaseEndpoints(Endpoints):
     """Reading and publishing releases."""
 
     def list_releases(self, owner: str, repo: str, *, draft: bool | None = None, prerelease: bool | None = None,
@@ -20,10 +20,6 @@ class ReleaseEndpoints(GiteaCalls):
     def get_release(self, owner: str, repo: str, release_id: int) -> JSON:
         """GET .../releases/{id}."""
         return self._object("GET", RELEASES + "/{id}", owner=owner, repo=repo, id=release_id)
-
-    def get_release_by_tag(self, owner: str, repo: str, tag: str) -> JSON:
-        """GET .../releases/tags/{tag}."""
-        return self._object("GET", RELEASES + "/tags/{tag}", owner=owner, repo=repo, tag=tag)
 
     def get_latest_release(self, owner: str, repo: str) -> JSON:
         """GET .../releases/latest: newest release that is neither draft nor prerelease."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.gitea.calls import DEFAULT_LIMIT, JSON, GiteaCalls, present
+from app.gitea.endpoints.base import DEFAULT_LIMIT, JSON, Endpoints, present
 from app.gitea.pagination import Page
 
 REPO = "/repos/{owner}/{repo}"
 
 
-class RepositoryEndpoints(GiteaCalls):
+class RepositoryEndpoints(Endpoints):
     """Who the user is, what they can see, and facts about one repository."""
 
     def current_user(self) -> JSON:

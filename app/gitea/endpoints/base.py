@@ -1,24 +1,32 @@
-"""The four shapes of a Gitea call (object, page, bytes, nothing) for one principal."""
+"""What every endpoint group shares: the three shapes of a Gitea answer (object, page, bytes), sent through
+a transport (GiteaClient, or the dry run's) with one principal's credentials."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import requests
 
-from app.gitea.client import Call
 from app.gitea.credentials import GiteaCredentials
-from app.gitea.download import Download, read_capped
+from app.gitea.download import Download, Drainer, read_capped
 from app.gitea.errors import GiteaUnavailable
 from app.gitea.pagination import DEFAULT_LIMIT, Page, page_from_response
-
-if TYPE_CHECKING:
-    from app.gitea.client import GiteaClient
+from app.gitea.request import GiteaRequest
 
 JSON = dict[str, Any]
 
-__all__ = ["DEFAULT_LIMIT", "JSON", "GiteaCalls", "present"]
+__all__ = ["DEFAULT_LIMIT", "JSON", "Endpoints", "Transport", "present"]
+
+
+class Transport(Protocol):
+    """What sends a request: the process's GiteaClient, or a dry run's stand-in that holds writes back."""
+
+    api_url: str
+    max_file_bytes: int
+    drains: Drainer
+
+    def send(self, call: GiteaRequest, credentials: GiteaCredentials | None) -> requests.Response: ...
 
 
 def present(**fields: Any) -> JSON:
@@ -36,23 +44,23 @@ def decode_json(response: requests.Response) -> Any:
         raise GiteaUnavailable("Gitea sent a response that is not valid JSON; try again shortly.") from None
 
 
-class GiteaCalls:
-    """A GiteaClient bound to one principal's credentials."""
+class Endpoints:
+    """A transport bound to one principal's credentials; the endpoint groups add the typed calls."""
 
-    def __init__(self, client: GiteaClient, credentials: GiteaCredentials | None) -> None:
+    def __init__(self, client: Transport, credentials: GiteaCredentials | None) -> None:
         self._client = client
         self._credentials = credentials
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._client.api_url!r}, {self._credentials!r})"
 
-    def _send(self, call: Call) -> requests.Response:
+    def _send(self, call: GiteaRequest) -> requests.Response:
         return self._client.send(call, self._credentials)
 
     def _json(self, method: str, template: str, *, query: JSON | None = None, body: JSON | None = None,
               **path: str | int) -> Any:
         """Send a call and return its decoded JSON body."""
-        return decode_json(self._send(Call(method, template, path, query, body)))
+        return decode_json(self._send(GiteaRequest(method, template, path, query, body)))
 
     def _object(self, method: str, template: str, *, query: JSON | None = None, body: JSON | None = None,
                 **path: str | int) -> JSON:
@@ -65,7 +73,7 @@ class GiteaCalls:
     def _page(self, template: str, *, page: int, limit: int, query: JSON | None = None,
               **path: str | int) -> Page:
         """GET one page of a list."""
-        response = self._send(Call("GET", template, path, {**(query or {}), "page": page, "limit": limit}))
+        response = self._send(GiteaRequest("GET", template, path, {**(query or {}), "page": page, "limit": limit}))
         items = decode_json(response)
         if items is not None and not isinstance(items, list):
             raise GiteaUnavailable("Gitea answered a list request with something other than a list.")
@@ -74,9 +82,5 @@ class GiteaCalls:
     def _download(self, template: str, *, cap: int | None = None, query: JSON | None = None,
                   enough: Callable[[bytes], bool] | None = None, **path: str | int) -> Download:
         """GET a raw body, reading no more than `cap` (default MAX_FILE_SIZE_BYTES) of it, nor past `enough`."""
-        response = self._send(Call("GET", template, path, query, stream=True))
+        response = self._send(GiteaRequest("GET", template, path, query, stream=True))
         return read_capped(response, self._client.max_file_bytes if cap is None else cap, enough, self._client.drains)
-
-    def _no_content(self, method: str, template: str, *, body: JSON | None = None, **path: str | int) -> None:
-        """Send a call answered with 204."""
-        self._send(Call(method, template, path, None, body)).close()
