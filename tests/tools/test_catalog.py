@@ -68,9 +68,11 @@ def test_tool_declaration_is_complete(tool: Tool) -> None:
 def test_tool_definition_matches_its_snapshot(tool: Tool) -> None:
     path = SNAPSHOTS / f"{tool.name}.json"
     current = json.dumps(tool.definition(LATEST), indent=2, sort_keys=True) + "\n"
-    if UPDATE or not path.exists():
+    if UPDATE:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(current, encoding="utf-8")
+    # A missing snapshot fails too (a fresh clone must not pass by writing what it then compares against).
+    assert path.exists(), f"{tool.name} has no snapshot; review its definition, then UPDATE_TOOL_SNAPSHOTS=1"
     assert path.read_text(encoding="utf-8") == current, f"{tool.name} changed; review, then UPDATE_TOOL_SNAPSHOTS=1"
 
 

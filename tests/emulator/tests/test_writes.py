@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from tests.test_emulator.conftest import Gitea
-from tests.test_emulator.swagger_schema import validate_response
+from tests.emulator.tests.conftest import Gitea
+from tests.emulator.tests.swagger_schema import validate_response
 
 REPO = "/repos/acme/service-a"
 T = "/repos/{owner}/{repo}"

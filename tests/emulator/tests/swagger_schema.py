@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 
-SWAGGER = Path(__file__).resolve().parents[1] / "gitea" / "swagger" / "swagger.v1.json"
+SWAGGER = Path(__file__).resolve().parents[2] / "gitea" / "swagger" / "swagger.v1.json"
 
 # Fields Gitea sends as JSON null (Go pointers / nil slices, FACTS §5). Swagger cannot say "nullable",
 # so each one is allowed here by name; everything else must match its declared type.

@@ -9,8 +9,8 @@ import requests
 
 from tests.emulator.app import create_emulator
 from tests.emulator.recording import API_PREFIX, swagger_template
-from tests.test_emulator.conftest import Gitea
-from tests.test_emulator.swagger_schema import swagger, validate_response
+from tests.emulator.tests.conftest import Gitea
+from tests.emulator.tests.swagger_schema import swagger, validate_response
 
 REPO = "/repos/acme/service-a"
 # Read routes with real parameters over the demo data; every one must answer 200 with a valid body.

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.emulator.process import EmulatorProcess
-from tests.test_emulator.conftest import Gitea
+from tests.emulator.tests.conftest import Gitea
 
 REPO = "/repos/acme/service-a"
 

@@ -10,7 +10,7 @@ import zipfile
 import requests
 
 from tests.emulator.auth import SCOPE_PREFIX
-from tests.test_emulator.conftest import Gitea
+from tests.emulator.tests.conftest import Gitea
 
 REPO = "/repos/acme/service-a"
 
