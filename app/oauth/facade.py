@@ -70,7 +70,7 @@ class OAuthFacade:
         secret = options.state_secret.reveal()
         keys = TokenKeys.from_secrets(options.token_keys, secret)
         registry = ClientRegistry(options.dcr_storage_path, options.dcr_max_clients, options.refresh_token_ttl)
-        documents = MetadataDocuments(store, options.cimd_allow_loopback, options.cache_ttl)
+        documents = MetadataDocuments(store, options.cimd_allow_loopback, options.cache_ttl, options.redirect_allowlist)
         return cls(options, SealedTokenCodec(keys, options.issuer, options.resource, options.token_endpoint), store,
                    ClientDirectory(registry, documents), PendingConsents(store, secret, options.state_ttl),
                    ConsentMemory(secret), GiteaStates(store, secret, options.state_ttl),
