@@ -111,6 +111,7 @@ def test_revocation_is_shared_by_gateways_on_one_redis(stack: Stack, private_red
 def test_without_redis_one_process_refuses_reuse_and_a_restart_forgets(stack: Stack) -> None:
     """The documented limit of the memory store (docs/Security.md): revocations die with the process."""
     server = stack.server("memory")
+    assert "OAUTH_MODE without REDIS_URL" in server.logs() and "a restart forgets them" in server.logs()
     done, first, second = reuse_refresh_token(stack, server)
     assert_invalid_token(call_tool(server, second["access_token"]))
     restarted = stack.restart("memory")
