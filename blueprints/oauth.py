@@ -34,7 +34,7 @@ from app.oauth.codes import IssuedCode
 from app.oauth.consent import CONSENT_COOKIE, CSRF_COOKIE, STATE_COOKIE, FlowError, UpstreamLeg
 from app.oauth.facade import UnknownClient
 from app.oauth.metadata import AS_METADATA_PATH, PRM_PATHS, authorization_server_metadata, protected_resource_metadata
-from app.oauth.redirects import LOOPBACK_HOSTS, registrable_problem
+from app.oauth.redirects import LOOPBACK_HOSTS, unregistrable
 from app.oauth.scopes import SCOPE_DESCRIPTIONS, UnknownScope, gitea_scope, parse_scope
 from app.oauth.tokens import TokenError, answer
 from app.oauth.upstream import pkce_pair
@@ -113,7 +113,7 @@ def register() -> Response:
             parse_scope(metadata["scope"])
     except (ValidationError, UnknownScope) as exc:
         return registration_error("invalid_client_metadata", _message(exc))
-    problems = [p for uri in metadata["redirect_uris"] if (p := registrable_problem(uri, options.redirect_allowlist))]
+    problems = unregistrable(metadata["redirect_uris"], options.redirect_allowlist)
     if problems:
         return registration_error("invalid_redirect_uri", "; ".join(problems))
     try:

@@ -110,6 +110,12 @@ def on_starting(server):  # type: ignore[no-untyped-def]
             "ended MCP sessions are not shared between workers; set REDIS_URL for several workers",
             _settings.gunicorn_workers,
         )
+    if _settings.oauth_mode and not _settings.redis_url:
+        server.log.warning(
+            "OAUTH_MODE without REDIS_URL: used refresh tokens, used authorization codes and revoked grants are "
+            "kept in this process's memory only: a restart forgets them (a reused refresh token then works again "
+            "until it expires) and another gateway process or host never sees them; set REDIS_URL to keep them"
+        )
     # Samples from an earlier run would be summed into this one: remove prometheus_client's files only.
     os.makedirs(_metrics_dir, exist_ok=True)
     for name in os.listdir(_metrics_dir):

@@ -12,8 +12,8 @@ MAX_REDIRECT_URIS = 10
 MAX_URI = 2000
 
 
-class ClientRegistrationSchema(Schema):
-    """What a client may register; unknown metadata is ignored, as RFC 7591 §2 requires."""
+class RedirectUrisSchema(Schema):
+    """The shape of redirect_uris, for DCR and client metadata documents alike; other fields ignored."""
 
     class Meta:
         unknown = EXCLUDE
@@ -22,6 +22,11 @@ class ClientRegistrationSchema(Schema):
         fields.String(validate=validate.Length(1, MAX_URI)), required=True,
         validate=validate.Length(1, MAX_REDIRECT_URIS),
     )
+
+
+class ClientRegistrationSchema(RedirectUrisSchema):
+    """What a client may register; unknown metadata is ignored, as RFC 7591 §2 requires."""
+
     client_name = fields.String(validate=validate.Length(1, 200), load_default=None)
     token_endpoint_auth_method = fields.String(validate=validate.OneOf(AUTH_METHODS),
                                                load_default="client_secret_basic")

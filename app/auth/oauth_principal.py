@@ -37,6 +37,8 @@ def resolve_sealed_token(settings: Settings, token: str) -> Principal | None:
         access: SealedAccess = facade.codec.open_access(token)
     except InvalidSealedToken:
         return None
+    if facade.revocations.is_revoked_recently(access.family):  # a reused refresh token or replayed code
+        return None
     # spec/Troubleshooting.md: every authenticated request shows up in oauth_auth_summary. At INFO that
     # is once per token per worker (its first sighting); the repeats are DEBUG, so the sealed-token path
     # stays a dictionary lookup unless DEBUG is on.

@@ -47,6 +47,7 @@ class SealedAccess:
     gitea_token: str
     expires_at: int
     token_id: str
+    family: str = ""  # the grant family (see SealedRefresh); empty in tokens sealed before it was added
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class SealedTokenCodec:
 
     def seal_access(self, access: SealedAccess) -> str:
         claims = {"sub": access.login, "scope": " ".join(sorted(access.scopes)), "cid": access.client_id,
-                  "gt": access.gitea_token, "exp": access.expires_at, "jti": access.token_id}
+                  "gt": access.gitea_token, "exp": access.expires_at, "jti": access.token_id, "fam": access.family}
         return self._seal(ACCESS_TYPE, self.resource, claims)
 
     def seal_refresh(self, refresh: SealedRefresh) -> str:
@@ -150,7 +151,8 @@ class SealedTokenCodec:
 
     def open_access(self, token: str) -> SealedAccess:
         claims = self._open(token, ACCESS_TYPE, self.resource)
-        return SealedAccess(claims["sub"], _scopes(claims), claims["cid"], claims["gt"], claims["exp"], claims["jti"])
+        return SealedAccess(claims["sub"], _scopes(claims), claims["cid"], claims["gt"], claims["exp"], claims["jti"],
+                            str(claims.get("fam") or ""))
 
     def open_refresh(self, token: str) -> SealedRefresh:
         claims = self._open(token, REFRESH_TYPE, self.refresh_audience)

@@ -3,7 +3,9 @@
 https only; every address the host resolves to must be public (no private, loopback,
 link-local, metadata, multicast or reserved ranges, IPv6 and IPv4-mapped forms included);
 the connection goes to the address we checked (no second DNS lookup); no redirects; 64 KB
-cap; timeout; results cached. OAUTH_CIMD_ALLOW_LOOPBACK (tests only) admits 127.0.0.1 over http.
+cap; timeout; results cached. A document's redirect_uris must pass DCR's rules (app/oauth/redirects.py),
+every one of them, or the whole document is refused: no redirect ever goes to an unchecked URI.
+OAUTH_CIMD_ALLOW_LOOPBACK (tests only) admits 127.0.0.1 over http.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
+from marshmallow import ValidationError
+
 from app.oauth.clients import Client
+from app.oauth.redirects import unregistrable
 from app.store import Store
+from schemas.dcr import RedirectUrisSchema
 
 MAX_DOCUMENT_BYTES = 64 * 1024
 FETCH_TIMEOUT_SECONDS = 5.0
@@ -98,16 +104,18 @@ class PinnedHTTPConnection(http.client.HTTPConnection):
 class MetadataDocuments:
     """Fetch, validate and cache client metadata documents."""
 
-    def __init__(self, store: Store, allow_loopback: bool, cache_ttl: int) -> None:
+    def __init__(self, store: Store, allow_loopback: bool, cache_ttl: int,
+                 redirect_allowlist: tuple[str, ...] = ()) -> None:
         self.store = store
         self.allow_loopback = allow_loopback
         self.cache_ttl = max(cache_ttl, 1)
+        self.redirect_allowlist = redirect_allowlist
 
     def client(self, url: str) -> Client:
         """The client the document at `url` describes, or ClientMetadataError."""
         cached = self.store.get(CACHE_PREFIX + url)
         document = json.loads(cached) if cached else self._fetch(url)
-        client = client_from_document(url, document)
+        client = client_from_document(url, document, self.redirect_allowlist)
         if not cached:
             self.store.set(CACHE_PREFIX + url, json.dumps(document).encode(), ttl=self.cache_ttl)
         return client
@@ -149,16 +157,27 @@ def read_document(connection: http.client.HTTPConnection, target: str) -> Any:
         raise ClientMetadataError("client metadata document is not JSON") from exc
 
 
-def client_from_document(url: str, document: Any) -> Client:
-    """Validate a document: client_id equal to its URL, redirect URIs, no shared-secret auth."""
+def client_from_document(url: str, document: Any, redirect_allowlist: tuple[str, ...] = ()) -> Client:
+    """Validate a document: client_id equal to its URL, redirect URIs as DCR would accept, no shared-secret auth."""
     if not isinstance(document, dict) or document.get("client_id") != url:
         raise ClientMetadataError("client metadata document must be a JSON object whose client_id is its URL")
-    uris = document.get("redirect_uris")
-    if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
-        raise ClientMetadataError("client metadata document needs redirect_uris")
+    uris = registrable_redirect_uris(document, redirect_allowlist)
     method = document.get("token_endpoint_auth_method", "none")
     if method != "none":
         raise ClientMetadataError("metadata-document clients must use token_endpoint_auth_method none")
     name = document.get("client_name")
     return Client(client_id=url, client_name=str(name)[:200] if name else urlsplit(url).hostname or url,
                   redirect_uris=tuple(uris), source="cimd")
+
+
+def registrable_redirect_uris(document: dict[str, Any], allowlist: tuple[str, ...]) -> list[str]:
+    """The document's redirect_uris when every one passes DCR's rules; else the whole document is refused."""
+    try:
+        uris: list[str] = RedirectUrisSchema().load({"redirect_uris": document.get("redirect_uris")})["redirect_uris"]
+    except ValidationError as exc:
+        raise ClientMetadataError(f"client metadata document has unusable redirect_uris: {exc.messages}") from None
+    problems = unregistrable(uris, allowlist)
+    if problems:
+        raise ClientMetadataError("client metadata document lists redirect_uris that cannot be registered: "
+                                  + "; ".join(problems))
+    return uris

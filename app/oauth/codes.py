@@ -54,16 +54,20 @@ class AuthorizationCodes:
         self.store.set(CODE_PREFIX + _key(value), json.dumps(record).encode(), ttl=self.ttl)
         return value
 
-    def redeem(self, value: str) -> IssuedCode | None:
-        """The code's record, once; concurrent redemptions race on delete and only one wins."""
+    def redeem(self, value: str, family: str) -> IssuedCode | None:
+        """The code's record, once; concurrent redemptions race on delete and only one wins.
+
+        The winner's grant `family` is remembered, so a later replay can revoke what it was issued."""
         key = _key(value)
         raw = self.store.get(CODE_PREFIX + key)
         if raw is None or not self.store.delete(CODE_PREFIX + key):
             return None
-        self.store.set(USED_PREFIX + key, b"1", ttl=self.ttl * 2)
+        self.store.set(USED_PREFIX + key, family.encode(), ttl=self.ttl * 2)
         record = json.loads(raw)
         return IssuedCode(AuthorizationRequest.from_dict(record["request"]), record["gitea_code"],
                           record["gitea_verifier"])
 
-    def was_used(self, value: str) -> bool:
-        return self.store.get(USED_PREFIX + _key(value)) is not None
+    def family_of(self, value: str) -> str | None:
+        """The grant family a used code was redeemed into, or None when the code was never used."""
+        family = self.store.get(USED_PREFIX + _key(value))
+        return None if family is None else family.decode()

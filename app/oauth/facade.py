@@ -17,6 +17,7 @@ from app.oauth.clients import Client, ClientRegistry
 from app.oauth.codes import AuthorizationCodes
 from app.oauth.consent import ConsentMemory, GiteaStates, PendingConsents
 from app.oauth.options import OAuthOptions
+from app.oauth.revocation import GrantRevocations
 from app.oauth.sightings import TokenSightings
 from app.oauth.upstream import GiteaOAuth
 from app.store import Store
@@ -62,6 +63,7 @@ class OAuthFacade:
     states: GiteaStates
     codes: AuthorizationCodes
     upstream: GiteaOAuth
+    revocations: GrantRevocations
     gitea_tokens: Any = None  # app.auth.gitea_tokens.GiteaTokenValidator when OAUTH_ACCEPT_GITEA_TOKENS
     sightings: TokenSightings = field(default_factory=TokenSightings)  # oauth_auth_summary once per token
 
@@ -70,11 +72,12 @@ class OAuthFacade:
         secret = options.state_secret.reveal()
         keys = TokenKeys.from_secrets(options.token_keys, secret)
         registry = ClientRegistry(options.dcr_storage_path, options.dcr_max_clients, options.refresh_token_ttl)
-        documents = MetadataDocuments(store, options.cimd_allow_loopback, options.cache_ttl)
+        documents = MetadataDocuments(store, options.cimd_allow_loopback, options.cache_ttl, options.redirect_allowlist)
         return cls(options, SealedTokenCodec(keys, options.issuer, options.resource, options.token_endpoint), store,
                    ClientDirectory(registry, documents), PendingConsents(store, secret, options.state_ttl),
                    ConsentMemory(secret), GiteaStates(store, secret, options.state_ttl),
-                   AuthorizationCodes(store, options.code_ttl), GiteaOAuth(options, gitea))
+                   AuthorizationCodes(store, options.code_ttl), GiteaOAuth(options, gitea),
+                   GrantRevocations(store, max(options.refresh_token_ttl, options.access_token_ttl)))
 
     @property
     def registry(self) -> ClientRegistry:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import SplitResult, urlsplit
 
 LOOPBACK_IPS = ("127.0.0.1", "::1")
@@ -31,6 +32,11 @@ def registrable_problem(uri: str, allowlist: tuple[str, ...]) -> str | None:
     if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
         return None
     return f"{uri!r} must be https, http on a loopback address, or listed in OAUTH_REDIRECT_ALLOWLIST"
+
+
+def unregistrable(uris: Iterable[str], allowlist: tuple[str, ...]) -> list[str]:
+    """Why some of `uris` may not be registered (empty: all may); DCR and metadata documents alike."""
+    return [problem for uri in uris if (problem := registrable_problem(uri, allowlist))]
 
 
 def is_registered(requested: str, registered: tuple[str, ...]) -> bool:

@@ -11,7 +11,7 @@ import binascii
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote
 
 from app.auth.oauth_principal import auth_summary
@@ -22,9 +22,6 @@ from app.oauth.facade import OAuthFacade, UnknownClient, record_security_event
 from app.oauth.metadata import same_resource
 from app.oauth.scopes import IGNORED_SCOPES
 from app.oauth.upstream import GiteaTokens, UpstreamRefused, UpstreamUnavailable
-
-FAMILY_REVOKED_PREFIX = "oauth:family-revoked:"
-REFRESH_USED_PREFIX = "oauth:refresh-used:"
 
 
 class TokenError(Exception):
@@ -78,18 +75,26 @@ def answer(facade: OAuthFacade, form: Mapping[str, str], authorization: str | No
 
 
 def redeem_code(facade: OAuthFacade, client: Client, form: Mapping[str, str]) -> dict[str, Any]:
-    code = form.get("code", "")
-    issued = facade.codes.redeem(code) if code else None
+    code, family = form.get("code", ""), new_token_id()
+    issued = facade.codes.redeem(code, family) if code else None
     if issued is None:
-        if code and facade.codes.was_used(code):
-            record_security_event("authorization_code_replay", client_id=client.client_id)
-        raise TokenError("invalid_grant", "the authorization code is unknown, expired or already used")
+        refuse_code(facade, client, code)
     check_code(issued, client, form)
     tokens = upstream_call(facade.upstream.redeem_code, issued.gitea_code, issued.gitea_verifier)
     login = probed_login(facade, tokens, issued.request.scopes, client.client_id)
     request = issued.request
     return issue(facade, client, tokens, login=login, scopes=request.scopes, resource=request.resource,
-                 family=new_token_id())
+                 family=family)
+
+
+def refuse_code(facade: OAuthFacade, client: Client, code: str) -> NoReturn:
+    """An unusable code; a used one revokes every token its first use was issued (RFC 6749 §4.1.2, §10.5)."""
+    family = facade.codes.family_of(code) if code else None
+    if family is not None:
+        facade.revocations.revoke(family)
+        record_security_event("authorization_code_replay", severity="high", client_id=client.client_id,
+                              grant_revoked=True)
+    raise TokenError("invalid_grant", "the authorization code is unknown, expired or already used")
 
 
 def check_code(issued: IssuedCode, client: Client, form: Mapping[str, str]) -> None:
@@ -142,11 +147,10 @@ GRANTS = {"authorization_code": redeem_code, "refresh_token": refresh}
 
 def claim_refresh_token(facade: OAuthFacade, old: SealedRefresh) -> None:
     """Use a refresh token once; a second use means it leaked, so its whole family is revoked."""
-    ttl = max(old.expires_at - int(time.time()), 1)
-    if facade.store.get(FAMILY_REVOKED_PREFIX + old.family) is not None:
+    if facade.revocations.is_revoked(old.family):
         raise TokenError("invalid_grant", "this grant was revoked; authorize again")
-    if not facade.store.set_if_absent(REFRESH_USED_PREFIX + old.token_id, b"1", ttl=ttl):
-        facade.store.set(FAMILY_REVOKED_PREFIX + old.family, b"1", ttl=facade.options.refresh_token_ttl)
+    if not facade.revocations.first_use(old.token_id, old.expires_at):
+        facade.revocations.revoke(old.family)
         record_security_event("refresh_token_reuse", severity="high", login=old.login, client_id=old.client_id)
         raise TokenError("invalid_grant", "the refresh token was already used; the grant is revoked")
 
@@ -176,7 +180,7 @@ def issue(facade: OAuthFacade, client: Client, tokens: GiteaTokens, *, login: st
     """The token response: a sealed access token and, for refresh-capable clients, a sealed refresh token."""
     now = int(time.time())
     lifetime = min(facade.options.access_token_ttl, tokens.expires_in)
-    access = SealedAccess(login, scopes, client.client_id, tokens.access_token, now + lifetime, new_token_id())
+    access = SealedAccess(login, scopes, client.client_id, tokens.access_token, now + lifetime, new_token_id(), family)
     body: dict[str, Any] = {"access_token": facade.codec.seal_access(access), "token_type": "Bearer",
                             "expires_in": lifetime, "scope": " ".join(sorted(scopes))}
     if tokens.refresh_token and "refresh_token" in client.grant_types:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +17,16 @@ import requests
 from app.auth.sealed import SealedTokenCodec, TokenKeys
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import GunicornServer, base_env, free_port
+from tests.fixtures.redis import private_redis_server, redis_server
 from tests.oauth.browser import Browser
+
+__all__ = ["private_redis_server", "redis_server"]
 
 STATE_SECRET = "state-secret-for-tests-0123456789abcdef"
 TOKEN_KEYS = "k2:" + "A" * 43 + ",k1:" + "B" * 43  # two keys: k2 seals, both open
 SERVER_APP = "tests.oauth.server_app:app"
 CLIENT_REDIRECT = "http://127.0.0.1:7777/callback"
-SERVER_NAMES = ("main", "pat", "raw", "browser", "cimd", "short", "raw-expected")
+SERVER_NAMES = ("main", "pat", "raw", "browser", "cimd", "short", "raw-expected", "memory", "redis", "redis-peer")
 
 
 @dataclass
@@ -41,6 +46,19 @@ class Stack:
         if name not in self.servers:
             self.servers[name] = GunicornServer(self._env(name, env), app=SERVER_APP).start()
         return self.servers[name]
+
+    def restart(self, name: str) -> GunicornServer:
+        """Stop the server `name` by its PID and start it again with the same settings (and port)."""
+        old = self.servers.pop(name)
+        old.stop()
+        self.servers[name] = GunicornServer(old.env, app=SERVER_APP).start()
+        return self.servers[name]
+
+    def drop(self, name: str) -> None:
+        """Stop the server `name`, if running, so the next server(name) starts afresh."""
+        old = self.servers.pop(name, None)
+        if old is not None:
+            old.stop()
 
     def _env(self, name: str, extra: dict[str, str]) -> dict[str, str]:
         oauth_app = self.emulator.credentials["oauth_app"]
@@ -157,3 +175,53 @@ def call_tool(server: GunicornServer, token: str, tool: str = "get_repository_in
     body = {"tool": tool, "arguments": arguments or {"owner": "acme", "repo": "service-a"}}
     return requests.post(f"{server.url}/mcp/tool/call", json=body, headers={"Authorization": f"Bearer {token}"},
                          timeout=30)
+
+
+class DocumentServer:
+    """Serves client metadata documents on loopback: /client.json, /moved (302), /huge, /impostor.
+
+    `redirect_uris[path]` replaces the document's redirect URIs for that path."""
+
+    def __init__(self) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.hits = 0
+        self.redirect_uris: dict[str, list[str]] = {}
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.hits += 1
+                status, body, headers = outer.answer(self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: Any) -> None:
+                return
+
+        return Handler
+
+    def answer(self, path: str) -> tuple[int, bytes, dict[str, str]]:
+        document: dict[str, Any] = {"client_id": self.url + path, "client_name": "Metadata Client",
+                                    "redirect_uris": self.redirect_uris.get(path, [CLIENT_REDIRECT])}
+        if path == "/moved":
+            return 302, b"", {"Location": self.url + "/client.json"}
+        if path == "/huge":
+            document["padding"] = "x" * 70000
+        if path == "/impostor":
+            document["client_id"] = "https://claude.ai/client.json"
+        return 200, json.dumps(document).encode(), {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def documents() -> Iterator[DocumentServer]:
+    served = DocumentServer()
+    threading.Thread(target=served.httpd.serve_forever, daemon=True).start()
+    yield served
+    served.httpd.shutdown()
+    served.httpd.server_close()

@@ -18,6 +18,7 @@ from tests.oauth.browser import Browser
 from tests.oauth.conftest import (
     CLIENT_REDIRECT,
     TOKEN_KEYS,
+    DocumentServer,
     Stack,
     authorize,
     authorize_url,
@@ -296,3 +297,41 @@ def test_metadata_document_at_a_private_address_is_never_fetched(server: Gunicor
     response = requests.get(authorize_url(server, client_id, challenge), allow_redirects=False, timeout=10)
     assert_error_page_without_redirect(response)
     assert "refused" in response.text or "must be https" in response.text
+
+
+UNSAFE_REDIRECTS = ["javascript:alert(document.domain)", "data:text/html,<script>alert(1)</script>",
+                    "http://evil.example/cb"]
+
+
+@pytest.mark.parametrize("redirect_uri", UNSAFE_REDIRECTS)
+@pytest.mark.parametrize("response_type", ["code", "token"])  # token: an error that would be redirected
+def test_metadata_document_with_unsafe_redirect_uri_gets_an_error_page(
+        stack: Stack, documents: DocumentServer, redirect_uri: str, response_type: str) -> None:
+    server = stack.server("cimd", OAUTH_CIMD_ALLOW_LOOPBACK="true")
+    documents.redirect_uris["/unsafe.json"] = [redirect_uri]
+    _, challenge = pkce()
+    url = authorize_url(server, documents.url + "/unsafe.json", challenge, redirect_uri=redirect_uri,
+                        response_type=response_type)
+    response = stack.browser().request("GET", url)
+    assert_error_page_without_redirect(response)
+    assert "redirect_uris" in response.text
+
+
+def test_metadata_document_with_one_unsafe_redirect_uri_is_refused_whole(
+        stack: Stack, documents: DocumentServer) -> None:
+    server = stack.server("cimd", OAUTH_CIMD_ALLOW_LOOPBACK="true")
+    documents.redirect_uris["/mixed.json"] = [CLIENT_REDIRECT, "javascript:alert(document.domain)"]
+    _, challenge = pkce()
+    response = requests.get(authorize_url(server, documents.url + "/mixed.json", challenge), allow_redirects=False,
+                            timeout=10)
+    assert_error_page_without_redirect(response)
+
+
+def test_metadata_document_with_unsafe_redirect_uri_is_invalid_client_at_the_token_endpoint(
+        stack: Stack, documents: DocumentServer) -> None:
+    server = stack.server("cimd", OAUTH_CIMD_ALLOW_LOOPBACK="true")
+    documents.redirect_uris["/unsafe.json"] = ["http://evil.example/cb"]
+    form = {"grant_type": "authorization_code", "code": "x", "client_id": documents.url + "/unsafe.json"}
+    response = requests.post(f"{server.url}/oauth/token", data=form, timeout=10)
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+    assert "redirect_uris" in response.json()["error_description"]

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +12,7 @@ from tests.fixtures.gunicorn import GunicornServer
 from tests.oauth.conftest import (
     CLIENT_REDIRECT,
     Authorized,
+    DocumentServer,
     Stack,
     audit_events,
     authorize,
@@ -141,52 +138,6 @@ def test_raw_gitea_token_of_the_expected_audience_is_accepted(stack: Stack) -> N
 
 
 # --- Client ID Metadata Documents ----------------------------------------------------------------------
-
-
-class DocumentServer:
-    """Serves client metadata documents on loopback: /client.json, /moved (302), /huge, /impostor."""
-
-    def __init__(self) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.hits = 0
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.hits += 1
-                status, body, headers = outer.answer(self.path)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *_: Any) -> None:
-                return
-
-        return Handler
-
-    def answer(self, path: str) -> tuple[int, bytes, dict[str, str]]:
-        document = {"client_id": self.url + path, "client_name": "Metadata Client", "redirect_uris": [CLIENT_REDIRECT]}
-        if path == "/moved":
-            return 302, b"", {"Location": self.url + "/client.json"}
-        if path == "/huge":
-            document["padding"] = "x" * 70000
-        if path == "/impostor":
-            document["client_id"] = "https://claude.ai/client.json"
-        return 200, json.dumps(document).encode(), {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def documents() -> Iterator[DocumentServer]:
-    served = DocumentServer()
-    threading.Thread(target=served.httpd.serve_forever, daemon=True).start()
-    yield served
-    served.httpd.shutdown()
-    served.httpd.server_close()
 
 
 def test_metadata_document_client_consents_and_gets_a_token(stack: Stack, documents: DocumentServer) -> None:
