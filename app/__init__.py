@@ -23,7 +23,7 @@ def load_settings(config: Any = None) -> Any:
 
 def create_app(config: Any = None) -> Flask:
     """Build the application: settings, logging, errors, shared state, governance, tools, blueprints."""
-    from app import errors, governance, limits, logging, metrics, oauth, store, tools
+    from app import auth, errors, governance, limits, logging, metrics, oauth, store, tools
     from app.audit.cli import audit_cli
     from app.json_codec import OrjsonProvider
     from app.policy.cli import policy_cli
@@ -39,11 +39,13 @@ def create_app(config: Any = None) -> Flask:
     observe = metrics.observe_request if settings.metrics_enabled else None
     logging.init_app(app, settings.log_level, settings.secret_detection_mode, observe)
     errors.init_app(app)
-    store.init_app(app)
+    shared = store.init_app(app)
     limits.init_app(app)
     governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])
-    tools.init_app(app)
-    oauth.init_app(app)
+    gitea = tools.build_gitea_client(settings)
+    authenticator = auth.init_app(app, gitea)  # API keys; OAuth mode registers its resolvers next
+    repository_permission = oauth.init_app(app, shared, gitea, authenticator)
+    tools.init_app(app, gitea, repository_permission)
     app.register_blueprint(core.bp)
     app.register_blueprint(oauth_bp.bp)
     app.register_blueprint(mcp_bp.bp)  # the MCP runtime sets itself up when its blueprint is registered

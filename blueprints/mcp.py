@@ -17,7 +17,9 @@ from flask_sock import Sock
 
 from app import json_codec
 from app.audit.events import CORRELATION_HEADER, correlation_id_from
-from app.auth.principal import Principal, resolve_principal
+from app.auth.authenticator import EXTENSION as AUTH_EXTENSION
+from app.auth.authenticator import Authenticator
+from app.auth.principal import Principal
 from app.errors import BadRequest, NotFound, error_response, json_response, read_body
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
@@ -98,7 +100,8 @@ def _store_down(_exc: StoreUnavailable) -> Response:
 
 def authenticate() -> Principal:
     """The caller, or Unauthorized (401 + WWW-Authenticate) through the app's error handler."""
-    return resolve_principal(current_app.config["SETTINGS"], request.headers.get("Authorization"))
+    authenticator: Authenticator = current_app.extensions[AUTH_EXTENSION]
+    return authenticator.authenticate(request.headers.get("Authorization"))
 
 
 def accepted() -> Response:

@@ -9,8 +9,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from flask import current_app, has_app_context
-
 from app.auth.principal import Principal, granted_scopes, service_credentials
 from app.config import Settings
 from app.logging import log_event
@@ -18,7 +16,6 @@ from app.logging import log_event
 log = logging.getLogger("aegis.auth")
 KEY_BYTES = 32  # 64 hex characters
 RETRY_LOOKUP_AFTER_SECONDS = 60.0
-EXTENSION = "aegis.service_login"
 
 
 def new_api_key() -> str:
@@ -36,14 +33,21 @@ def matching_key_index(settings: Settings, token: str) -> int | None:
     return found
 
 
-def resolve_api_key(settings: Settings, token: str) -> Principal | None:
-    """The principal of a valid API key, or None."""
-    index = matching_key_index(settings, token)
-    if index is None:
-        return None
-    client_id = f"api-key-{index}"
-    login = service_login() or client_id
-    return Principal(login, granted_scopes(settings), client_id, "api_key", service_credentials(settings.gitea_token))
+class ApiKeyResolver:
+    """MCP_API_KEYS as a token resolver: a valid key is `api-key-N`, shown with GITEA_TOKEN's Gitea login."""
+
+    def __init__(self, settings: Settings, service_login: ServiceLogin | None = None) -> None:
+        self.settings = settings
+        self.service_login = service_login
+
+    def __call__(self, token: str) -> Principal | None:
+        index = matching_key_index(self.settings, token)
+        if index is None:
+            return None
+        client_id = f"api-key-{index}"
+        login = (self.service_login.get() if self.service_login else None) or client_id
+        upstream = service_credentials(self.settings.gitea_token)
+        return Principal(login, granted_scopes(self.settings), client_id, "api_key", upstream)
 
 
 class ServiceLogin:
@@ -77,11 +81,3 @@ class ServiceLogin:
         except Exception as exc:  # noqa: BLE001 - any upstream failure only costs us the nicer login name
             self._failed_at = time.monotonic()
             log_event(log, logging.WARNING, "service_login_lookup_failed", error=type(exc).__name__)
-
-
-def service_login() -> str | None:
-    """The cached GITEA_TOKEN login when an app with a Gitea client is running."""
-    if not has_app_context():
-        return None
-    login: ServiceLogin | None = current_app.extensions.get(EXTENSION)
-    return login.get() if login is not None else None

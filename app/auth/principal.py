@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.config import Secret, Settings
@@ -26,9 +25,6 @@ class Principal:
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
-
-
-PrincipalResolver = Callable[[Settings, str], "Principal | None"]
 
 
 def service_credentials(token: Secret) -> GiteaCredentials | None:
@@ -67,31 +63,3 @@ def anonymous_principal(settings: Settings) -> Principal:
     """The caller when AUTH_ENABLED=false (loopback only, enforced by Settings)."""
     upstream = service_credentials(settings.gitea_token)
     return Principal("anonymous", granted_scopes(settings), None, "anonymous", upstream)
-
-
-def resolvers_for(settings: Settings) -> tuple[PrincipalResolver, ...]:
-    """The token validators of the configured mode, tried in order."""
-    from app.auth import api_keys
-
-    if settings.oauth_mode:
-        # Extension point (issue 6): sealed-token resolver, then the opt-in raw Gitea token
-        # resolver; service-PAT mode keeps the user's identity and upstreams with GITEA_TOKEN.
-        return OAUTH_RESOLVERS
-    return (api_keys.resolve_api_key,)
-
-
-OAUTH_RESOLVERS: tuple[PrincipalResolver, ...] = ()
-
-
-def resolve_principal(settings: Settings, authorization_header: str | None) -> Principal:
-    """Authenticate one request; raise Unauthorized (with WWW-Authenticate) when that fails."""
-    if not settings.auth_enabled:
-        return anonymous_principal(settings)
-    token = bearer_token(authorization_header)
-    if token is None:
-        raise unauthorized(settings, token_sent=False)
-    for resolve in resolvers_for(settings):
-        principal = resolve(settings, token)
-        if principal is not None:
-            return principal
-    raise unauthorized(settings, token_sent=True)

@@ -99,4 +99,4 @@ def init_app(app: Flask) -> None:
     limiter = build_limiter(settings, limiter_storage_uri(app.extensions[STORE].storage_uri()))
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
-    app.register_error_handler(RateLimitExceeded, too_many_requests)
+    app.register_error_handler(RateLimitExceeded, lambda exc: too_many_requests(limiter, exc))

@@ -6,7 +6,7 @@ import math
 import time
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded
 
 from app.errors import error_response
@@ -52,11 +52,8 @@ def rpc_refusal(message: str, retry_after: int, request_id: Any) -> Response:
     return response
 
 
-def too_many_requests(exc: RateLimitExceeded) -> Response:
+def too_many_requests(limiter: Limiter, exc: RateLimitExceeded) -> Response:
     """429 with Retry-After; the body is what the client's protocol expects."""
-    from app.limits import EXTENSION  # app.limits imports this module: read its name once both are loaded
-
-    limiter = current_app.extensions[EXTENSION]
     retry_after = retry_after_seconds(limiter, exc)
     message = refusal_message(exc, retry_after)
     is_rpc, request_id = jsonrpc_request_id()

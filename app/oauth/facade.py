@@ -64,7 +64,7 @@ class OAuthFacade:
     codes: AuthorizationCodes
     upstream: GiteaOAuth
     revocations: GrantRevocations
-    gitea_tokens: Any = None  # app.auth.gitea_tokens.GiteaTokenValidator when OAUTH_ACCEPT_GITEA_TOKENS
+    gitea_tokens: Any = None  # app.oauth.gitea_tokens.GiteaTokenValidator when OAUTH_ACCEPT_GITEA_TOKENS
     sightings: TokenSightings = field(default_factory=TokenSightings)  # oauth_auth_summary once per token
 
     @classmethod

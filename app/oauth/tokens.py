@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 from urllib.parse import unquote
 
-from app.auth.oauth_principal import auth_summary
 from app.auth.sealed import InvalidSealedToken, SealedAccess, SealedRefresh, new_token_id
 from app.oauth.clients import Client
 from app.oauth.codes import IssuedCode, pkce_matches
 from app.oauth.facade import OAuthFacade, UnknownClient, record_security_event
 from app.oauth.metadata import same_resource
 from app.oauth.scopes import IGNORED_SCOPES
+from app.oauth.summary import auth_summary
 from app.oauth.upstream import GiteaTokens, UpstreamRefused, UpstreamUnavailable
 
 

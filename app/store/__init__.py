@@ -21,6 +21,8 @@ def create_store(redis_url: str | None, *, timeout: float = 2.0, max_connections
     return MemoryStore()
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask) -> Store:
     """One store per worker: sessions, the SSE bus, rate limits and caches share it."""
-    app.extensions[EXTENSION] = create_store(app.config["SETTINGS"].redis_url)
+    store = create_store(app.config["SETTINGS"].redis_url)
+    app.extensions[EXTENSION] = store
+    return store

@@ -36,14 +36,12 @@ def build_gitea_client(settings: Settings) -> Any:
     )
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, gitea: Any, repository_permission: Any = None) -> Any:
     """Put the catalog, the Gitea client and the tool runtime on the app; nothing calls Gitea yet.
 
     Needs governance.init_app first: a missing policy store or audit recorder stops start-up here
-    rather than letting tools run unchecked or unaudited."""
-    from app.auth.api_keys import EXTENSION as SERVICE_LOGIN
-    from app.auth.api_keys import ServiceLogin
-    from app.auth.principal import service_credentials
+    rather than letting tools run unchecked or unaudited. `repository_permission` is service-PAT
+    mode's per-call check (app.oauth.init_app returns it)."""
     from app.governance import AUDIT_EXTENSION, POLICY_EXTENSION
     from app.tools.core import EXTENSION as RUNTIME
     from app.tools.core import ToolRuntime
@@ -51,9 +49,9 @@ def init_app(app: Flask) -> None:
     settings: Settings = app.config["SETTINGS"]
     policy, audit = app.extensions[POLICY_EXTENSION].current, app.extensions[AUDIT_EXTENSION]
     catalog = build_catalog(settings, policy)
-    gitea = build_gitea_client(settings)
     app.extensions[CATALOG_EXTENSION] = catalog
     app.extensions[GITEA_EXTENSION] = gitea
-    app.extensions[RUNTIME] = ToolRuntime(settings, catalog, gitea, policy=policy, audit=audit)
-    credentials = service_credentials(settings.gitea_token)
-    app.extensions[SERVICE_LOGIN] = ServiceLogin(lambda: str(gitea.bind(credentials).current_user()["login"]))
+    runtime = ToolRuntime(settings, catalog, gitea, policy=policy, audit=audit,
+                          repository_permission=repository_permission)
+    app.extensions[RUNTIME] = runtime
+    return runtime

@@ -13,7 +13,10 @@ import pytest
 
 from app import create_app
 from app.auth import api_keys
-from app.auth.principal import READ_SCOPE, WRITE_SCOPE, resolve_principal
+from app.auth.api_keys import ApiKeyResolver
+from app.auth.authenticator import EXTENSION as AUTH_EXTENSION
+from app.auth.authenticator import Authenticator
+from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
 from app.config import Settings
 from app.errors import Unauthorized
 from tests.emulator.process import EmulatorProcess
@@ -30,6 +33,13 @@ def settings(**overrides: str) -> Settings:
         "PUBLIC_BASE_URL": "https://mcp.example.com", **overrides,
     }
     return Settings.from_mapping(values)
+
+
+def resolve_principal(configured: Settings, header: str | None) -> Principal:
+    """API-key mode's authenticator, as create_app builds it (without the Gitea login lookup)."""
+    authenticator = Authenticator(configured)
+    authenticator.register(ApiKeyResolver(configured))
+    return authenticator.authenticate(header)
 
 
 def test_second_key_makes_an_api_key_principal_with_read_scope() -> None:
@@ -100,7 +110,7 @@ def test_login_is_the_gitea_user_behind_gitea_token(emulator: EmulatorProcess, t
               "AUDIT_LOG_PATH": str(tmp_path / "audit.log")}
     app = create_app(config)
     with app.app_context():
-        principal = resolve_principal(app.config["SETTINGS"], f"Bearer {KEY_1}")
+        principal = app.extensions[AUTH_EXTENSION].authenticate(f"Bearer {KEY_1}")
     assert (principal.login, principal.client_id) == ("bob", "api-key-1")
 
 
@@ -109,7 +119,7 @@ def test_login_falls_back_to_the_key_name_when_gitea_is_unreachable(tmp_path: Pa
               "AUDIT_LOG_PATH": str(tmp_path / "audit.log")}
     app = create_app(config)
     with app.app_context():
-        principal = resolve_principal(app.config["SETTINGS"], f"Bearer {KEY_1}")
+        principal = app.extensions[AUTH_EXTENSION].authenticate(f"Bearer {KEY_1}")
     assert principal.login == "api-key-1"
 
 

@@ -20,6 +20,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from app.auth.principal import READ_SCOPE, WRITE_SCOPE
+from app.oauth.summary import auth_summary
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"]
 MAX_CACHED_TOKENS = 10000
@@ -58,8 +59,6 @@ class GiteaTokenValidator:
         until = min(time.time() + self.cache_ttl, float(claims["exp"])) if claims else time.time() + self.cache_ttl
         self._remember(digest, until, found)
         if found is not None:
-            from app.auth.oauth_principal import auth_summary
-
             auth_summary(logging.INFO, kind="jwt", scopes=found[1], api_probe="pass", login=found[0])
         return found
 
