@@ -23,7 +23,7 @@ def load_settings(config: Any = None) -> Any:
 
 def create_app(config: Any = None) -> Flask:
     """Build the application: settings, logging, errors, shared state, governance, tools, blueprints."""
-    from app import auth, errors, governance, limits, logging, metrics, oauth, store, tools
+    from app import auth, errors, governance, http_metrics, limits, logging, oauth, store, tools
     from app.audit.cli import audit_cli
     from app.json_codec import OrjsonProvider
     from app.policy.cli import policy_cli
@@ -36,7 +36,7 @@ def create_app(config: Any = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.json = OrjsonProvider(app)  # orjson: tools/list is ~45 KB of JSON per call
-    observe = metrics.observe_request if settings.metrics_enabled else None
+    observe = http_metrics.observe_request if settings.metrics_enabled else None
     logging.init_app(app, settings.log_level, settings.secret_detection_mode, observe)
     errors.init_app(app)
     shared = store.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from app.metrics import render_metrics
+from app.http_metrics import render_metrics
 
 bp = Blueprint("metrics", __name__)
 

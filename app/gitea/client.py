@@ -25,8 +25,8 @@ from app.gitea.errors import (
     error_for_status,
     safe_message,
 )
-from app.gitea.metrics import observe
 from app.gitea.request import READ_METHODS, GiteaRequest, check_allowed, request_headers
+from app.gitea.upstream_metrics import observe
 
 RETRIED_METHODS = READ_METHODS
 RETRIED_STATUSES = (502, 503, 504)

@@ -32,9 +32,9 @@ from app.tools.call import (
     UpstreamUnauthorized,
 )
 from app.tools.failures import upstream_failure
-from app.tools.metrics import record_tool_call
 from app.tools.registry import Tool
 from app.tools.shaping import FENCE_NOTE, UNTRUSTED, mark_untrusted
+from app.tools.tool_metrics import record_tool_call
 
 EXTENSION = "aegis.tools"
 # Where a transport leaves the HTTP request's correlation id (the WSGI environ survives copied request contexts).

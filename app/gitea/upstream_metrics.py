@@ -23,7 +23,7 @@ _children: dict[tuple[str, str], tuple[Any, Any]] = {}
 
 
 def observe(route: str, status: str, seconds: float) -> None:
-    """Count one upstream call and record how long it took (label children cached, as in app/metrics.py)."""
+    """Count one upstream call and record how long it took (label children cached, as in app/http_metrics.py)."""
     key = (route, status)
     if key not in _children:
         _children[key] = (GITEA_REQUESTS.labels(route=route, status=status), GITEA_LATENCY.labels(route=route))
