@@ -416,6 +416,8 @@ def call_tool() -> Response:
     principal = authenticate()
     try:
         body = json_codec.decode(read_body())
+    except json_codec.TooDeeplyNested as exc:
+        raise BadRequest(f"The body is refused: {exc}.") from None
     except ValueError:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("tool"), str):
