@@ -1,4 +1,4 @@
-"""Issue 20, the edges: deeply nested JSON.
+"""Issue 20, the edges: deeply nested JSON, and JSON-RPC batches (and WebSocket calls) against the rate limits.
 
 Each attack is replayed over HTTP against the real gunicorn (and the emulator where a tool runs).
 """
@@ -9,6 +9,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -218,3 +219,100 @@ def test_deeply_nested_client_registration_is_invalid_client_metadata(oauth_serv
     assert response.json()["error"] == "invalid_client_metadata"
     assert "nested deeper than 64 levels" in response.json()["error_description"]
     assert_no_traceback(oauth_server)
+
+
+# --- rate limits count every call of a JSON-RPC batch ------------------------------------------------
+
+
+@pytest.fixture
+def limited_gateway(world: SecurityWorld) -> Iterator[Callable[..., GunicornServer]]:
+    """Factory: a gateway with the given (low) limits in front of the world's emulator."""
+    started: list[GunicornServer] = []
+
+    def start(**env: str) -> GunicornServer:
+        settings = base_env(GITEA_URL=world.emulator.base_url, GITEA_TOKEN=world.emulator.token("alice"), **env)
+        started.append(GunicornServer(settings).start())
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def batch_session(server: GunicornServer) -> dict[str, str]:
+    """Headers of a 2025-03-26 session, the only revision with batches (initialize counts as one request)."""
+    params = {"protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    body = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params}
+    response = requests.post(server.url + "/mcp", json=body, headers=JSON_POST, timeout=30)
+    assert response.status_code == 200, response.text
+    return {**JSON_POST, "Mcp-Session-Id": response.headers["Mcp-Session-Id"], "MCP-Protocol-Version": "2025-03-26"}
+
+
+def tool_calls(count: int) -> list[dict[str, Any]]:
+    return [{"jsonrpc": "2.0", "id": n, "method": "tools/call",
+             "params": {"name": "get_repository_info", "arguments": {"owner": "acme", "repo": "service-a"}}}
+            for n in range(1, count + 1)]
+
+
+def audited_calls(server: GunicornServer, tool: str) -> int:
+    path = Path(server.env["AUDIT_LOG_PATH"])
+    entries = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return sum(1 for entry in entries if entry.get("event") == "tool_invocation" and entry.get("tool") == tool)
+
+
+@pytest.mark.parametrize(("setting", "limit_name"), [
+    ("RATE_LIMIT_PER_MINUTE", "per-IP limit of 10"),
+    ("TOKEN_RATE_LIMIT_PER_MINUTE", "per-credential limit of 10"),
+])
+def test_each_call_of_a_batch_counts_against_the_rate_limit(
+    limited_gateway: Callable[..., GunicornServer], setting: str, limit_name: str,
+) -> None:
+    server = limited_gateway(**{setting: "10"})
+    headers = batch_session(server)  # request 1 of 10
+    response = requests.post(server.url + "/mcp", json=tool_calls(40), headers=headers, timeout=60)
+    assert response.status_code == 200
+    replies = {reply["id"]: reply for reply in response.json()}
+    assert sorted(replies) == list(range(1, 41))
+    # The batch's HTTP request is request 2 and carries call 1; calls 2-9 are requests 3-10.
+    answered = [n for n, reply in replies.items() if "result" in reply]
+    assert answered == list(range(1, 10))
+    for n in range(10, 41):
+        error = replies[n]["error"]
+        assert error["code"] == -32029 and limit_name in error["message"]
+        assert error["data"]["status"] == 429 and 1 <= error["data"]["retry_after"] <= 60
+    assert audited_calls(server, "get_repository_info") == 9  # refused calls never reached Gitea
+    after = requests.post(server.url + "/mcp", json={"jsonrpc": "2.0", "id": 99, "method": "ping"},
+                          headers=headers, timeout=30)
+    assert after.status_code == 429
+
+
+def test_each_call_on_a_websocket_counts_against_the_rate_limit(
+    limited_gateway: Callable[..., GunicornServer],
+) -> None:
+    server = limited_gateway(TOKEN_RATE_LIMIT_PER_MINUTE="10")
+    ws = simple_websocket.Client.connect(server.url.replace("http://", "ws://") + "/mcp/ws",
+                                         subprotocols=["mcp"], headers=AUTH)
+    replies = []
+    try:
+        for call in tool_calls(12):  # the upgrade is request 1 and carries call 1
+            ws.send(json.dumps(call))
+            replies.append(json.loads(ws.receive(timeout=30)))
+    finally:
+        ws.close()
+    assert [reply["id"] for reply in replies if "result" in reply] == list(range(1, 11))
+    refused = [reply["error"] for reply in replies if "error" in reply]
+    assert [error["code"] for error in refused] == [-32029, -32029]
+    assert "per-credential limit of 10" in refused[0]["message"] and refused[0]["data"]["retry_after"] >= 1
+    assert audited_calls(server, "get_repository_info") == 10
+
+
+def test_a_batch_larger_than_the_cap_is_refused_whole(world: SecurityWorld) -> None:
+    headers = batch_session(world.server)
+    before = len(tool_entries(world, "get_repository_info"))
+    response = requests.post(world.server.url + "/mcp", json=tool_calls(51), headers=headers, timeout=60)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == -32600 and "at most 50 messages" in error["message"]
+    assert len(tool_entries(world, "get_repository_info")) == before
+    accepted = requests.post(world.server.url + "/mcp", json=tool_calls(50), headers=headers, timeout=60)
+    assert accepted.status_code == 200 and len(accepted.json()) == 50
