@@ -56,9 +56,10 @@ def _setup(state: BlueprintSetupState) -> None:
 
 @bp.before_request
 def _admit() -> None:
-    """DNS-rebinding protection on every MCP route; WebSockets authenticate before the upgrade."""
+    """Browser origins on every MCP route (app.hosts already checked Host); WebSockets authenticate
+    before the upgrade."""
     runtime = mcp_runtime()
-    runtime.origins.check(request.headers)
+    runtime.origins.check_origin(request.headers)
     _correlate()
     if request.endpoint == WS_ENDPOINT:
         g.mcp_principal = authenticate()

@@ -1,4 +1,4 @@
-"""Issue 20, the edges: deeply nested JSON, and JSON-RPC batches (and WebSocket calls) against the rate limits.
+"""Issue 20, the edges: deeply nested JSON, JSON-RPC batches against the rate limits, the Host check on every route.
 
 Each attack is replayed over HTTP against the real gunicorn (and the emulator where a tool runs).
 """
@@ -316,3 +316,41 @@ def test_a_batch_larger_than_the_cap_is_refused_whole(world: SecurityWorld) -> N
     assert len(tool_entries(world, "get_repository_info")) == before
     accepted = requests.post(world.server.url + "/mcp", json=tool_calls(50), headers=headers, timeout=60)
     assert accepted.status_code == 200 and len(accepted.json()) == 50
+
+
+# --- the Host check (DNS rebinding) on every route ----------------------------------------------------
+
+FOREIGN_HOST = {"Host": "evil.example"}
+
+
+@pytest.mark.parametrize("path", ["/", "/mcp/tools", "/metrics", "/.well-known/oauth-protected-resource"])
+def test_a_foreign_host_is_refused_on_every_route(world: SecurityWorld, path: str) -> None:
+    response = requests.get(world.server.url + path, headers=FOREIGN_HOST, timeout=30)
+    assert response.status_code == 403, response.text[:300]
+    assert "DNS rebinding" in response.json()["error"]["message"]
+    served = requests.get(world.server.url + path, headers={"Host": f"localhost:{world.server.port}"}, timeout=30)
+    assert served.status_code != 403
+
+
+@pytest.mark.parametrize("path", ["/register", "/oauth/token"])
+def test_a_foreign_host_cannot_reach_the_oauth_endpoints(oauth_server: GunicornServer, path: str) -> None:
+    body = {"redirect_uris": ["http://127.0.0.1:7777/callback"], "token_endpoint_auth_method": "none"}
+    response = requests.post(oauth_server.url + path, json=body, headers=FOREIGN_HOST, timeout=30)
+    assert response.status_code == 403, response.text[:300]
+    metadata = requests.get(oauth_server.url + "/.well-known/oauth-authorization-server", headers=FOREIGN_HOST,
+                            timeout=30)
+    assert metadata.status_code == 403
+
+
+def test_refused_hosts_do_not_use_up_the_rate_limit(limited_gateway: Callable[..., GunicornServer]) -> None:
+    server = limited_gateway(RATE_LIMIT_PER_MINUTE="3")
+    rebinding = [requests.get(server.url + "/", headers=FOREIGN_HOST, timeout=30).status_code for _ in range(5)]
+    assert rebinding == [403] * 5
+    assert [requests.get(server.url + "/", timeout=30).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize("path", ["/health", "/ready"])
+def test_probes_answer_whatever_host_the_load_balancer_sends(world: SecurityWorld, path: str) -> None:
+    response = requests.get(world.server.url + path, headers={"Host": "10.0.0.7:8080"}, timeout=30)
+    assert response.status_code in (200, 503)
+    assert "status" in response.json()
