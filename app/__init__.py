@@ -23,7 +23,7 @@ def load_settings(config: Any = None) -> Any:
 
 def create_app(config: Any = None) -> Flask:
     """Build the application: settings, logging, errors, shared state, governance, tools, blueprints."""
-    from app import auth, errors, governance, http_metrics, limits, logging, oauth, store, tools
+    from app import auth, errors, governance, hosts, http_metrics, limits, logging, oauth, store, tools
     from app.audit.cli import audit_cli
     from app.json_codec import OrjsonProvider
     from app.policy.cli import policy_cli
@@ -39,6 +39,7 @@ def create_app(config: Any = None) -> Flask:
     observe = http_metrics.observe_request if settings.metrics_enabled else None
     logging.init_app(app, settings.log_level, settings.secret_detection_mode, observe)
     errors.init_app(app)
+    hosts.init_app(app)  # DNS rebinding: before the rate limits count a request
     shared = store.init_app(app)
     limits.init_app(app)
     governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])

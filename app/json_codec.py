@@ -15,7 +15,19 @@ ENCODE_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orj
 # orjson turns integers beyond 64 bits into floats without complaint; 19+ digits in a row go to stdlib json.
 LONG_DIGITS = re.compile(rb"\d{19}")
 LONG_DIGITS_TEXT = re.compile(r"\d{19}")
+# Deepest nesting of arrays and objects a JSON text may have: tool arguments are a few levels deep, and
+# every walk over a decoded value (argument schemas, secret masking, audit) stays far from Python's
+# recursion limit. Checked in decode, so every body the service reads is held to it.
+MAX_NESTING = 64
+CONTAINERS = (dict, list)  # a tuple: isinstance checks it faster than `dict | list`, once per element
 stdlib_default = DefaultJSONProvider.default
+
+
+class TooDeeplyNested(ValueError):
+    """A JSON text nested deeper than MAX_NESTING: a client error, never a RecursionError."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the JSON is nested deeper than {MAX_NESTING} levels of arrays and objects")
 
 
 def encode(value: Any) -> bytes:
@@ -27,14 +39,45 @@ def encode(value: Any) -> bytes:
 
 
 def decode(data: str | bytes) -> Any:
-    """The value of a JSON text, exactly as stdlib json reads it; ValueError when it is not JSON."""
+    """The value of a JSON text, exactly as stdlib json reads it; ValueError when it is not JSON, and
+    TooDeeplyNested (a ValueError) when it nests deeper than MAX_NESTING."""
+    value = parse(data)
+    if nesting_exceeds(value, MAX_NESTING):
+        raise TooDeeplyNested()
+    return value
+
+
+def parse(data: str | bytes) -> Any:
+    """orjson where it reads the text as stdlib json would, else stdlib json. orjson refuses more than
+    1024 levels; stdlib json recurses once per level and raises RecursionError near 1000."""
     pattern = LONG_DIGITS if isinstance(data, bytes | bytearray) else LONG_DIGITS_TEXT
     if pattern.search(data) is None:  # type: ignore[arg-type]  # pattern and data have the same kind
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass  # stdlib accepts a little more (NaN, BOMs, UTF-16, escaped lone surrogates) or raises its own error
-    return json.loads(data)
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise TooDeeplyNested() from None
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether a decoded value has more than `limit` levels of arrays and objects.
+
+    Level by level, without recursion: one look at each array element and object value, and a
+    value without containers (a tool call's long file content) is done at once."""
+    level = [value] if isinstance(value, CONTAINERS) else []
+    for _ in range(limit):
+        level = [
+            item
+            for container in level
+            for item in (container.values() if isinstance(container, dict) else container)
+            if isinstance(item, CONTAINERS)
+        ]
+        if not level:
+            return False
+    return bool(level)
 
 
 class OrjsonProvider(DefaultJSONProvider):

@@ -21,6 +21,7 @@ from app.auth.authenticator import EXTENSION as AUTH_EXTENSION
 from app.auth.authenticator import Authenticator
 from app.auth.principal import Principal
 from app.errors import BadRequest, NotFound, error_response, json_response, read_body
+from app.limits.calls import CallBudget
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
 from app.mcp.engine import CallContext
@@ -47,6 +48,7 @@ SESSION_HEADER = "Mcp-Session-Id"
 SSE_VERSION_PREFIX = "mcp:sse:version:"
 WS_ENDPOINT = "mcp.websocket"
 WS_CONCURRENT_REQUESTS = 4
+MAX_BATCH_MESSAGES = 50  # a 2025-03-26 batch; each call in it counts against the rate limits
 
 
 @bp.record_once
@@ -56,9 +58,10 @@ def _setup(state: BlueprintSetupState) -> None:
 
 @bp.before_request
 def _admit() -> None:
-    """DNS-rebinding protection on every MCP route; WebSockets authenticate before the upgrade."""
+    """Browser origins on every MCP route (app.hosts already checked Host); WebSockets authenticate
+    before the upgrade."""
     runtime = mcp_runtime()
-    runtime.origins.check(request.headers)
+    runtime.origins.check_origin(request.headers)
     _correlate()
     if request.endpoint == WS_ENDPOINT:
         g.mcp_principal = authenticate()
@@ -205,17 +208,22 @@ def progress_stream(runtime: McpRuntime, message: Message, context: CallContext,
 
 
 def batch(values: list[Any], principal: Principal) -> Response:
-    """JSON-RPC batches, which only the 2025-03-26 revision has."""
+    """JSON-RPC batches, which only the 2025-03-26 revision has; each call counts as a request for the
+    rate limits (the HTTP request's own count pays for the first)."""
     if not values or is_modern(None, request.headers):
         raise RpcError(INVALID_REQUEST, "Invalid Request: batches exist only at 2025-03-26", http_status=400)
     session = open_session(principal)
     if legacy_version(request.headers, session.version) != BATCH_VERSION:
         raise RpcError(INVALID_REQUEST, "Invalid Request: batches exist only at 2025-03-26", http_status=400)
-    replies = [reply for value in values if (reply := batch_item(value, principal, session)) is not None]
+    if len(values) > MAX_BATCH_MESSAGES:
+        raise RpcError(INVALID_REQUEST, f"Invalid Request: a batch may hold at most {MAX_BATCH_MESSAGES} messages; "
+                       f"this one has {len(values)}", http_status=400)
+    budget = CallBudget(prepaid=1)
+    replies = [reply for value in values if (reply := batch_item(value, principal, session, budget)) is not None]
     return json_response(replies) if replies else accepted()
 
 
-def batch_item(value: Any, principal: Principal, session: Session) -> dict[str, Any] | None:
+def batch_item(value: Any, principal: Principal, session: Session, budget: CallBudget) -> dict[str, Any] | None:
     try:
         message = to_message(value)
     except RpcError as exc:
@@ -225,6 +233,9 @@ def batch_item(value: Any, principal: Principal, session: Session) -> dict[str, 
     if not message.is_request:
         notice(message, session.nonce)
         return None
+    refusal = budget.refusal(message.id)
+    if refusal is not None:
+        return refusal
     context = CallContext(principal, BATCH_VERSION, message.id, message.meta)
     with mcp_runtime().inflight.running(session.nonce, message.id, context.cancelled):
         return mcp_runtime().engine.answer(message, context, http_errors=True)[1]
@@ -347,7 +358,8 @@ def websocket(ws: Any) -> None:
 
 
 class WebSocketConnection:
-    """One WebSocket: requests run on their own threads so `notifications/cancelled` can reach them."""
+    """One WebSocket: requests run on their own threads so `notifications/cancelled` can reach them.
+    Each request counts against the rate limits (the upgrade's own count pays for the first)."""
 
     def __init__(self, ws: Any, principal: Principal, runtime: McpRuntime) -> None:
         self.ws = ws
@@ -357,6 +369,7 @@ class WebSocketConnection:
         self.version = BATCH_VERSION
         self._send_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(WS_CONCURRENT_REQUESTS)
+        self.budget = CallBudget(prepaid=1)
 
     def send(self, message: dict[str, Any]) -> None:
         with self._send_lock:
@@ -374,6 +387,10 @@ class WebSocketConnection:
     def dispatch(self, message: Message) -> None:
         if not message.is_request:
             notice(message, self.scope)
+            return
+        refusal = self.budget.refusal(message.id)
+        if refusal is not None:
+            self.send(refusal)
             return
         self._slots.acquire()
         threading.Thread(target=copy_current_request_context(self.answer), args=(message,), daemon=True).start()
@@ -419,6 +436,8 @@ def call_tool() -> Response:
     principal = authenticate()
     try:
         body = json_codec.decode(read_body())
+    except json_codec.TooDeeplyNested as exc:
+        raise BadRequest(f"The body is refused: {exc}.") from None
     except ValueError:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("tool"), str):

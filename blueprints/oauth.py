@@ -5,7 +5,6 @@ Each view translates HTTP into app.oauth calls and back; the rules live in app/o
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as HttpResponse
 
+from app import json_codec
 from app.errors import NotFound, json_response
 from app.limits import EXTENSION as LIMITS_EXTENSION
 from app.limits.keys import client_address
@@ -104,7 +104,10 @@ def register() -> Response:
     options = facade().options
     if not options.dcr_enabled:
         raise NotFound("Dynamic client registration is disabled (DCR_ENABLED=false).")
-    body = bounded_body(MAX_REGISTRATION_BYTES)
+    try:
+        body = bounded_body(MAX_REGISTRATION_BYTES)
+    except json_codec.TooDeeplyNested as exc:
+        return registration_error("invalid_client_metadata", str(exc))
     if body is None:
         return registration_error("invalid_client_metadata", "the body must be a JSON object of at most 16 KB")
     try:
@@ -138,14 +141,17 @@ def _limit_registration(state: BlueprintSetupState) -> None:
 
 
 def bounded_body(limit: int) -> dict[str, Any] | None:
-    """The JSON object body, or None when it is not one or is larger than `limit` bytes."""
+    """The JSON object body, or None when it is not one or is larger than `limit` bytes;
+    TooDeeplyNested when it nests deeper than the service reads."""
     if request.content_length is not None and request.content_length > limit:
         return None
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
         return None
     try:
-        value = json.loads(raw)
+        value = json_codec.decode(raw)
+    except json_codec.TooDeeplyNested:
+        raise
     except ValueError:
         return None
     return value if isinstance(value, dict) else None

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from flask import Response, jsonify, request
-from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 
 from app.errors import error_response
 from app.logging import current_request_id
@@ -20,7 +20,10 @@ JSONRPC_PATHS = ("/mcp", "/mcp/sse")
 
 def retry_after_seconds(limiter: Limiter, exc: RateLimitExceeded) -> int:
     """Whole seconds until the breached window resets (the full window if the storage cannot say)."""
-    breached = limiter.current_limit
+    return seconds_until_reset(limiter.current_limit, exc)
+
+
+def seconds_until_reset(breached: RequestLimit | None, exc: RateLimitExceeded) -> int:
     try:
         reset_at = breached.window.reset_time if breached is not None else None
     except Exception:  # noqa: BLE001 - storage gone between the check and now: fall back to the window
@@ -44,10 +47,13 @@ def jsonrpc_request_id() -> tuple[bool, Any]:
     return isinstance(body, list), None  # a batch: one error for all of it
 
 
-def rpc_refusal(message: str, retry_after: int, request_id: Any) -> Response:
+def rpc_refusal_error(message: str, retry_after: int, request_id: Any) -> RpcError:
     data = {"status": 429, "code": "rate_limited", "retry_after": retry_after, "request_id": current_request_id()}
-    error = RpcError(RATE_LIMITED_RPC_CODE, message, data=data, request_id=request_id)
-    response = jsonify(error.to_message())
+    return RpcError(RATE_LIMITED_RPC_CODE, message, data=data, request_id=request_id)
+
+
+def rpc_refusal(message: str, retry_after: int, request_id: Any) -> Response:
+    response = jsonify(rpc_refusal_error(message, retry_after, request_id).to_message())
     response.status_code = 429
     return response
 

@@ -31,7 +31,7 @@ def normalise_origin(origin: str) -> str:
 
 
 class OriginPolicy:
-    """Which browser origins and Host names may reach /mcp; built once from settings."""
+    """Which Host names may reach this server, and which browser origins /mcp; built once from settings."""
 
     def __init__(self, settings: Any) -> None:
         self.origins = {normalise_origin(o) for o in settings.allowed_origins} - {""}
@@ -59,10 +59,13 @@ class OriginPolicy:
             return True
         return self.loopback and hostname_of(urlsplit(normal).netloc) in LOOPBACK_NAMES
 
-    def check(self, headers: HeaderMap) -> None:
-        """Refuse (403) requests a DNS-rebinding page could make."""
+    def check_host(self, headers: HeaderMap) -> None:
+        """Refuse (403) a Host a DNS-rebinding page would send; app.hosts runs this on every route."""
         if not self.host_allowed(headers.get("Host")):
             raise Forbidden("The Host header names a host this server does not serve (DNS rebinding protection).")
+
+    def check_origin(self, headers: HeaderMap) -> None:
+        """Refuse (403) a browser Origin that may not call the MCP routes."""
         if not self.origin_allowed(headers.get("Origin")):
             raise Forbidden("This Origin may not call the MCP endpoint; add it to ALLOWED_ORIGINS if it should.")
 

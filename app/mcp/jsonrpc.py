@@ -75,10 +75,12 @@ class Message:
         return meta if isinstance(meta, dict) else {}
 
 
-def decode(body: bytes) -> Any:
-    """The JSON value of a request body; -32700 when it is not JSON."""
+def decode(body: bytes | str) -> Any:
+    """The JSON value of a request body or WebSocket frame; -32700 when it is not JSON or nests too deep."""
     try:
         return json_codec.decode(body)
+    except json_codec.TooDeeplyNested as exc:
+        raise RpcError(PARSE_ERROR, f"Parse error: {exc}", http_status=400) from None
     except (ValueError, UnicodeDecodeError):
         raise RpcError(PARSE_ERROR, "Parse error: the body is not valid JSON", http_status=400) from None
 

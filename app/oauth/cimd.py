@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError
 
+from app import json_codec
 from app.oauth.clients import Client
 from app.oauth.redirects import unregistrable
 from app.store import Store
@@ -152,7 +153,9 @@ def read_document(connection: http.client.HTTPConnection, target: str) -> Any:
     if len(body) > MAX_DOCUMENT_BYTES:
         raise ClientMetadataError("client metadata document is larger than 64 KB")
     try:
-        return json.loads(body)
+        return json_codec.decode(body)
+    except json_codec.TooDeeplyNested as exc:
+        raise ClientMetadataError(f"client metadata document refused: {exc}") from exc
     except ValueError as exc:
         raise ClientMetadataError("client metadata document is not JSON") from exc
 
