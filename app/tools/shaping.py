@@ -179,9 +179,10 @@ def mark_untrusted(structured: dict[str, Any], fields: tuple[UntrustedField, ...
     shared = sum(len(hits) for field, hits in found if not field.own_bound)
     budget = max(max_chars // max(shared, 1), MIN_FIELD_CHARS)
     listed: list[dict[str, Any]] = []
+    top = _Fields({**data, "repository": repository or "?"})  # what short texts' sources are filled from
     for field, hits in found:
         if not field.fenced:
-            listed += _short_texts(data, field, repository)
+            listed += _short_texts(data, field, top)
         for hit in hits:
             text = _at(data, hit.where)
             if not field.own_bound:
@@ -193,7 +194,7 @@ def mark_untrusted(structured: dict[str, Any], fields: tuple[UntrustedField, ...
     return Marked(data, shown, sum(len(hits) for _, hits in found))
 
 
-def _short_texts(data: dict[str, Any], field: UntrustedField, repository: str | None) -> list[dict[str, Any]]:
+def _short_texts(data: dict[str, Any], field: UntrustedField, top: _Fields) -> list[dict[str, Any]]:
     """Bound each short text at `field.path` in place; one entry for them all (none when all are empty)."""
     authors = set()
     for where, holder in _walk(data, field.path.split("."), ()):
@@ -203,9 +204,8 @@ def _short_texts(data: dict[str, Any], field: UntrustedField, repository: str | 
         authors.add(_author(holder, field.author))
     if not authors:
         return []
-    context = _Fields({**data, "repository": repository or "?"})
     author = authors.pop() if len(authors) == 1 else None
-    return [{"path": field.path, "author": author, "source": field.source.format_map(context)}]
+    return [{"path": field.path, "author": author, "source": field.source.format_map(top)}]
 
 
 def fence(text: str, author: str | None, source: str) -> str:
