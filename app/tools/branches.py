@@ -8,11 +8,13 @@ from typing import Any
 from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
-from app.tools.commits import COMMIT_AUTHOR, COMMIT_SOURCE
+from app.tools.commits import COMMIT_TEXTS
 from app.tools.registry import Tool
-from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
+from app.tools.shaping import list_envelope, more_hint, short_text, with_untrusted, within
 from app.tools.writes import write_tool
 from schemas import branches as s
+
+BRANCH_TEXTS = (short_text("name", "branch names in {repository}"), *within("commit", *COMMIT_TEXTS))
 
 
 def branch_commit(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,7 +95,7 @@ TOOLS = (
         output_schema=s.BRANCH_LIST,
         handler=list_branches,
         render=render_branches,
-    ), UntrustedField("items[].commit.message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False)),
+    ), *within("items[]", *BRANCH_TEXTS)),
     with_untrusted(Tool(
         name="get_branch",
         title="Get branch",
@@ -103,8 +105,8 @@ TOOLS = (
         output_schema=s.BRANCH,
         handler=get_branch,
         render=render_branch,
-    ), UntrustedField("commit.message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False)),
-    write_tool(
+    ), *BRANCH_TEXTS),
+    with_untrusted(write_tool(
         name="create_branch",
         title="Create branch",
         description=(
@@ -117,5 +119,5 @@ TOOLS = (
         handler=create_branch,
         render=render_created_branch,
         idempotent=True,
-    ),
+    ), *BRANCH_TEXTS),
 )

@@ -11,17 +11,24 @@ from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.diffs import file_entries, render_files, split_diff
 from app.tools.registry import Tool
-from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted, within
 from schemas import commits as s
 
 SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 # Commit messages are repository text; Gitea shows them as plain text, so HTML comments stay visible.
 COMMIT_AUTHOR = ("author_login", "author_name")
 COMMIT_SOURCE = "commit {sha} in {repository}"
-COMMIT_MESSAGES = UntrustedField("items[].message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False)
+COMMIT_TEXTS = (UntrustedField("message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False),
+                short_text("author_name", "commit author names in {repository}"),
+                short_text("author_email", "commit author emails in {repository}"))
+COMMIT_ITEMS = within("items[]", *COMMIT_TEXTS)
 FULL_MESSAGE = UntrustedField("full_message", tuple(f"commit.{key}" for key in COMMIT_AUTHOR),
                               "commit {commit[sha]} in {repository}", markdown=False)
-
+# Patches are fenced whole: diffs.file_entries has bounded them with a budget of their own.
+FILE_CHANGES = (UntrustedField("patch", (), "patch of {path} in {repository}", markdown=False, own_bound=True),
+                short_text("path", "file paths in {repository}"),
+                short_text("previous_path", "file paths in {repository}"))
+WITHHELD_FILES = short_text("withheld_files[]", "file paths in {repository}")
 
 def commit_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Sha, first message line and author; `author`/`committer` users are null for unknown emails."""
@@ -187,7 +194,7 @@ TOOLS = (
         output_schema=s.COMMIT_LIST,
         handler=list_commits,
         render=render_commit_list,
-    ), COMMIT_MESSAGES),
+    ), *COMMIT_ITEMS),
     with_untrusted(Tool(
         name="get_commit_diff",
         title="Get commit diff",
@@ -201,7 +208,7 @@ TOOLS = (
         output_schema=s.COMMIT_DIFF,
         handler=get_commit_diff,
         render=render_commit_diff,
-    ), UntrustedField("commit.message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False), FULL_MESSAGE),
+    ), *within("commit", *COMMIT_TEXTS), FULL_MESSAGE, *within("files[]", *FILE_CHANGES), WITHHELD_FILES),
     with_untrusted(Tool(
         name="compare_refs",
         title="Compare refs",
@@ -214,8 +221,8 @@ TOOLS = (
         output_schema=s.COMPARISON,
         handler=compare_refs,
         render=render_comparison,
-    ), UntrustedField("commits[].message", COMMIT_AUTHOR, COMMIT_SOURCE, markdown=False)),
-    Tool(
+    ), *within("commits[]", *COMMIT_TEXTS), *within("files[]", *FILE_CHANGES), WITHHELD_FILES),
+    with_untrusted(Tool(
         name="get_commit_status",
         title="Get commit status",
         description=(
@@ -227,5 +234,6 @@ TOOLS = (
         output_schema=s.COMBINED_STATUS,
         handler=get_commit_status,
         render=render_status,
-    ),
+    ), *within("statuses[]", *(short_text(key, "commit statuses in {repository}", ("creator",))
+                               for key in ("context", "description", "target_url")))),
 )

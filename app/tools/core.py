@@ -19,7 +19,7 @@ from app.gitea.errors import GiteaError
 from app.logging import log_event
 from app.safety.inbound import check_inbound, refusal_message
 from app.safety.secrets import sanitize_value
-from app.safety.text import strip_invisible
+from app.safety.text import model_text
 from app.tools.call import (
     InsufficientScope,
     ToolCall,
@@ -33,7 +33,7 @@ from app.tools.call import (
 )
 from app.tools.failures import upstream_failure
 from app.tools.registry import Tool
-from app.tools.shaping import FENCE_NOTE, UNTRUSTED, mark_untrusted
+from app.tools.shaping import FENCE_NOTE, UNTRUSTED, mark_untrusted, without_hidden_markdown
 from app.tools.tool_metrics import record_tool_call
 
 EXTENSION = "aegis.tools"
@@ -96,7 +96,9 @@ def execute_tool(principal: Principal, name: str, arguments: Any, context: ToolC
         raise
     finally:
         record_tool_call(tool.name, result.status, time.perf_counter() - started)
-    return replace(result, meta={**(result.meta or {}), CORRELATION_META: correlation})
+    # An error text may quote Gitea or name repository things (unknown-label refusals list the labels).
+    text = model_text(result.text) if result.is_error else result.text
+    return replace(result, text=text, meta={**(result.meta or {}), CORRELATION_META: correlation})
 
 
 def call_correlation_id(context: ToolContext) -> str:
@@ -346,23 +348,25 @@ def bound_client(call: ToolCall) -> Any:
 
 
 def shape(call: ToolCall, structured: dict[str, Any]) -> ToolResult:
-    """Mask secrets, strip invisible characters, mark repository text as untrusted, then render the text."""
+    """DESIGN's order: normalise (hidden markdown, invisible characters, fence-like tags), mask secrets,
+    fence repository text, then render the text."""
+    fields = call.tool.extra.get(UNTRUSTED, ())
+    if call.runtime.settings.strip_html_comments:
+        structured = without_hidden_markdown(structured, fields)
     structured = sanitize_output(call, structured)
-    fields = call.tool.extra.get(UNTRUSTED)
     if not fields:
         return ToolResult(call.tool.render(structured), structured)
-    marked = mark_untrusted(structured, fields, repository=call.repository, max_chars=call.limits.chars,
-                            strip_comments=call.runtime.settings.strip_html_comments)
+    marked = mark_untrusted(structured, fields, repository=call.repository, max_chars=call.limits.chars)
     text = call.tool.render(marked.shown)
-    if marked.structured[UNTRUSTED]["fields"]:
+    if marked.fenced:
         text = f"{text}\n{FENCE_NOTE}"
     return ToolResult(text, marked.structured)
 
 
 def sanitize_output(call: ToolCall, structured: dict[str, Any]) -> dict[str, Any]:
-    """Invisible characters out first (they can hide a token from the scanner), then SECRET_DETECTION_MODE."""
-    # One walk: each string loses its invisible characters, then is scanned (always a fresh tree).
-    sanitized, findings = sanitize_value(structured, call.runtime.settings.secret_detection_mode, strip_invisible)
+    """Every string as the model may read it (invisible characters out, they can hide a token from the
+    scanner; fence-like tags escaped), then SECRET_DETECTION_MODE: one walk, always a fresh tree."""
+    sanitized, findings = sanitize_value(structured, call.runtime.settings.secret_detection_mode, model_text)
     if findings:
         log_event(log, logging.INFO, "tool_output_secrets", tool=call.tool.name, count=len(findings),
                   kinds=sorted({finding.kind for finding in findings}), request_id=call.context.request_id)

@@ -172,11 +172,10 @@ def file_entry(patch: FilePatch, share: int) -> dict[str, Any]:
 
 
 def render_files(files: list[dict[str, Any]]) -> list[str]:
-    """Compact text: a summary line per file, then its (maybe cut) patch."""
+    """Compact text: a summary line per file, then its (maybe cut, fenced) patch."""
     lines: list[str] = []
     for entry in files:
-        cut = f" [patch cut at {len(entry['patch'])} of {entry['patch_chars']} chars]"
-        cut = cut if entry["patch_truncated"] else ""
+        cut = f" [patch cut: {entry['patch_chars']} chars in all]" if entry["patch_truncated"] else ""
         lines.append(f"{entry['status']} {entry['path']} (+{entry['additions']} -{entry['deletions']}){cut}")
         if entry["patch"]:
             lines.append(entry["patch"].rstrip("\n"))

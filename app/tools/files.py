@@ -12,13 +12,14 @@ from app.tools.call import ToolCall, ToolFailure
 from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, index_from_archive, resolved_refs
 from app.tools.refs import commit_of
 from app.tools.registry import Tool
-from app.tools.shaping import UntrustedField, clip, more_hint, with_untrusted
+from app.tools.shaping import UntrustedField, clip, more_hint, short_text, with_untrusted
 from schemas import files as s
 
 BINARY_SNIFF_BYTES = 8000
 TREE_PAGES = 20  # Gitea pages of 1000 entries read at most per call
 CODE_INDEX = "code_index"
 RESOLVED_REFS = "resolved_refs"  # a resolved ref (and the access it proved) is trusted 30 s per credential
+PATHS = "file paths in {repository}"
 
 
 def looks_binary(content: bytes) -> bool:
@@ -327,8 +328,9 @@ TOOLS = (
         handler=get_file_contents,
         render=render_file,
         path_argument="filepath",
-    ), UntrustedField("content", (), "file {path} in {repository}", markdown=False)),
-    Tool(
+    ), UntrustedField("content", (), "file {path} in {repository}", markdown=False),
+        short_text("entries[].name", PATHS), short_text("entries[].path", PATHS)),
+    with_untrusted(Tool(
         name="get_file_tree",
         title="Get file tree",
         description=(
@@ -343,7 +345,7 @@ TOOLS = (
         handler=get_file_tree,
         render=render_tree,
         path_argument="path",
-    ),
+    ), short_text("items[].path", PATHS)),
     with_untrusted(Tool(
         name="search_code",
         title="Search code",
@@ -362,5 +364,6 @@ TOOLS = (
         UntrustedField("items[].line", (), "file {path} in {repository}", markdown=False),
         UntrustedField("items[].context_before[]", (), "file {path} in {repository}", markdown=False),
         UntrustedField("items[].context_after[]", (), "file {path} in {repository}", markdown=False),
+        short_text("items[].path", PATHS),
     ),
 )

@@ -11,7 +11,7 @@ from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.registry import Tool
 from app.tools.resolve import RepositoryNames
-from app.tools.shaping import UntrustedField, clip, list_envelope, more_hint, with_untrusted
+from app.tools.shaping import UntrustedField, clip, list_envelope, more_hint, short_text, with_untrusted, within
 from app.tools.writes import write_tool
 from schemas import issues as s
 
@@ -20,6 +20,20 @@ log = logging.getLogger("aegis.tools.issues")
 NULLABLE_ISSUE_FIELDS = (
     "milestone", "assignee", "assignees", "pull_request", "closed_at", "due_date", "user", "labels",
 )
+
+
+def label_names(*keys: str) -> tuple[UntrustedField, ...]:
+    """Lists of label names (`labels`, `added`, ...) in a result."""
+    return tuple(short_text(f"{key}[]", "label names in {repository}") for key in keys)
+
+
+def issue_texts(kind: str) -> tuple[UntrustedField, ...]:
+    """The short repository texts of an issue (or pull request) summary: escaped, not fenced."""
+    return (short_text("title", f"{kind} titles in {{repository}}", ("author",)), *label_names("labels"),
+            short_text("milestone", "milestone titles in {repository}"))
+
+
+ISSUE_TEXTS = issue_texts("issue")
 
 
 def issue_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -227,7 +241,7 @@ def render_assigned(issue: dict[str, Any]) -> str:
 
 
 TOOLS = (
-    Tool(
+    with_untrusted(Tool(
         name="list_issues",
         title="List issues",
         description=(
@@ -240,7 +254,7 @@ TOOLS = (
         output_schema=s.ISSUE_LIST,
         handler=list_issues,
         render=render_issue_list,
-    ),
+    ), *within("items[]", *ISSUE_TEXTS)),
     with_untrusted(Tool(
         name="get_issue",
         title="Get issue",
@@ -253,7 +267,8 @@ TOOLS = (
         output_schema=s.ISSUE,
         handler=get_issue,
         render=render_issue,
-    ), UntrustedField("body", ("author",), "issue {repository}#{number}")),
+    ), UntrustedField("body", ("author",), "issue {repository}#{number}"), *ISSUE_TEXTS,
+        short_text("ref", "branch names in {repository}")),
     with_untrusted(Tool(
         name="list_issue_comments",
         title="List issue comments",
@@ -267,7 +282,7 @@ TOOLS = (
         handler=list_issue_comments,
         render=render_comments,
     ), UntrustedField("items[].body", ("author",), "comment {id} in {repository}")),
-    write_tool(
+    with_untrusted(write_tool(
         name="create_issue",
         title="Create issue",
         description=(
@@ -280,8 +295,8 @@ TOOLS = (
         output_schema=s.ISSUE_WRITTEN,
         handler=create_issue,
         render=render_written_issue,
-    ),
-    write_tool(
+    ), *ISSUE_TEXTS),
+    with_untrusted(write_tool(
         name="update_issue",
         title="Update issue",
         description=(
@@ -295,7 +310,7 @@ TOOLS = (
         render=render_written_issue,
         destructive=True,
         idempotent=True,
-    ),
+    ), *ISSUE_TEXTS),
     write_tool(
         name="create_issue_comment",
         title="Comment on issue",
@@ -321,7 +336,7 @@ TOOLS = (
         destructive=True,
         idempotent=True,
     ),
-    write_tool(
+    with_untrusted(write_tool(
         name="add_labels",
         title="Add labels to issue",
         description=(
@@ -335,8 +350,8 @@ TOOLS = (
         handler=add_labels,
         render=render_issue_labels,
         idempotent=True,
-    ),
-    write_tool(
+    ), *label_names("labels", "added")),
+    with_untrusted(write_tool(
         name="remove_labels",
         title="Remove labels from issue",
         description=(
@@ -352,8 +367,8 @@ TOOLS = (
         render=render_issue_labels,
         destructive=True,
         idempotent=True,
-    ),
-    write_tool(
+    ), *label_names("labels", "removed", "not_present")),
+    with_untrusted(write_tool(
         name="assign_issue",
         title="Assign issue",
         description=(
@@ -366,5 +381,5 @@ TOOLS = (
         handler=assign_issue,
         render=render_assigned,
         idempotent=True,
-    ),
+    ), *ISSUE_TEXTS),
 )

@@ -9,9 +9,11 @@ from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.registry import Tool
 from app.tools.resolve import RepositoryNames, forget_names
-from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted
 from app.tools.writes import write_tool
 from schemas import labels as s
+
+LABEL_NAME = short_text("name", "label names in {repository}")
 
 
 def label_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,8 +90,9 @@ TOOLS = (
         output_schema=s.LABEL_LIST,
         handler=list_labels,
         render=render_labels,
-    ), UntrustedField("items[].description", (), "label {name} in {repository}", markdown=False)),
-    write_tool(
+    ), UntrustedField("items[].description", (), "label {name} in {repository}", markdown=False),
+        short_text("items[].name", "label names in {repository}")),
+    with_untrusted(write_tool(
         name="create_label",
         title="Create label",
         description=(
@@ -101,8 +104,8 @@ TOOLS = (
         output_schema=s.LABEL_WRITTEN,
         handler=create_label,
         render=render_written_label,
-    ),
-    write_tool(
+    ), LABEL_NAME, short_text("description", "label descriptions in {repository}")),
+    with_untrusted(write_tool(
         name="update_label",
         title="Update label",
         description=(
@@ -118,5 +121,5 @@ TOOLS = (
         render=render_written_label,
         destructive=True,
         idempotent=True,
-    ),
+    ), LABEL_NAME, short_text("description", "label descriptions in {repository}")),
 )

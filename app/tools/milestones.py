@@ -9,7 +9,7 @@ from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.registry import Tool
 from app.tools.resolve import forget_names
-from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted
 from app.tools.writes import write_tool
 from schemas import milestones as s
 
@@ -70,8 +70,9 @@ TOOLS = (
         output_schema=s.MILESTONE_LIST,
         handler=list_milestones,
         render=render_milestones,
-    ), UntrustedField("items[].description", (), "milestone {title} in {repository}")),
-    write_tool(
+    ), UntrustedField("items[].description", (), "milestone {title} in {repository}"),
+        short_text("items[].title", "milestone titles in {repository}")),
+    with_untrusted(write_tool(
         name="create_milestone",
         title="Create milestone",
         description=(
@@ -83,5 +84,5 @@ TOOLS = (
         output_schema=s.MILESTONE_WRITTEN,
         handler=create_milestone,
         render=render_written_milestone,
-    ),
+    ), short_text("title", "milestone titles in {repository}")),
 )

@@ -11,7 +11,7 @@ from app.tools.call import ToolCall
 from app.tools.core import LISTS
 from app.tools.registry import Tool
 from app.tools.repos import REPOSITORY_DESCRIPTIONS, render_repository_list, repository_summary
-from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted
 from schemas import orgs as s
 
 
@@ -61,7 +61,9 @@ TOOLS = (
         render=render_organizations,
         extra={LISTS: ORGANIZATIONS},  # service-PAT mode shows only the signed-in user's organizations
     ), UntrustedField("items[].description", ("name",), "description of organization {name}",
-                       markdown=False)),
+                       markdown=False),
+        short_text("items[].full_name", "organization display names"),
+        short_text("items[].website", "organization websites")),
     with_untrusted(Tool(
         name="list_org_repositories",
         title="List organization repositories",

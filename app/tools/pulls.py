@@ -10,11 +10,11 @@ from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.logging import log_event, trace_payload
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
-from app.tools.commits import COMMIT_MESSAGES, commit_line, commit_summary
+from app.tools.commits import COMMIT_ITEMS, FILE_CHANGES, WITHHELD_FILES, commit_line, commit_summary
 from app.tools.diffs import FilePatch, file_entries, render_files, split_diff
-from app.tools.issues import body_fields, comment_entry, issue_summary, render_written_comment
+from app.tools.issues import body_fields, comment_entry, issue_summary, issue_texts, render_written_comment
 from app.tools.registry import Tool
-from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted, within
 from app.tools.writes import write_tool
 from schemas import pulls as s
 
@@ -24,6 +24,8 @@ NULLABLE_PULL_FIELDS = (
     "merged_at", "merge_commit_sha", "merged_by", "closed_at", "milestone", "assignee", "assignees",
     "due_date", "additions", "deletions", "changed_files", "requested_reviewers", "head", "base", "user",
 )
+BRANCH_NAMES = "branch names in {repository}"
+PULL_TEXTS = (*issue_texts("pull request"), short_text("head", BRANCH_NAMES), short_text("base", BRANCH_NAMES))
 
 
 def branch_ref(raw: Mapping[str, Any], key: str) -> str:
@@ -179,7 +181,7 @@ def create_pr_comment(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[
 
 
 TOOLS = (
-    Tool(
+    with_untrusted(Tool(
         name="list_pull_requests",
         title="List pull requests",
         description=(
@@ -192,7 +194,7 @@ TOOLS = (
         output_schema=s.PULL_LIST,
         handler=list_pull_requests,
         render=render_pull_list,
-    ),
+    ), *within("items[]", *PULL_TEXTS)),
     with_untrusted(Tool(
         name="get_pull_request",
         title="Get pull request",
@@ -205,8 +207,8 @@ TOOLS = (
         output_schema=s.PULL,
         handler=get_pull_request,
         render=render_pull,
-    ), UntrustedField("body", ("author",), "pull request {repository}#{number}")),
-    Tool(
+    ), UntrustedField("body", ("author",), "pull request {repository}#{number}"), *PULL_TEXTS),
+    with_untrusted(Tool(
         name="list_pull_request_files",
         title="List pull request files",
         description=(
@@ -219,7 +221,7 @@ TOOLS = (
         output_schema=s.PULL_FILES,
         handler=list_pull_request_files,
         render=render_pull_files,
-    ),
+    ), *within("items[]", *FILE_CHANGES), WITHHELD_FILES),
     with_untrusted(Tool(
         name="list_pull_request_commits",
         title="List pull request commits",
@@ -232,8 +234,8 @@ TOOLS = (
         output_schema=s.PULL_COMMITS,
         handler=list_pull_request_commits,
         render=render_pull_commits,
-    ), COMMIT_MESSAGES),
-    write_tool(
+    ), *COMMIT_ITEMS),
+    with_untrusted(write_tool(
         name="create_pull_request",
         title="Create pull request",
         description=(
@@ -247,7 +249,7 @@ TOOLS = (
         handler=create_pull_request,
         render=render_created_pull,
         idempotent=True,
-    ),
+    ), *PULL_TEXTS),
     write_tool(
         name="create_pr_comment",
         title="Comment on pull request",

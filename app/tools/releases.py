@@ -10,11 +10,16 @@ from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.issues import body_fields
 from app.tools.registry import Tool
-from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted, within
 from app.tools.writes import write_tool
 from schemas import releases as s
 
 RELEASE_SOURCE = "release {tag_name} in {repository}"
+TAG_NAMES = "tag names in {repository}"
+RELEASE_TEXTS = (short_text("name", "release names in {repository}", ("author",)), short_text("tag_name", TAG_NAMES))
+RELEASE_DETAILS = (UntrustedField("body", ("author",), RELEASE_SOURCE), *RELEASE_TEXTS,
+                   short_text("target_commitish", "branch names in {repository}"),
+                   short_text("assets[].name", "release asset names in {repository}", ("author",)))
 
 
 def tag_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -146,8 +151,9 @@ TOOLS = (
         output_schema=s.TAG_LIST,
         handler=list_tags,
         render=render_tags,
-    ), UntrustedField("items[].message", (), "tag {name} in {repository}", markdown=False)),
-    Tool(
+    ), UntrustedField("items[].message", (), "tag {name} in {repository}", markdown=False),
+        short_text("items[].name", TAG_NAMES)),
+    with_untrusted(Tool(
         name="list_releases",
         title="List releases",
         description=(
@@ -159,7 +165,7 @@ TOOLS = (
         output_schema=s.RELEASE_LIST,
         handler=list_releases,
         render=render_releases,
-    ),
+    ), *within("items[]", *RELEASE_TEXTS)),
     with_untrusted(Tool(
         name="get_release",
         title="Get release",
@@ -169,7 +175,7 @@ TOOLS = (
         output_schema=s.RELEASE,
         handler=get_release,
         render=render_release,
-    ), UntrustedField("body", ("author",), RELEASE_SOURCE)),
+    ), *RELEASE_DETAILS),
     with_untrusted(Tool(
         name="get_latest_release",
         title="Get latest release",
@@ -182,8 +188,8 @@ TOOLS = (
         output_schema=s.LATEST_RELEASE,
         handler=get_latest_release,
         render=render_latest_release,
-    ), UntrustedField("release.body", ("author",), RELEASE_SOURCE)),
-    write_tool(
+    ), *within("release", *RELEASE_DETAILS)),
+    with_untrusted(write_tool(
         name="create_release",
         title="Create release",
         description=(
@@ -197,8 +203,8 @@ TOOLS = (
         handler=create_release,
         render=render_written_release,
         idempotent=True,
-    ),
-    write_tool(
+    ), *RELEASE_TEXTS),
+    with_untrusted(write_tool(
         name="edit_release",
         title="Edit release",
         description=(
@@ -212,5 +218,5 @@ TOOLS = (
         render=render_written_release,
         destructive=True,
         idempotent=True,
-    ),
+    ), *RELEASE_TEXTS),
 )

@@ -10,12 +10,13 @@ from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.core import LISTS
 from app.tools.registry import Tool
-from app.tools.shaping import UntrustedField, list_envelope, more_hint, with_untrusted
+from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted
 from schemas import repos as s
 
 # Repository descriptions are written by the owner; Gitea shows them as plain text.
 REPOSITORY_DESCRIPTIONS = UntrustedField("items[].description", ("owner",), "description of {full_name}",
                                          markdown=False)
+TOPICS = short_text("topics[]", "topics of {repository}")
 
 
 def repository_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,7 +157,8 @@ TOOLS = (
         output_schema=s.REPOSITORY,
         handler=get_repository_info,
         render=render_repository,
-    ), UntrustedField("description", ("owner",), "description of {full_name}", markdown=False)),
+    ), UntrustedField("description", ("owner",), "description of {full_name}", markdown=False), TOPICS,
+        short_text("website", "website of {repository}")),
     Tool(
         name="get_repo_languages",
         title="Get repository languages",
@@ -170,7 +172,7 @@ TOOLS = (
         handler=get_repo_languages,
         render=render_languages,
     ),
-    Tool(
+    with_untrusted(Tool(
         name="list_repo_topics",
         title="List repository topics",
         description="List the topics (tags such as 'python' or 'orders') attached to a repository.",
@@ -179,5 +181,5 @@ TOOLS = (
         output_schema=s.TOPICS,
         handler=list_repo_topics,
         render=render_topics,
-    ),
+    ), TOPICS),
 )
