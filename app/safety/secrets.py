@@ -250,10 +250,16 @@ def _private_key_end(text: str, body_start: int, footer: re.Match[str] | None, l
 
 
 def _without_overlaps(spans: list[tuple[int, int, int, str]]) -> list[SecretFinding]:
-    """Keep the earliest, longest, most specific span; drop spans that overlap it."""
+    """One finding per stretch of overlapping spans, named by the earliest, longest, most specific one.
+
+    An overlapping span extends the finding instead of being dropped: a token that starts inside
+    another match (`ghp_…sk-proj-…`) must not leave its rest readable."""
     findings: list[SecretFinding] = []
     for start, negative_end, _rank, kind in sorted(spans):
         if findings and start < findings[-1].end:
+            last = findings[-1]
+            if -negative_end > last.end:
+                findings[-1] = SecretFinding(last.kind, last.start, -negative_end)
             continue
         findings.append(SecretFinding(kind, start, -negative_end))
     return findings
