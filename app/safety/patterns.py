@@ -230,13 +230,26 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.ASCII)
 
 
-PRIVATE_KEY_HEADER = _compile(r"-----BEGIN (?:[A-Z0-9]{1,12}+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
-PRIVATE_KEY_FOOTER = _compile(r"-----END (?:[A-Z0-9]{1,12}+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+# PEM armour as a reader recognises it, not only as OpenSSL parses it: any case (these match the
+# lower-cased text), any run of spaces or tabs between words, any number of dashes (or dash-like
+# characters) with spaces before them. A header needs dashes on both sides, or on one side and a
+# key body after it, so prose such as "-- begin private key rotation" is not a key.
+_DASH = "[-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]"
+_GAP = "[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+_SPACES = f"{_GAP}{{1,5}}+"
+_KEY_WORDS = rf"{_SPACES}(?:[a-z0-9]{{1,12}}+{_SPACES}){{0,3}}private{_SPACES}key(?:{_SPACES}block)?+"
+_FRAME = f"{_GAP}{{0,5}}+{_DASH}{{1,64}}+"
+PRIVATE_KEY_HEADER = _compile(rf"begin{_KEY_WORDS}(?P<tail>{_FRAME})?+")
+PRIVATE_KEY_FOOTER = _compile(rf"end{_KEY_WORDS}(?:{_FRAME})?+")
+# What precedes "begin" in a framed header, matched on the reversed text before it: spaces, then dashes.
+PRIVATE_KEY_LEAD = _compile(_FRAME)
+# A key body right after a header: a line break (or an escaped one), then base64.
+PRIVATE_KEY_BODY_AHEAD = _compile(r"(?:\s|\\[rn]){1,8}+[A-Za-z0-9+/]{40}")
 # Body of a key whose footer is missing (e.g. the text was cut): base64 lines and
 # JSON-escaped newlines. It stops at the first space, so prose after the key survives.
 PRIVATE_KEY_BODY = _compile(r"[A-Za-z0-9+/=\r\n\\:,-]{0,16384}+")
 PRIVATE_KEY_MAX_BYTES = 65536
-PRIVATE_KEY_ANCHOR = "-----begin "
+PRIVATE_KEY_ANCHOR = "begin"
 
 # Credential names, by the literal that anchors them (lower-cased text) and the kind
 # they report. `key` alone is too common: it needs a qualifier before it.

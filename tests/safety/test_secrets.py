@@ -68,7 +68,7 @@ def test_recall_on_labelled_secrets_is_at_least_98_percent(scanner):
 def every_detector(text: str) -> list[SecretFinding]:
     """What the scanner would find running every pattern on every text, with no anchor pre-filter."""
     lowered = _lower_keeping_offsets(text)
-    spans = _private_key_spans(text)
+    spans = _private_key_spans(text, lowered)
     for rank, detector in enumerate(build_detectors(), start=1):
         spans.extend((start, -end, rank, kind) for kind, start, end in detector.spans(text, lowered))
     return _without_overlaps(spans)
@@ -265,6 +265,45 @@ def test_a_decoy_run_before_an_aws_key_does_not_shield_it(scanner):
     assert aws[4:] not in masked and masked.endswith("[REDACTED:aws_access_key_id]x")
 
 
+# --- private keys with a bent header (issue 20, F11) ------------------------------------
+
+KEY_BODY = "\n".join(synthetic("", 64, seed, string.ascii_letters + string.digits + "+/") for seed in range(30, 33))
+
+
+@pytest.mark.parametrize("header", [
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "----- BEGIN RSA PRIVATE KEY-----",
+    "----BEGIN RSA PRIVATE KEY------",
+    "-BEGIN RSA PRIVATE KEY-",
+    "-----BEGIN  OPENSSH PRIVATE KEY-----",
+    "-----BEGIN\tEC  PRIVATE   KEY -----",
+    "-----begin rsa private key-----",
+    "-----Begin Private Key-----",
+    "\u2014\u2014\u2014\u2014\u2014BEGIN PRIVATE KEY\u2014\u2014\u2014\u2014\u2014",
+    "-----BEGIN\u00a0RSA PRIVATE KEY-----",
+    "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+    "-----BEGIN RSA PRIVATE KEY",
+    "BEGIN RSA PRIVATE KEY-----",
+])
+def test_a_private_key_with_a_bent_header_is_masked_whole(scanner, header):
+    text = f"key:\n{header}\n{KEY_BODY}\n----- END RSA PRIVATE KEY -----\nthanks"
+    masked, findings = scanner.mask(text)
+    assert [f.kind for f in findings] == ["private_key"]
+    assert masked == "key:\n[REDACTED:private_key]\nthanks"
+
+
+@pytest.mark.parametrize("text", [
+    "-- begin private key rotation next week",
+    "We begin private key rotation on Monday.",
+    "BEGIN PRIVATE KEY handling",
+    "step 3 - begin: copy the private key - then stop",
+    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
+    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
+])
+def test_prose_and_public_material_are_not_private_keys(scanner, text):
+    assert scanner.find(text) == []
+
+
 # --- modes -----------------------------------------------------------------------------
 
 
@@ -410,7 +449,9 @@ def test_one_mebibyte_of_hostile_input_is_scanned_in_linear_time(scanner, name):
     ("task-" + "a" * 19 + "-") * (200_000 // 25),
     "glpat-" * (200_000 // 6),
     "AKIA" * (200_000 // 4),
-], ids=["ghp_-", "ghp_", "-ghp_x", "near-miss ghp_", "sk-", "task- slugs", "glpat-", "AKIA"])
+    "-----BEGIN RSA PRIVATE KEY-----" * (200_000 // 31),
+    "- begin " * (200_000 // 8),
+], ids=["ghp_-", "ghp_", "-ghp_x", "near-miss ghp_", "sk-", "task- slugs", "glpat-", "AKIA", "headers", "- begin"])
 def test_two_hundred_kilobytes_of_glue_bait_is_scanned_within_fifty_milliseconds(scanner, text):
     scanner.mask(text)  # warm up
     best = min(_timed(lambda: scanner.mask(text)) for _ in range(3))

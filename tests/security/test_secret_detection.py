@@ -1,4 +1,4 @@
-"""Issue 20, F5: credentials glued to other text (`rt-ghp_…`), replayed over HTTP.
+"""Issue 20, F5 and F11: credentials glued to other text or behind a bent PEM header, replayed over HTTP.
 
 A write carrying one is refused before it reaches Gitea and its audit entry keeps no copy; a file, issue
 or diff carrying one comes back masked. The gateway runs in write mode for acme/service-a, so both
@@ -35,6 +35,7 @@ GITHUB = synthetic("ghp_", 36, 1)
 GITLAB = synthetic("glpat-", 20, 2)
 AWS = synthetic("AKIA", 16, 3, string.ascii_uppercase + "234567")
 SLACK = f"xoxb-{synthetic('', 12, 4, string.digits)}-{synthetic('', 13, 5, string.digits)}-{synthetic('', 24, 6)}"
+PEM_BODY = "\n".join(synthetic("", 64, seed, ALNUM + "+/") for seed in range(10, 14))
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +130,26 @@ def test_a_diff_with_a_glued_token_is_read_back_masked(gateway: SecurityWorld) -
     is_error, shown = gateway.text("get_commit_diff", **REPO, sha=sha)
     assert not is_error, shown
     assert GITLAB[6:] not in shown and "[REDACTED:gitlab_token]" in shown
+
+
+# --- F11: a private-key header bent out of shape --------------------------------------------------
+
+
+@pytest.mark.parametrize("header", [
+    "----- BEGIN RSA PRIVATE KEY-----",
+    "----BEGIN RSA PRIVATE KEY------",
+    "-----BEGIN  OPENSSH PRIVATE KEY-----",
+    "-----begin rsa private key-----",
+    "-----BEGIN\tEC PRIVATE KEY -----",
+])
+def test_a_comment_with_a_bent_private_key_header_is_refused(gateway: SecurityWorld, header: str) -> None:
+    body = f"the deploy key:\n{header}\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----\nthanks"
+    assert_refused(gateway, "create_issue_comment", "private_key", PEM_BODY.splitlines(), issue_number=1, body=body)
+
+
+def test_a_file_with_a_bent_private_key_header_is_read_back_masked(gateway: SecurityWorld) -> None:
+    key = f"----- BEGIN  RSA PRIVATE KEY -----\n{PEM_BODY}\n----- END RSA PRIVATE KEY -----\n"
+    gateway.plant("acme/service-a", "leak/pem", {"id_rsa": key})
+    is_error, shown = gateway.text("get_file_contents", **REPO, filepath="id_rsa", ref="leak/pem")
+    assert not is_error, shown
+    assert all(line not in shown for line in PEM_BODY.splitlines()) and "[REDACTED:private_key]" in shown
