@@ -1,4 +1,4 @@
-"""Issue 20, F5 and F11: credentials glued to other text or behind a bent PEM header, replayed over HTTP.
+"""Issue 20, F5/F6/F11: credentials hidden by glue, comments or a bent PEM header, replayed over HTTP.
 
 A write carrying one is refused before it reaches Gitea and its audit entry keeps no copy; a file, issue
 or diff carrying one comes back masked. The gateway runs in write mode for acme/service-a, so both
@@ -153,3 +153,25 @@ def test_a_file_with_a_bent_private_key_header_is_read_back_masked(gateway: Secu
     is_error, shown = gateway.text("get_file_contents", **REPO, filepath="id_rsa", ref="leak/pem")
     assert not is_error, shown
     assert all(line not in shown for line in PEM_BODY.splitlines()) and "[REDACTED:private_key]" in shown
+
+
+# --- F6: a token split by something the rendered page does not show -------------------------------
+
+
+@pytest.mark.parametrize("body", [
+    f"deploy with {GITHUB[:14]}<!-- x -->{GITHUB[14:]} today",
+    f"deploy with {GITHUB[:14]}<!--\nsplit over lines\n-->{GITHUB[14:]}",
+    f"deploy with {GITHUB[:14]}\u200b{GITHUB[14:]}",
+    f"deploy with {GITHUB[:9]}\u2060{GITHUB[9:20]}<!---->{GITHUB[20:]}",
+    f"deploy with {GITHUB[:14]}<b></b>{GITHUB[14:]}",
+    f"deploy with ghp\\_{GITHUB[4:]}",
+])
+def test_a_token_split_by_a_hidden_comment_or_invisible_character_is_refused(gateway: SecurityWorld,
+                                                                             body: str) -> None:
+    assert_refused(gateway, "create_issue", "github_token", [GITHUB[14:]], title="Deploy", body=body)
+
+
+def test_a_comment_in_a_code_block_is_not_mistaken_for_a_hidden_one(gateway: SecurityWorld) -> None:
+    body = "Use this template:\n```html\n<!-- your text -->\n```\nand `a<!-- b -->c` inline."
+    is_error, shown = gateway.text("create_issue", **REPO, title="HTML template", body=body)
+    assert not is_error, shown
