@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from app.safety.normalise import revealed
 from app.safety.secrets import SecretMode, sanitize_value
 
 MAX_STRING = 256
@@ -60,8 +61,9 @@ def audited_value(value: Any) -> Any:
 
     Masking comes first: cutting first could leave a token's prefix no pattern recognises.
     Key names catch `password=...`; the scanner catches a token under any key (a search query, a note).
+    A string whose rendered view shows a secret (a token split by an HTML comment) is kept as rendered.
     """
-    masked, _ = sanitize_value(value, SecretMode.MASK)
+    masked, _ = sanitize_value(value, SecretMode.MASK, revealed)
     return bound_value(masked)
 
 

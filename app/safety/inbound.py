@@ -1,10 +1,14 @@
-"""Refuse write-tool arguments that carry credentials before they reach Gitea."""
+"""Refuse write-tool arguments that carry credentials before they reach Gitea.
+
+Each text is scanned as sent and as the rendered page shows it (app.safety.normalise): a token
+split by a hidden comment or an invisible character is refused like a whole one."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from app.safety.normalise import rendered
 from app.safety.secrets import SecretMode, SecretScanner, default_scanner
 
 
@@ -40,8 +44,12 @@ def refusal_message(found: list[InboundSecret]) -> str:
 
 
 def _kinds(scanner: SecretScanner, text: str) -> list[str]:
-    """The distinct kinds of secret in one argument."""
-    return sorted({finding.kind for finding in scanner.find(text)})
+    """The distinct kinds of secret in one argument, as sent or as rendered."""
+    kinds = {finding.kind for finding in scanner.find(text)}
+    shown = rendered(text)
+    if shown != text:
+        kinds.update(finding.kind for finding in scanner.find(shown))
+    return sorted(kinds)
 
 
 def _strings(value: object, path: str = "") -> list[tuple[str, str]]:

@@ -1,13 +1,19 @@
-"""The secret detectors: one compiled, linear-time pattern per credential family.
+"""The secret detectors: compiled, linear-time patterns, one or two per credential family.
 
 Speed and safety come from the same rules, because Python's `re` backtracks:
 - every pattern starts with a literal (`ghp_`, `eyJ`, `token`), so the engine skips
   ahead at C speed and the pattern is its own pre-filter; a qualifier that comes before
   the literal in the text (`sk` in `sk_live_`, `api_` in `api_key`) is checked by a
   fixed-width lookbehind placed after the literal;
-- every repeat is bounded and possessive, so a failed attempt never re-scans;
-- a token may not start or end inside a longer token (lookbehind/lookahead), so one
-  run of token characters is scanned once.
+- every repeat is possessive, so a failed attempt never re-scans; an unbounded one either
+  ends the pattern or runs over characters that cannot hold the pattern's literal, so one
+  stretch of text is never scanned from two starts;
+- a free-standing token may have a loose shape (a run of token characters that does not
+  start or end inside a longer one, checked by lookbehind/lookahead or `_stands_alone`);
+- a token glued to other text (`rt-ghp_…`, `build-AKIA…x`) must have its provider's own
+  shape, and its match then takes every token character after it, so nothing glued on the
+  right can finish a token that is left readable. Its lower-case literal prefixes are matched
+  in any case. Words that merely contain a prefix (`task-`, `wxapp-`) lack that shape.
 Keyword patterns run on the lower-cased text (case-insensitive without `re.IGNORECASE`,
 which is several times slower here); lower-casing keeps offsets, so values are cut from
 the original text.
@@ -16,6 +22,7 @@ the original text.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,6 +60,7 @@ _CODE_REFERENCE = re.compile(r"[A-Za-z_]++(?:\.[A-Za-z_]++){0,20}+")
 _HEX40 = re.compile(r"[0-9a-fA-F]{40}")
 
 Accept = Callable[[re.Match[str], str], bool]
+Begin = Callable[[str, re.Match[str], int], int]
 
 
 @dataclass(frozen=True)
@@ -67,13 +75,20 @@ class Detector:
     on_lowered: bool = False  # match against the lower-cased text
     accept: Accept | None = None  # extra check on the match and its original value
     back: int = 0  # the secret starts this many characters before the match
+    # Or where the secret starts, found before the match (searching no further back than the end of
+    # the previous match, so the scan stays linear); -1 if the match is no secret.
+    begin: Begin | None = None
 
     def spans(self, text: str, lowered: str) -> list[tuple[str, int, int]]:
         """Return (kind, start, end) of each secret value this detector finds."""
         found = []
+        floor = 0
         for match in self.pattern.finditer(lowered if self.on_lowered else text):
             start, end = _value_span(match)
-            start -= self.back
+            start = start - self.back if self.begin is None else self.begin(text, match, floor)
+            floor = match.end()
+            if start < 0:
+                continue
             value = text[start:end]
             if self.accept is None or self.accept(match, value):
                 found.append((self._kind_for(value), start, end))
@@ -88,20 +103,60 @@ class Detector:
 
 def _value_span(match: re.Match[str]) -> tuple[int, int]:
     """The span of the secret itself: the value group that matched, else the match."""
-    for group in _VALUE_GROUPS:
-        if group in match.re.groupindex and match.start(group) >= 0:
-            return match.span(group)
+    names = match.re.groupindex
+    if names:  # token patterns have no groups: the common case on hostile input
+        for group in _VALUE_GROUPS:
+            if group in names and match.start(group) >= 0:
+                return match.span(group)
     return match.span()
+
+
+_DIGIT, _UPPER, _LOWER = re.compile(r"\d"), re.compile("[A-Z]"), re.compile("[a-z]")
 
 
 def _mixed(_match: re.Match[str], value: str) -> bool:
     """True for random-looking values: digits and letters of both cases."""
-    return any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+    return bool(_DIGIT.search(value) and _UPPER.search(value) and _LOWER.search(value))
 
 
 def _has_digit(_match: re.Match[str], value: str) -> bool:
     """True if the value contains a digit."""
-    return any(c.isdigit() for c in value)
+    return _DIGIT.search(value) is not None
+
+
+_RUN_SET = frozenset(string.ascii_letters + string.digits + "_-")
+
+
+def _stands_alone(match: re.Match[str], back: int = 0) -> bool:
+    """True if no token character touches the match (starting `back` characters before it)."""
+    text, start, end = match.string, match.start() - back, match.end()
+    return (start == 0 or text[start - 1] not in _RUN_SET) and (end == len(text) or text[end] not in _RUN_SET)
+
+
+def _stripe_key(match: re.Match[str], value: str) -> bool:
+    """`sk_live_...` standing alone, or glued with a random-looking body."""
+    return _stands_alone(match, back=2) or _mixed(match, value)
+
+
+def _google_key(match: re.Match[str], value: str) -> bool:
+    """`AIza` and exactly 35 characters standing alone, or glued with a random-looking body."""
+    return (len(value) == 39 and _stands_alone(match)) or _mixed(match, value)
+
+
+def _openai_key(match: re.Match[str], value: str) -> bool:
+    """`sk-...` standing alone with a random-looking value; glued, with a key inside (`_random_key`)."""
+    return _mixed(match, value) if _stands_alone(match) else _random_key(match, value)
+
+
+_RANDOM_RUN = re.compile(r"[A-Za-z0-9]{20,}+")
+_OPENAI_MARKER = "T3BlbkFJ"  # base64 of "OpenAI", in every OpenAI key
+
+
+def _random_key(match: re.Match[str], value: str) -> bool:
+    """True for a key, not a slug: the OpenAI marker, or 20+ alphanumerics with digits and both cases."""
+    if _DIGIT.search(value) is None:  # both need one (the marker has a 3)
+        return False
+    return _OPENAI_MARKER in value or any(_mixed(match, run.group()) for run in _RANDOM_RUN.finditer(value))
 
 
 def _placeholder(value: str) -> bool:
@@ -154,6 +209,12 @@ def _token(prefixes: str, body: str, extra: str = "") -> str:
     return f"(?:{starts}){extra}{body}(?![{_RUN_CHARS}])"
 
 
+def _glued(prefixes: str, shape: str, rest: str) -> str:
+    """A token anywhere, even inside other text: literal prefix, the provider's `shape`, then
+    every following character of `rest` (so a token glued on the right is masked whole)."""
+    return f"(?:{prefixes}){shape}{rest}*+"
+
+
 def _width(prefix: str) -> int:
     """Characters a prefix pattern matches (each `[...]` class counts as one)."""
     return len(re.sub(r"\[[^\]]*\]", "x", prefix.replace("\\", "")))
@@ -169,13 +230,26 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.ASCII)
 
 
-PRIVATE_KEY_HEADER = _compile(r"-----BEGIN (?:[A-Z0-9]{1,12}+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
-PRIVATE_KEY_FOOTER = _compile(r"-----END (?:[A-Z0-9]{1,12}+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+# PEM armour as a reader recognises it, not only as OpenSSL parses it: any case (these match the
+# lower-cased text), any run of spaces or tabs between words, any number of dashes (or dash-like
+# characters) with spaces before them. A header needs dashes on both sides, or on one side and a
+# key body after it, so prose such as "-- begin private key rotation" is not a key.
+_DASH = "[-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]"
+_GAP = "[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+_SPACES = f"{_GAP}{{1,5}}+"
+_KEY_WORDS = rf"{_SPACES}(?:[a-z0-9]{{1,12}}+{_SPACES}){{0,3}}private{_SPACES}key(?:{_SPACES}block)?+"
+_FRAME = f"{_GAP}{{0,5}}+{_DASH}{{1,64}}+"
+PRIVATE_KEY_HEADER = _compile(rf"begin{_KEY_WORDS}(?P<tail>{_FRAME})?+")
+PRIVATE_KEY_FOOTER = _compile(rf"end{_KEY_WORDS}(?:{_FRAME})?+")
+# What precedes "begin" in a framed header, matched on the reversed text before it: spaces, then dashes.
+PRIVATE_KEY_LEAD = _compile(_FRAME)
+# A key body right after a header: a line break (or an escaped one), then base64.
+PRIVATE_KEY_BODY_AHEAD = _compile(r"(?:\s|\\[rn]){1,8}+[A-Za-z0-9+/]{40}")
 # Body of a key whose footer is missing (e.g. the text was cut): base64 lines and
 # JSON-escaped newlines. It stops at the first space, so prose after the key survives.
 PRIVATE_KEY_BODY = _compile(r"[A-Za-z0-9+/=\r\n\\:,-]{0,16384}+")
 PRIVATE_KEY_MAX_BYTES = 65536
-PRIVATE_KEY_ANCHOR = "-----begin "
+PRIVATE_KEY_ANCHOR = "begin"
 
 # Credential names, by the literal that anchors them (lower-cased text) and the kind
 # they report. `key` alone is too common: it needs a qualifier before it.
@@ -202,35 +276,69 @@ def _assignment(kind: str, name: str) -> Detector:
     return Detector(kind, pattern, anchors, on_lowered=True, accept=_real_assignment)
 
 
+# A JWT, glued or not, is found by its `.eyJ` payload (a literal the engine skips to); its header is
+# the run of token characters before the dot, from the first `eyJ` in it (`_jwt_header`). Starting at
+# each `eyJ` instead would re-scan a long run of token characters once per `eyJ` in it.
+_JWT_PAYLOAD = r"\.eyJ[A-Za-z0-9_\-]{4,}+\.[A-Za-z0-9_\-]*+"
+_JWT_MAX_HEADER = 16384
+_RUN = re.compile(f"[{_RUN_CHARS}]*+")
+
+
+def _jwt_header(text: str, payload: re.Match[str], floor: int) -> int:
+    """Where the JWT with this payload starts: the first `eyJ` (and 4 more characters) in the run of
+    token characters before the payload, searched back to `floor` at most; -1 if there is none."""
+    lowest = max(floor, payload.start() - _JWT_MAX_HEADER)
+    run = _RUN.match(text[lowest : payload.start()][::-1])
+    return text.find("eyJ", payload.start() - run.end() if run else payload.start(), payload.start() - 4)
+
+
+_AWS_ANCHORS = ("akia", "asia", "abia", "acca", "a3t")
+_GITHUB_ANCHORS = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+_SLACK_ANCHORS = ("xox", "xapp-")
+
+
 def _token_detectors() -> tuple[Detector, ...]:
-    """Provider credentials recognisable by their own shape, most specific first."""
+    """Provider credentials recognisable by their own shape, most specific first.
+
+    A token glued to other text needs its provider's exact shape (`_glued`; lower-case prefixes are
+    matched on the lower-cased text): AWS, 16 base-32 characters with a digit; GitHub, 36 alphanumerics
+    with a digit (fine-grained: 22, `_`, 59); Slack, digits after the prefix (app tokens:
+    `xapp-N-ID-digits-secret`); Stripe, Google and `sk-` keys, a random-looking body (the accept
+    functions, which keep the looser rules for a token standing alone). AWS, GitHub and Slack keep a
+    second detector for the loose free-standing shape.
+    """
     return (
         Detector("aws_access_key_id", _compile(_token(
-            "AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9]", "[A-Z2-7]{16}")),
-            ("akia", "asia", "abia", "acca", "a3t")),
+            "AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9]", "[A-Z2-7]{16}")), _AWS_ANCHORS),
+        Detector("aws_access_key_id", _compile(_glued(
+            "AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9]", "(?=[A-Z]{0,15}+[2-7])[A-Z2-7]{16}", "[A-Z2-7]")), _AWS_ANCHORS),
         Detector("github_token", _compile(_token(
-            "gh[pousr]_|github_pat_", "[A-Za-z0-9_]{36,251}+")),
-            ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
-        Detector("gitlab_token", _compile(_token(
-            "glpat-|gldt-|glrt-|glptt-|gloas-", r"[A-Za-z0-9_.\-]{20,255}+")),
-            ("glpat-", "gldt-", "glrt-", "glptt-", "gloas-"), accept=_has_digit),
+            "gh[pousr]_|github_pat_", "[A-Za-z0-9_]{36,251}+")), _GITHUB_ANCHORS),
+        Detector("github_token", _compile(
+            _glued("gh[pousr]_", "(?=[a-z]{0,35}+[0-9])[a-z0-9]{36}", "[a-z0-9_]") + "|"
+            + _glued("github_pat_", "[a-z0-9]{22}_[a-z0-9]{59}", "[a-z0-9_]")), _GITHUB_ANCHORS, on_lowered=True),
+        Detector("gitlab_token", _compile(_glued(
+            "glpat-|gldt-|glrt-|glptt-|gloas-", r"[a-z0-9_.\-]{20}", r"[a-z0-9_.\-]")),
+            ("glpat-", "gldt-", "glrt-", "glptt-", "gloas-"), on_lowered=True, accept=_has_digit),
         Detector("slack_token", _compile(_token("xox[abposre]-|xapp-", r"[A-Za-z0-9\-]{10,250}+")),
-                 ("xox", "xapp-"), accept=_has_digit),
+                 _SLACK_ANCHORS, accept=_has_digit),
+        Detector("slack_token", _compile(
+            _glued("xox[abposre]-", r"[0-9]{1,20}+-(?:[0-9]{6,}+-[a-z0-9]|[a-z0-9]{40})", r"[a-z0-9\-]") + "|"
+            + _glued("xapp-", r"[0-9]{1,2}+-[a-z0-9]{8,}+-[0-9]{6,}+-[a-z0-9]{16}", r"[a-z0-9\-]")),
+            _SLACK_ANCHORS, on_lowered=True),
         Detector("slack_webhook", _compile(
             r"hooks\.slack\.com/services/(?P<value>T[A-Z0-9]{4,20}+/B[A-Z0-9]{4,20}+"
             r"/[A-Za-z0-9]{8,64}+)"), ("hooks.slack.com/services/",)),
-        Detector("stripe_key", _compile(
-            rf"_live_(?<=[sr]k_live_)(?<![{_RUN_CHARS}].k_live_)[A-Za-z0-9]{{20,247}}+(?![{_RUN_CHARS}])"),
-            ("_live_",), back=2),
-        Detector("google_api_key", _compile(_token("AIza", r"[A-Za-z0-9_\-]{35}")), ("aiza",)),
-        Detector("anthropic_key", _compile(_token(
-            "sk-ant-", r"[A-Za-z0-9_\-]{32,400}+", r"(?:api|admin|oat|sid)\d\d-")),
-            ("sk-ant-",), accept=_mixed),
-        Detector("openai_key", _compile(_token(
-            "sk-", r"[A-Za-z0-9_\-]{20,400}+", r"(?:proj-|svcacct-|admin-)?")),
-            ("sk-",), accept=_mixed),
-        Detector("jwt", _compile(_token(
-            "eyJ", r"[A-Za-z0-9_\-]{4,4096}+\.eyJ[A-Za-z0-9_\-]{4,8192}+\.[A-Za-z0-9_\-]{0,4096}+")), ("eyj",)),
+        Detector("stripe_key", _compile(_glued("_live_(?<=[sr]k_live_)", "[A-Za-z0-9]{20}", "[A-Za-z0-9]")),
+                 ("_live_",), accept=_stripe_key, back=2),
+        Detector("google_api_key", _compile(_glued("AIza", r"[A-Za-z0-9_\-]{35}", r"[A-Za-z0-9_\-]")), ("aiza",),
+                 accept=_google_key),
+        Detector("anthropic_key", _compile(_glued(
+            "sk-ant-", r"(?:api|admin|oat|sid)[0-9][0-9]-[a-z0-9_\-]{32}", r"[a-z0-9_\-]")),
+            ("sk-ant-",), on_lowered=True, accept=_mixed),
+        Detector("openai_key", _compile(_glued("sk-", r"[a-z0-9_\-]{20}", r"[a-z0-9_\-]")), ("sk-",),
+                 on_lowered=True, accept=_openai_key),
+        Detector("jwt", _compile(_JWT_PAYLOAD), ("eyj",), begin=_jwt_header),
     )  # fmt: skip
 
 

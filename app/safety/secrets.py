@@ -14,8 +14,10 @@ from ahocorasick_rs import AhoCorasick
 from app.safety.patterns import (
     PRIVATE_KEY_ANCHOR,
     PRIVATE_KEY_BODY,
+    PRIVATE_KEY_BODY_AHEAD,
     PRIVATE_KEY_FOOTER,
     PRIVATE_KEY_HEADER,
+    PRIVATE_KEY_LEAD,
     PRIVATE_KEY_MAX_BYTES,
     build_detectors,
 )
@@ -105,7 +107,7 @@ class SecretScanner:
         present = self._anchors_in(lowered)
         if present is not None and not present:
             return []
-        spans = _private_key_spans(text) if present is None or self._private_key_anchor in present else []
+        spans = _private_key_spans(text, lowered) if present is None or self._private_key_anchor in present else []
         for rank, (detector, anchors) in enumerate(zip(self._detectors, self._detector_anchors, strict=True), 1):
             if present is None or not anchors.isdisjoint(present):
                 spans.extend((start, -end, rank, kind) for kind, start, end in detector.spans(text, lowered))
@@ -207,18 +209,31 @@ def _ascii_lower(text: str) -> str:
     return _ASCII_UPPER.sub(lambda m: m.group().lower(), text)
 
 
-def _private_key_spans(text: str) -> list[tuple[int, int, int, str]]:
+def _private_key_spans(text: str, lowered: str) -> list[tuple[int, int, int, str]]:
     """Whole private-key blocks: header to footer, or header and its body if cut."""
-    headers = list(PRIVATE_KEY_HEADER.finditer(text))
+    headers = [(start, header) for header in PRIVATE_KEY_HEADER.finditer(lowered)
+               if (start := _framed_header_start(text, lowered, header)) >= 0]
     if not headers:
         return []
-    limits = [h.start() for h in headers[1:]] + [len(text)]
-    footers = _FooterFinder(text)
+    limits = [header.start() for _, header in headers[1:]] + [len(text)]
+    footers = _FooterFinder(lowered)
     spans = []
-    for header, limit in zip(headers, limits, strict=True):
+    for (start, header), limit in zip(headers, limits, strict=True):
         end = _private_key_end(text, header.end(), footers.after(header.end()), limit)
-        spans.append((header.start(), -end, 0, "private_key"))
+        spans.append((start, -end, 0, "private_key"))
     return spans
+
+
+def _framed_header_start(text: str, lowered: str, header: re.Match[str]) -> int:
+    """Where a `BEGIN ... PRIVATE KEY` header starts with its leading dashes; -1 if it is not framed.
+
+    Framed: dashes on both sides, or on one side with a key body right after it."""
+    window = lowered[max(0, header.start() - 72) : header.start()][::-1]
+    lead = PRIVATE_KEY_LEAD.match(window)
+    tail = header.group("tail") is not None
+    if (lead is not None and tail) or ((lead is not None or tail) and PRIVATE_KEY_BODY_AHEAD.match(text, header.end())):
+        return header.start() - (lead.end() if lead is not None else 0)
+    return -1
 
 
 class _FooterFinder:
@@ -250,10 +265,16 @@ def _private_key_end(text: str, body_start: int, footer: re.Match[str] | None, l
 
 
 def _without_overlaps(spans: list[tuple[int, int, int, str]]) -> list[SecretFinding]:
-    """Keep the earliest, longest, most specific span; drop spans that overlap it."""
+    """One finding per stretch of overlapping spans, named by the earliest, longest, most specific one.
+
+    An overlapping span extends the finding instead of being dropped: a token that starts inside
+    another match (`ghp_…sk-proj-…`) must not leave its rest readable."""
     findings: list[SecretFinding] = []
     for start, negative_end, _rank, kind in sorted(spans):
         if findings and start < findings[-1].end:
+            last = findings[-1]
+            if -negative_end > last.end:
+                findings[-1] = SecretFinding(last.kind, last.start, -negative_end)
             continue
         findings.append(SecretFinding(kind, start, -negative_end))
     return findings

@@ -51,6 +51,23 @@ def test_access_denied_names_the_rule() -> None:
     assert (event["event"], event["decision"], event["rule"]) == ("access_denied", "deny", "tools.deny")
 
 
+GLUED = "rt-ghp_FAKE7Fk0123456789abcdefABCDEFGHIJ0123"
+
+
+def test_a_refused_write_is_audited_with_glued_and_split_tokens_masked() -> None:
+    split = "ghp_FAKE7Fk0123<!-- x -->456789abcdefABCDEFGHIJ0123"
+    arguments = {"tag_name": GLUED, "body": f"build-{GLUED[3:]}-done", "notes": f"use {split} today"}
+    for event in (
+        access_denied(CONTEXT, tool="create_release", repository="acme/app", arguments=arguments,
+                      reason="Inbound secret check", rule="inbound_secrets"),
+        tool_invocation(CONTEXT, tool="create_release", repository="acme/app", arguments=arguments,
+                        decision="allow", status="pending"),
+    ):  # fmt: skip
+        assert event["arguments"] == {"tag_name": "rt-[REDACTED:github_token]",
+                                      "body": "build-[REDACTED:github_token]-done",
+                                      "notes": "use [REDACTED:github_token] today"}  # fmt: skip
+
+
 def test_events_survive_a_round_trip_through_the_chain(tmp_path: Path) -> None:
     chain = AuditChain(str(tmp_path / "audit.log"))
     chain.append(security_event(CONTEXT, kind="policy_reload_refused", details={"errors": ["x"] * 50}))

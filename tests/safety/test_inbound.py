@@ -39,3 +39,31 @@ def test_refusal_message_names_field_and_kind_but_never_the_value():
     message = refusal_message(check_inbound({"body": FAKE_GITHUB, "title": FAKE_KEY}, "mask"))
     assert "'body' (github_token)" in message and "'title' (private_key)" in message
     assert FAKE_GITHUB not in message and "MIIE" not in message
+
+
+# --- what the rendered page shows (issue 20, F6) ------------------------------------------
+
+
+def test_a_token_split_by_an_html_comment_is_refused():
+    split = f"{FAKE_GITHUB[:14]}<!-- nothing to see -->{FAKE_GITHUB[14:]}"
+    assert check_inbound({"body": f"deploy with {split}"}, "mask") == [InboundSecret("body", ["github_token"])]
+
+
+def test_a_token_split_by_invisible_characters_markup_or_escapes_is_refused():
+    for split in (f"{FAKE_GITHUB[:9]}\u200b{FAKE_GITHUB[9:20]}\u2060{FAKE_GITHUB[20:]}",
+                  f"{FAKE_GITHUB[:9]}<b></b>{FAKE_GITHUB[9:]}",
+                  f"{FAKE_GITHUB[:9]}**{FAKE_GITHUB[9:20]}**{FAKE_GITHUB[20:]}",
+                  f"ghp\\_{FAKE_GITHUB[4:]}",
+                  f"ghp&#95;{FAKE_GITHUB[4:]}"):
+        assert check_inbound({"body": split}, "mask") == [InboundSecret("body", ["github_token"])], split
+
+
+def test_a_secret_inside_a_comment_is_still_refused():
+    assert check_inbound({"body": f"ok <!-- {FAKE_GITHUB} -->"}, "mask") == [InboundSecret("body", ["github_token"])]
+    assert check_inbound({"body": f"[//]: # ({FAKE_GITHUB})\nok"}, "mask") == [InboundSecret("body", ["github_token"])]
+
+
+def test_comments_shown_as_code_and_ordinary_markup_pass():
+    fields = {"body": "Template:\n```html\n<!-- your text -->\n```\n**Bold** `code` \\_x\\_ &amp; <br/> done",
+              "title": "Fix <b>login</b>"}
+    assert check_inbound(fields, "mask") == []

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
+import string
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +68,7 @@ def test_recall_on_labelled_secrets_is_at_least_98_percent(scanner):
 def every_detector(text: str) -> list[SecretFinding]:
     """What the scanner would find running every pattern on every text, with no anchor pre-filter."""
     lowered = _lower_keeping_offsets(text)
-    spans = _private_key_spans(text)
+    spans = _private_key_spans(text, lowered)
     for rank, detector in enumerate(build_detectors(), start=1):
         spans.extend((start, -end, rank, kind) for kind, start, end in detector.spans(text, lowered))
     return _without_overlaps(spans)
@@ -77,7 +80,9 @@ def test_the_anchor_prefilter_loses_no_finding(scanner, corpus):
     padding = "\n" + "# filler line of a long file\n" * 200
     long_padding = padding * (PREFILTERED_TEXT // len(padding) + 1)  # past the pre-filtered size
     for row in load(corpus):
-        for text in (row["text"], row["text"] + padding, padding + row["text"].upper(), row["text"] + long_padding):
+        glued = f"rt-{row['text']}-x" if corpus == "secrets.jsonl" else f"x{row['text']}y"
+        for text in (row["text"], row["text"] + padding, padding + row["text"].upper(), row["text"] + long_padding,
+                     glued, glued.upper(), glued + long_padding):
             assert scanner.find(text) == every_detector(text), text[:80]
 
 
@@ -165,6 +170,138 @@ def test_json_escaped_private_key_is_masked(scanner):
 )
 def test_shas_uuids_checksums_images_and_code_are_never_touched(scanner, text):
     assert scanner.mask(text) == (text, [])
+
+
+# --- tokens glued to other text (issue 20, F5) ----------------------------------------
+
+
+def synthetic(prefix: str, length: int, seed: int, alphabet: str = string.ascii_letters + string.digits) -> str:
+    """A made-up credential: `prefix` and `length` random characters (never a real one)."""
+    rng = random.Random(seed)
+    return prefix + "".join(rng.choice(alphabet) for _ in range(length))
+
+
+B64URL = string.ascii_letters + string.digits + "-_"
+GLUABLE = [
+    ("github_token", "ghp_", synthetic("ghp_", 36, 1)),
+    ("github_token", "ghs_", synthetic("ghs_", 36, 2)),
+    ("github_token", "github_pat_", f"github_pat_{synthetic('', 22, 3)}_{synthetic('', 59, 4)}"),
+    ("gitlab_token", "glpat-", synthetic("glpat-", 20, 5)),
+    ("slack_token", "xoxb-", f"xoxb-{synthetic('', 12, 6, string.digits)}-{synthetic('', 13, 7, string.digits)}-"
+                             f"{synthetic('', 24, 8)}"),
+    ("slack_token", "xapp-", f"xapp-1-A{synthetic('', 10, 9, string.ascii_uppercase + string.digits)}-"
+                             f"{synthetic('', 13, 10, string.digits)}-{synthetic('', 64, 11, '0123456789abcdef')}"),
+    ("aws_access_key_id", "AKIA", "AKIA" + synthetic("", 15, 12, string.ascii_uppercase) + "7"),
+    ("stripe_key", "sk_live_", synthetic("sk_live_", 24, 13)),
+    ("google_api_key", "AIza", synthetic("AIza", 35, 14, B64URL)),
+    ("openai_key", "sk-", synthetic("sk-", 20, 15) + "T3BlbkFJ" + synthetic("", 20, 16)),
+    ("openai_key", "sk-proj-", synthetic("sk-proj-", 74, 17, B64URL) + "T3BlbkFJ" + synthetic("", 74, 18, B64URL)),
+    ("anthropic_key", "sk-ant-", synthetic("sk-ant-api03-", 93, 20, B64URL) + "AA"),
+    ("jwt", "eyJ", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.RkFLRV9TSUdOQVRVUkU"),
+]
+LEFT_GLUE = ["rt-", "build-", "x", "X", "1", "_", "BUILD_", "a.b-"]
+RIGHT_GLUE = ["", "-prod", "Zq", "_2", ".", "/x"]
+
+
+@pytest.mark.parametrize(("kind", "prefix", "token"), GLUABLE, ids=[f"{k}:{p}" for k, p, _ in GLUABLE])
+@pytest.mark.parametrize("left", LEFT_GLUE)
+def test_a_token_glued_on_the_left_is_masked_and_the_glue_kept(scanner, kind, prefix, token, left):
+    masked, findings = scanner.mask(f"see {left}{token} now")
+    assert [f.kind for f in findings] == [kind], masked
+    assert masked == f"see {left}[REDACTED:{kind}] now"
+
+
+@pytest.mark.parametrize(("kind", "prefix", "token"), GLUABLE, ids=[f"{k}:{p}" for k, p, _ in GLUABLE])
+@pytest.mark.parametrize("right", RIGHT_GLUE)
+def test_a_token_glued_on_both_sides_leaves_no_part_of_it_readable(scanner, kind, prefix, token, right):
+    masked, findings = scanner.mask(f"id=build-{token}{right} now")
+    assert [f.kind for f in findings] == [kind], masked
+    assert masked.startswith(f"id=build-[REDACTED:{kind}]") and token[len(prefix):][:12] not in masked
+
+
+@pytest.mark.parametrize(("prefix", "token"), [
+    ("GHP_", "GHP_" + synthetic("", 36, 1)),
+    ("Github_Pat_", f"Github_Pat_{synthetic('', 22, 3)}_{synthetic('', 59, 4)}"),
+    ("GLPAT-", synthetic("GLPAT-", 20, 5)),
+    ("XOXB-", f"XOXB-{synthetic('', 12, 6, string.digits)}-{synthetic('', 13, 7, string.digits)}-"
+              f"{synthetic('', 24, 8)}"),
+    ("SK-ANT-", synthetic("SK-ANT-API03-", 93, 20, B64URL) + "AA"),
+])
+def test_a_glued_token_is_found_whatever_the_case_of_its_prefix(scanner, prefix, token):
+    masked, findings = scanner.mask(f"ci-{token}-done")
+    assert len(findings) == 1 and token[len(prefix):][:12] not in masked
+
+
+@pytest.mark.parametrize("text", [
+    "git checkout -b task-JIRA-1234-Fix-Login-Page",
+    "task-Refactor-Auth-Flow-2024-Q3-Review",
+    "desk-proj-planning-2024-Q3-review-Board",
+    "risk-admin-dashboard-2024-Redesign-v2-Final",
+    "kiosk-svcacct-rotation-2024-Q3-Runbook",
+    "flexapp-2-feature-flags-2024 and wxapp-1-demo-project-v2",
+    "hugsxoxo-2-love-you-forever-2",
+    "highs_and_lows_of_the_market_in_2024_q3_report_final",
+    "weighs_ThisIsAVeryLongCamelCaseIdentifierName",
+    "disk_live_StatusIndicatorComponentView",
+    "SOUTHEASTASIAREGIONALHEADQUARTERS and ACCAUNTINGDEPARTMENTREPORTS",
+    "data:font/woff2;base64,d09GMgABAAAAAACCAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    "monkeyJar and heyJude.eyJ",
+    "Aizawa-Kenji-2024-Tokyo-Branch-Office-Q3",
+])
+def test_words_and_identifiers_that_merely_contain_a_prefix_are_left_alone(scanner, text):
+    assert scanner.find(text) == []
+
+
+def test_a_token_that_starts_inside_another_match_is_masked_whole(scanner):
+    openai = {prefix: token for _, prefix, token in GLUABLE}["sk-proj-"]
+    github = synthetic("ghp_", 36, 1)
+    masked, _ = scanner.mask(f"{github}{openai} end")  # the github match takes the `sk` of the next key
+    assert masked == "[REDACTED:github_token] end"
+
+
+def test_a_decoy_run_before_an_aws_key_does_not_shield_it(scanner):
+    aws = "AKIA" + synthetic("", 15, 12, string.ascii_uppercase) + "7"
+    masked, _ = scanner.mask(f"ACCA{'B' * 12}{aws}x")
+    assert aws[4:] not in masked and masked.endswith("[REDACTED:aws_access_key_id]x")
+
+
+# --- private keys with a bent header (issue 20, F11) ------------------------------------
+
+KEY_BODY = "\n".join(synthetic("", 64, seed, string.ascii_letters + string.digits + "+/") for seed in range(30, 33))
+
+
+@pytest.mark.parametrize("header", [
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "----- BEGIN RSA PRIVATE KEY-----",
+    "----BEGIN RSA PRIVATE KEY------",
+    "-BEGIN RSA PRIVATE KEY-",
+    "-----BEGIN  OPENSSH PRIVATE KEY-----",
+    "-----BEGIN\tEC  PRIVATE   KEY -----",
+    "-----begin rsa private key-----",
+    "-----Begin Private Key-----",
+    "\u2014\u2014\u2014\u2014\u2014BEGIN PRIVATE KEY\u2014\u2014\u2014\u2014\u2014",
+    "-----BEGIN\u00a0RSA PRIVATE KEY-----",
+    "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+    "-----BEGIN RSA PRIVATE KEY",
+    "BEGIN RSA PRIVATE KEY-----",
+])
+def test_a_private_key_with_a_bent_header_is_masked_whole(scanner, header):
+    text = f"key:\n{header}\n{KEY_BODY}\n----- END RSA PRIVATE KEY -----\nthanks"
+    masked, findings = scanner.mask(text)
+    assert [f.kind for f in findings] == ["private_key"]
+    assert masked == "key:\n[REDACTED:private_key]\nthanks"
+
+
+@pytest.mark.parametrize("text", [
+    "-- begin private key rotation next week",
+    "We begin private key rotation on Monday.",
+    "BEGIN PRIVATE KEY handling",
+    "step 3 - begin: copy the private key - then stop",
+    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
+    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
+])
+def test_prose_and_public_material_are_not_private_keys(scanner, text):
+    assert scanner.find(text) == []
 
 
 # --- modes -----------------------------------------------------------------------------
@@ -301,3 +438,27 @@ def test_one_mebibyte_of_hostile_input_is_scanned_in_linear_time(scanner, name):
     assert len(text) >= MIB - 64
     assert all(0 <= f.start < f.end <= len(text) for f in findings)
     assert len(masked) > 0
+
+
+@pytest.mark.parametrize("text", [
+    "ghp_-" * (200_000 // 5),
+    "ghp_" * (200_000 // 4),
+    "-ghp_x" * (200_000 // 6),
+    ("xghp_" + "a1" * 17 + "-") * (200_000 // 40),
+    "sk-" * (200_000 // 3),
+    ("task-" + "a" * 19 + "-") * (200_000 // 25),
+    "glpat-" * (200_000 // 6),
+    "AKIA" * (200_000 // 4),
+    "-----BEGIN RSA PRIVATE KEY-----" * (200_000 // 31),
+    "- begin " * (200_000 // 8),
+], ids=["ghp_-", "ghp_", "-ghp_x", "near-miss ghp_", "sk-", "task- slugs", "glpat-", "AKIA", "headers", "- begin"])
+def test_two_hundred_kilobytes_of_glue_bait_is_scanned_within_fifty_milliseconds(scanner, text):
+    scanner.mask(text)  # warm up
+    best = min(_timed(lambda: scanner.mask(text)) for _ in range(3))
+    assert best <= 0.050, f"{best * 1000:.1f} ms"
+
+
+def _timed(run: Any) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
