@@ -11,12 +11,8 @@ import html
 import re
 
 from app.safety.secrets import default_scanner
-from app.safety.text import drop_html_comments, strip_invisible
+from app.safety.text import drop_hidden_markdown, strip_invisible
 
-# A line Markdown does not render: a link reference definition whose destination is `#` or `<>`,
-# the usual "comment" idioms `[//]: # (...)`, `[comment]: <> (...)`, `[//]: # "..."`.
-_LINK_COMMENT = re.compile(r"^[ ]{0,3}+\[[^\]\n]{1,999}+\]:[ \t]*+(?:#|<>)(?:[ \t][^\n]*+)?+(?:\n|\Z)",
-                           re.MULTILINE)
 # An HTML tag as the renderer drops it from the visible text (the sanitiser keeps or removes it,
 # neither shows its markup).
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,31}+(?:[ \t\n/][^<>]{0,1024}+)?>")
@@ -33,8 +29,7 @@ def rendered(text: str) -> str:
     A text with none of the syntax above is returned as it is."""
     if text.isascii() and not any(mark in text for mark in _RENDERED_SYNTAX):
         return strip_invisible(text)
-    shown = drop_html_comments(strip_invisible(text))
-    shown = _TAG.sub("", _LINK_COMMENT.sub("", shown))
+    shown = _TAG.sub("", drop_hidden_markdown(strip_invisible(text)))  # the same rule as tool output
     shown = html.unescape(_ESCAPE.sub(r"\1", shown)) if ("\\" in shown or "&" in shown) else shown
     return strip_invisible(shown.translate(_MARKERS))
 
