@@ -23,14 +23,15 @@ def load_settings(config: Any = None) -> Any:
 
 def create_app(config: Any = None) -> Flask:
     """Build the application: settings, logging, errors, shared state, governance, tools, blueprints."""
-    from app import auth, errors, governance, hosts, http_metrics, limits, logging, oauth, store, tools
+    from app import auth, errors, governance, hosts, http_metrics, limits, logging, oauth, outcomes, store, tools
     from app.audit.cli import audit_cli
     from app.json_codec import OrjsonProvider
+    from app.mcp.runtime import init_app as init_mcp
     from app.policy.cli import policy_cli
-    from blueprints import core
     from blueprints import mcp as mcp_bp
     from blueprints import metrics as metrics_bp
     from blueprints import oauth as oauth_bp
+    from blueprints import status
 
     settings = load_settings(config)
     app = Flask(__name__)
@@ -39,17 +40,19 @@ def create_app(config: Any = None) -> Flask:
     observe = http_metrics.observe_request if settings.metrics_enabled else None
     logging.init_app(app, settings.log_level, settings.secret_detection_mode, observe)
     errors.init_app(app)
+    outcomes.init_app(app)
     hosts.init_app(app)  # DNS rebinding: before the rate limits count a request
     shared = store.init_app(app)
     limits.init_app(app)
-    governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])
+    policies, audit = governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])
     gitea = tools.build_gitea_client(settings)
     authenticator = auth.init_app(app, gitea)  # API keys; OAuth mode registers its resolvers next
     repository_permission = oauth.init_app(app, shared, gitea, authenticator)
-    tools.init_app(app, gitea, repository_permission)
-    app.register_blueprint(core.bp)
+    tool_runtime = tools.init_app(app, gitea, policies, audit, repository_permission)
+    init_mcp(app, shared, tool_runtime)
+    app.register_blueprint(status.bp)
     app.register_blueprint(oauth_bp.bp)
-    app.register_blueprint(mcp_bp.bp)  # the MCP runtime sets itself up when its blueprint is registered
+    app.register_blueprint(mcp_bp.bp)
     if settings.metrics_enabled:
         app.register_blueprint(metrics_bp.bp)
     app.cli.add_command(policy_cli)

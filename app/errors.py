@@ -1,16 +1,12 @@
-"""One error type hierarchy and one JSON error shape for every HTTP error."""
+"""One error type hierarchy: what a client may be told, with its status and stable code (app/outcomes.py
+gives each its wire shape)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-
-from app.logging import current_request_id
-
-log = logging.getLogger("aegis.errors")
+from flask import Flask, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 
 class AegisError(Exception):
@@ -56,6 +52,14 @@ class UnsupportedMediaType(AegisError):
     status, code = 415, "unsupported_media_type"
 
 
+class TooManyRequests(AegisError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(AegisError):
     status, code = 503, "service_unavailable"
 
@@ -78,57 +82,6 @@ HTTP_CODES = {
 }
 
 
-
-
-def error_response(
-    status: int,
-    message: str,
-    *,
-    code: str | None = None,
-    details: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """The one JSON error shape: {"error": {status, code, message, request_id[, details]}}."""
-    body: dict[str, Any] = {
-        "status": status,
-        "code": code or HTTP_CODES.get(status, "error"),
-        "message": message,
-        "request_id": current_request_id(),
-    }
-    if details:
-        body["details"] = details
-    return json_response({"error": body}, status, headers)
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON body with this status and these extra headers."""
-    response = jsonify(body)
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
-
-
-HTTP_MESSAGES = {
-    404: "No such endpoint. See GET / for the endpoints this server offers.",
-    405: "This method is not allowed here; the Allow header lists the methods that are.",
-    413: "The request body is larger than MAX_REQUEST_BYTES allows; send a smaller body.",
-}
-
-
-def _from_http_exception(exc: HTTPException) -> Response:
-    status = exc.code or 500
-    message = HTTP_MESSAGES.get(status) or exc.description or exc.name
-    headers = {k: v for k, v in exc.get_headers() if k.lower() in ("allow", "retry-after", "www-authenticate")}
-    return error_response(status, message, headers=headers)
-
-
-def _from_aegis_error(exc: AegisError) -> Response:
-    return error_response(exc.status, exc.message, code=exc.code, details=exc.details, headers=exc.headers)
-
-
-def _from_unexpected(exc: Exception) -> Response:
-    log.exception("unhandled_exception", extra={"request_id": current_request_id()})
-    return error_response(500, "Internal error. Quote the request id when you report it.")
 
 
 def read_body() -> bytes:
@@ -154,8 +107,5 @@ def _reject_oversized_body() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Route every error through error_response; no stack trace ever reaches a client."""
+    """413 before any view reads a body that is too large (app/outcomes.py answers every error)."""
     app.before_request(_reject_oversized_body)
-    app.register_error_handler(AegisError, _from_aegis_error)
-    app.register_error_handler(HTTPException, _from_http_exception)
-    app.register_error_handler(Exception, _from_unexpected)

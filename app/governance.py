@@ -17,14 +17,14 @@ POLICY_EXTENSION = "aegis.policy"
 AUDIT_EXTENSION = "aegis.audit"
 
 
-def init_app(app: Flask, known_tools: list[str]) -> None:
+def init_app(app: Flask, known_tools: list[str]) -> tuple[PolicyStore, AuditRecorder]:
     """Audit recorder first (the policy reports refused reloads to it), then the policy store."""
     settings = app.config["SETTINGS"]
     recorder = AuditRecorder(_open_chain(settings.audit_log_path), settings.audit_fail_mode)
     app.extensions[AUDIT_EXTENSION] = recorder
-    app.extensions[POLICY_EXTENSION] = PolicyStore(
-        settings.policy_file, on_event=_policy_reload_reporter(recorder), known_tools=known_tools
-    )
+    policies = PolicyStore(settings.policy_file, on_event=_policy_reload_reporter(recorder), known_tools=known_tools)
+    app.extensions[POLICY_EXTENSION] = policies
+    return policies, recorder
 
 
 def _open_chain(path: str) -> AuditChain:

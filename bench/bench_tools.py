@@ -19,12 +19,14 @@ from typing import Any
 
 import requests
 
+from app.audit.events import correlation_id_from
 from app.auth.principal import READ_SCOPE, Principal
 from app.config import Settings
 from app.gitea.client import GiteaClient
 from app.gitea.credentials import GiteaCredentials
 from app.tools import build_catalog
-from app.tools.core import ToolContext, ToolRuntime, execute_tool
+from app.tools.call import ToolCall
+from app.tools.execution import ToolRuntime, execute_tool
 from bench.bench_mcp import mcp_call
 from bench.loadgen import JsonClient, interleaved
 from tests.emulator.process import EmulatorProcess
@@ -78,7 +80,7 @@ def bench_search(emulator: EmulatorProcess) -> None:
     arguments = {"owner": "alice", "repo": "big", "query": "needle_for_the_benchmark"}
 
     def search() -> None:
-        result = execute_tool(alice, "search_code", arguments, ToolContext(runtime=runtime))
+        result = execute_tool(runtime, ToolCall(alice, "search_code", arguments, correlation_id_from(None)))
         assert result.structured and result.structured["total"] == FILES // 400, result.text
 
     requests_served(emulator)

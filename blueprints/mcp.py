@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, copy_current_request_context, current_app, g, jsonify, request, url_for
-from flask.blueprints import BlueprintSetupState
+from flask_limiter import RateLimitExceeded
 from flask_sock import Sock
 
 from app import json_codec
@@ -20,8 +20,10 @@ from app.audit.events import CORRELATION_HEADER, correlation_id_from
 from app.auth.authenticator import EXTENSION as AUTH_EXTENSION
 from app.auth.authenticator import Authenticator
 from app.auth.principal import Principal
-from app.errors import BadRequest, NotFound, error_response, json_response, read_body
+from app.errors import BadRequest, NotFound, read_body
+from app.limits import EXTENSION as LIMITS_EXTENSION
 from app.limits.calls import CallBudget
+from app.limits.responses import refusal
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
 from app.mcp.engine import CallContext
@@ -35,12 +37,10 @@ from app.mcp.revisions import (
     legacy_version,
     modern_version,
 )
-from app.mcp.runtime import McpRuntime, init_app, mcp_runtime
+from app.mcp.runtime import McpRuntime, mcp_runtime
 from app.mcp.sessions import Session
 from app.mcp.streaming import SSE_HEADERS, held_stream, sse_event, streamed_call
-from app.store import StoreUnavailable
-from app.tools.call import ToolContext
-from app.tools.core import CORRELATION_ENVIRON, scope_challenge
+from app.outcomes import error_response, http_error, json_response, rpc_error_response
 
 bp = Blueprint("mcp", __name__)
 sock = Sock()
@@ -48,12 +48,10 @@ SESSION_HEADER = "Mcp-Session-Id"
 SSE_VERSION_PREFIX = "mcp:sse:version:"
 WS_ENDPOINT = "mcp.websocket"
 WS_CONCURRENT_REQUESTS = 4
-MAX_BATCH_MESSAGES = 50  # a 2025-03-26 batch; each call in it counts against the rate limits
-
-
-@bp.record_once
-def _setup(state: BlueprintSetupState) -> None:
-    init_app(state.app)  # type: ignore[arg-type]  # the app being set up is our Flask app
+MAX_BATCH_MESSAGES = 50
+RPC_ENDPOINTS = ("mcp.streamable_post", "mcp.sse_post")  # routes whose POST body is a JSON-RPC message
+# Where the request's correlation id is kept (the WSGI environ survives copied request contexts).
+CORRELATION_ENVIRON = "aegis.correlation_id"  # a 2025-03-26 batch; each call in it counts against the rate limits
 
 
 @bp.before_request
@@ -96,15 +94,30 @@ def _rpc_error(exc: RpcError) -> Response:
     return json_response(exc.to_message(), exc.http_status)
 
 
-@bp.errorhandler(StoreUnavailable)
-def _store_down(_exc: StoreUnavailable) -> Response:
-    return error_response(503, "Shared state is unavailable; retry shortly.", headers={"Retry-After": "5"})
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(exc: RateLimitExceeded) -> Response:
+    """A refused JSON-RPC message gets a JSON-RPC error (with its id); anything else the HTTP error."""
+    refused = refusal(current_app.extensions[LIMITS_EXTENSION], exc)
+    if request.method == "POST" and request.endpoint in RPC_ENDPOINTS:
+        body = request.get_json(force=True, silent=True)
+        if isinstance(body, dict) and body.get("jsonrpc") == "2.0":
+            return rpc_error_response(refused, body.get("id") if isinstance(body.get("id"), str | int) else None)
+        if isinstance(body, list):  # a batch: one error for all of it
+            return rpc_error_response(refused, None)
+    return http_error(refused)
 
 
 def authenticate() -> Principal:
     """The caller, or Unauthorized (401 + WWW-Authenticate) through the app's error handler."""
     authenticator: Authenticator = current_app.extensions[AUTH_EXTENSION]
     return authenticator.authenticate(request.headers.get("Authorization"))
+
+
+def call_context(principal: Principal, version: str, message: Message, transport: str = "streamable_http"
+                 ) -> CallContext:
+    """The engine's context of one JSON-RPC request, with this HTTP request's correlation id."""
+    return CallContext(principal, version, message.id, message.meta,
+                       correlation_id=request.environ.get(CORRELATION_ENVIRON), transport=transport)
 
 
 def accepted() -> Response:
@@ -137,7 +150,7 @@ def modern_post(message: Message, principal: Principal) -> Response:
     if message.is_response:
         raise RpcError(INVALID_REQUEST, "This server sends no requests to answer", http_status=400)
     version = modern_version(message, request.headers)
-    return respond(message, CallContext(principal, version, message.id, message.meta), scope=None)
+    return respond(message, call_context(principal, version, message), scope=None)
 
 
 def legacy_post(message: Message, principal: Principal) -> Response:
@@ -148,12 +161,12 @@ def legacy_post(message: Message, principal: Principal) -> Response:
         notice(message, session.nonce)
         return accepted()
     version = legacy_version(request.headers, session.version)
-    return respond(message, CallContext(principal, version, message.id, message.meta), scope=session.nonce)
+    return respond(message, call_context(principal, version, message), scope=session.nonce)
 
 
 def initialize(message: Message, principal: Principal) -> Response:
     runtime = mcp_runtime()
-    status, reply = runtime.engine.answer(message, CallContext(principal, BATCH_VERSION, message.id))
+    status, reply = runtime.engine.answer(message, call_context(principal, BATCH_VERSION, message))
     if "result" not in reply:
         return json_response(reply, status)
     session_id = runtime.seal.mint(principal, reply["result"]["protocolVersion"])
@@ -189,7 +202,7 @@ def respond(message: Message, context: CallContext, scope: str | None) -> Respon
     wants_progress = message.method == "tools/call" and "progressToken" in message.meta
     if wants_progress and accepts_sse(request.headers.get("Accept")):
         params = message.params if isinstance(message.params, dict) else {}
-        scope_challenge(context.principal, params.get("name"), params.get("arguments"), ToolContext())
+        runtime.engine.tools.scope_challenge(context.principal, params.get("name"), params.get("arguments"), context)
         return progress_stream(runtime, message, context, scope)
     with runtime.inflight.running(scope, message.id, context.cancelled):
         status, reply = runtime.engine.answer(message, context, http_errors=True)
@@ -236,7 +249,7 @@ def batch_item(value: Any, principal: Principal, session: Session, budget: CallB
     refusal = budget.refusal(message.id)
     if refusal is not None:
         return refusal
-    context = CallContext(principal, BATCH_VERSION, message.id, message.meta)
+    context = call_context(principal, BATCH_VERSION, message)
     with mcp_runtime().inflight.running(session.nonce, message.id, context.cancelled):
         return mcp_runtime().engine.answer(message, context, http_errors=True)[1]
 
@@ -328,7 +341,7 @@ def sse_post() -> Response:
 
 def answer_on_stream(runtime: McpRuntime, message: Message, principal: Principal, session: Session) -> None:
     stream_id = session.id
-    context = CallContext(principal, sse_version(runtime, session), message.id, message.meta)
+    context = call_context(principal, sse_version(runtime, session), message, transport="sse")
     context.notify = lambda note: runtime.bus.deliver(stream_id, note)
     with runtime.inflight.running(session.nonce, message.id, context.cancelled):
         reply = runtime.engine.answer(message, context)[1]
@@ -397,7 +410,8 @@ class WebSocketConnection:
 
     def answer(self, message: Message) -> None:
         try:
-            context = CallContext(self.principal, self.version, message.id, message.meta, notify=self.send)
+            context = call_context(self.principal, self.version, message, transport="websocket")
+            context.notify = self.send
             with self.runtime.inflight.running(self.scope, message.id, context.cancelled):
                 reply = self.runtime.engine.answer(message, context)[1]
             if message.method == "initialize" and "result" in reply:
@@ -445,7 +459,8 @@ def call_tool() -> Response:
     arguments = body.get("arguments") or {}
     if not isinstance(arguments, dict):
         raise BadRequest("arguments must be a JSON object.")
-    context = CallContext(principal, LATEST_LEGACY, request_id=current_request_id())
+    context = CallContext(principal, LATEST_LEGACY, request_id=current_request_id(),
+                          correlation_id=request.environ.get(CORRELATION_ENVIRON), transport="rest")
     try:
         result = mcp_runtime().engine.tools.call(principal, body["tool"], arguments, LATEST_LEGACY, context)
     except RpcError as exc:

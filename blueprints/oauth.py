@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers import Response as HttpResponse
 
 from app import json_codec
-from app.errors import NotFound, json_response
+from app.errors import NotFound
 from app.limits import EXTENSION as LIMITS_EXTENSION
 from app.limits.keys import client_address
 from app.mcp.admission import normalise_origin
@@ -38,6 +38,7 @@ from app.oauth.redirects import LOOPBACK_HOSTS, unregistrable
 from app.oauth.scopes import SCOPE_DESCRIPTIONS, UnknownScope, gitea_scope, parse_scope
 from app.oauth.tokens import TokenError, answer
 from app.oauth.upstream import pkce_pair
+from app.outcomes import json_response
 from schemas.dcr import ClientRegistrationSchema
 
 bp = Blueprint("oauth", __name__, template_folder="../templates")

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.errors import json_response
+from app.outcomes import json_response
 from tests.fixtures.gunicorn import TEST_API_KEY, base_env
 
 MCP_HEADERS = {

@@ -19,7 +19,8 @@ from app.limits.breaches import report_breach
 from app.limits.keys import client_address, credential_key, is_rejected_credential, sends_no_credential
 from app.limits.memory import limiter_storage_uri
 from app.limits.proxy import LOCAL_PROXY_PEERS, ForwardedFor
-from app.limits.responses import too_many_requests
+from app.limits.responses import refusal
+from app.outcomes import http_error
 from app.store import EXTENSION as STORE
 
 __all__ = ["EXTENSION", "init_app"]
@@ -99,4 +100,4 @@ def init_app(app: Flask) -> None:
     limiter = build_limiter(settings, limiter_storage_uri(app.extensions[STORE].storage_uri()))
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
-    app.register_error_handler(RateLimitExceeded, lambda exc: too_many_requests(limiter, exc))
+    app.register_error_handler(RateLimitExceeded, lambda exc: http_error(refusal(limiter, exc)))

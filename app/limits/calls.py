@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 
+from app.errors import TooManyRequests
 from app.limits import EXTENSION, KEY_PREFIX
 from app.limits.breaches import report_breach
-from app.limits.responses import refusal_message, rpc_refusal_error, seconds_until_reset
+from app.limits.responses import refusal_message, seconds_until_reset
+from app.outcomes import rpc_error
 
 if TYPE_CHECKING:
     from flask_limiter._limits import RuntimeLimit
@@ -50,7 +52,8 @@ def refused_call(request_id: Any) -> dict[str, Any] | None:
             report_breach(breach)
             exceeded = RateLimitExceeded(limit)
             retry_after = seconds_until_reset(breach, exceeded)
-            return rpc_refusal_error(refusal_message(exceeded, retry_after), retry_after, request_id).to_message()
+            refused = TooManyRequests(refusal_message(exceeded, retry_after), retry_after)
+            return rpc_error(refused, request_id).to_message()
     return None
 
 

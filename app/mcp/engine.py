@@ -22,6 +22,7 @@ from app.mcp.jsonrpc import (
     result_message,
 )
 from app.mcp.revisions import MODERN_VERSIONS, SERVER_INFO_KEY, negotiate
+from app.outcomes import tool_error
 from app.version import __version__
 
 log = logging.getLogger("aegis.mcp")
@@ -58,6 +59,8 @@ class ToolSurface(Protocol):
         self, principal: Any, name: str, arguments: dict[str, Any], version: str, context: CallContext
     ) -> dict[str, Any]: ...
 
+    def scope_challenge(self, principal: Any, name: Any, arguments: Any, context: CallContext) -> None: ...
+
 
 @dataclass
 class CallContext:
@@ -69,6 +72,8 @@ class CallContext:
     request_meta: dict[str, Any] | None = None
     notify: Notify | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    correlation_id: str | None = None  # the HTTP request's (X-Correlation-ID when valid); None: a new one per call
+    transport: str = "streamable_http"
 
     @property
     def modern(self) -> bool:
@@ -116,8 +121,8 @@ class Engine:
         except AegisError as exc:
             if http_errors:
                 raise
-            refusal = {"content": [{"type": "text", "text": exc.message}], "isError": True}
-            return 200, result_message(reply_id, stamp_modern(refusal) if context.modern else refusal)
+            refused = tool_error(exc)
+            return 200, result_message(reply_id, stamp_modern(refused) if context.modern else refused)
         except Exception:  # the client gets -32603 without internals; the log gets the trace
             log.exception("mcp_request_failed", extra={"method": message.method})
             return 200, RpcError(INTERNAL_ERROR, "Internal error").to_message(message.id)

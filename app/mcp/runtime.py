@@ -16,9 +16,8 @@ from app.mcp.inflight import InFlight
 from app.mcp.sessions import SessionSeal, session_secret
 from app.mcp.streaming import StreamSlots
 from app.mcp.tool_surface import CoreToolSurface
-from app.store import EXTENSION as STORE_EXTENSION
 from app.store import Store
-from app.tools import CATALOG_EXTENSION
+from app.tools.call import ToolRuntime
 
 log = logging.getLogger("aegis.mcp")
 EXTENSION = "aegis.mcp"
@@ -27,30 +26,18 @@ EXTENSION = "aegis.mcp"
 class McpRuntime:
     """Everything the MCP transports share inside one worker; built once per app."""
 
-    def __init__(self, app: Flask, settings: Any, store: Store) -> None:
-        self.app = app
+    def __init__(self, settings: Any, store: Store, engine: Engine) -> None:
         self.settings = settings
         self.store = store
+        self.engine = engine
         self.keepalive: float = settings.sse_keepalive_seconds
         self.lifetime: float = settings.sse_max_lifetime_seconds
         self.slots = StreamSlots(stream_limit(settings))
         self.origins = OriginPolicy(settings)
         self.inflight = InFlight()
         self.bus = SseBus(store, open_ttl=max(3 * self.keepalive, 30.0))
-        self._engine: Engine | None = None
         self._seal: SessionSeal | None = None
         self._lock = threading.Lock()
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            # The catalog may be registered after this blueprint: look it up on first use.
-            self._engine = Engine(CoreToolSurface(self.app.extensions[CATALOG_EXTENSION]))
-        return self._engine
-
-    @engine.setter
-    def engine(self, engine: Engine) -> None:
-        self._engine = engine
 
     @property
     def seal(self) -> SessionSeal:
@@ -66,10 +53,10 @@ def stream_limit(settings: Any) -> int:
     return configured or max(1, settings.gunicorn_threads * 3 // 4)
 
 
-def init_app(app: Flask) -> McpRuntime:
-    """Create the runtime on the store that app.store.init_app set up."""
+def init_app(app: Flask, store: Store, tools: ToolRuntime) -> McpRuntime:
+    """The MCP runtime of this app, its engine answering with the tool runtime create_app built."""
     settings = app.config["SETTINGS"]
-    runtime = McpRuntime(app, settings, app.extensions[STORE_EXTENSION])
+    runtime = McpRuntime(settings, store, Engine(CoreToolSurface(tools)))
     app.extensions[EXTENSION] = runtime
     # WebSocket handshakes (flask-sock) offer the `mcp` subprotocol and share the body cap.
     app.config.setdefault(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.audit.events import correlation_id_from
 from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
 from app.mcp.engine import CallContext, progress_notifier
 from app.mcp.jsonrpc import INVALID_PARAMS, RpcError
+from app.tools.call import ToolCall, ToolRuntime, UnknownTool
+from app.tools.execution import execute_tool, scope_challenge
 
 # Public discovery shows what an authenticated caller holding every scope could use; the catalog then
 # applies the principal-independent filters (write mode, tools the policy denies everywhere).
@@ -14,13 +17,13 @@ DISCOVERY_PRINCIPAL = Principal("discovery", frozenset({READ_SCOPE, WRITE_SCOPE}
 
 
 class CoreToolSurface:
-    """Adapts app.tools (Catalog, execute_tool, ToolContext, UnknownTool) to the engine."""
+    """Adapts app.tools (the runtime's catalog, execute_tool, ToolCall, UnknownTool) to the engine."""
 
-    def __init__(self, catalog: Any) -> None:
-        self.catalog = catalog
+    def __init__(self, runtime: ToolRuntime) -> None:
+        self.runtime = runtime
 
     def definitions(self, principal: Any, version: str) -> list[dict[str, Any]]:
-        return [tool.definition(version) for tool in self.catalog.visible_tools(principal)]
+        return [tool.definition(version) for tool in self.runtime.catalog.visible_tools(principal)]
 
     def public_definitions(self, version: str) -> list[dict[str, Any]]:
         """The unauthenticated GET /mcp/tools list: tools/list's filtering, without per-caller scope."""
@@ -29,19 +32,26 @@ class CoreToolSurface:
     def call(
         self, principal: Any, name: str, arguments: dict[str, Any], version: str, context: CallContext
     ) -> dict[str, Any]:
-        from app.tools.core import ToolContext, UnknownTool, execute_tool
-
-        token = (context.request_meta or {}).get("progressToken")
-        tool_context = ToolContext(
-            request_id=str(context.request_id) if context.request_id is not None else None,
-            progress=progress_notifier(token, context),
-            cancelled=context.cancelled,
-        )
         try:
-            result = execute_tool(principal, name, arguments, tool_context)
+            result = execute_tool(self.runtime, tool_call(principal, name, arguments, context))
         except UnknownTool:
             raise RpcError(
                 INVALID_PARAMS, f"Unknown tool: {name}. Call tools/list for the tools you may use."
             ) from None
         mcp_result: dict[str, Any] = result.to_mcp(version)
         return mcp_result
+
+    def scope_challenge(self, principal: Any, name: Any, arguments: Any, context: CallContext) -> None:
+        """Raise InsufficientScope now if the call would: before a stream opens, a 403 can still be sent."""
+        if isinstance(name, str):
+            scope_challenge(self.runtime, tool_call(principal, name, arguments, context))
+
+
+def tool_call(principal: Principal, name: str, arguments: Any, context: CallContext) -> ToolCall:
+    """The call object of one tools/call: what the transport knows, nothing from Flask."""
+    token = (context.request_meta or {}).get("progressToken")
+    return ToolCall(
+        principal, name, arguments, context.correlation_id or correlation_id_from(None),
+        transport=context.transport, request_id=str(context.request_id) if context.request_id is not None else None,
+        progress=progress_notifier(token, context), cancelled=context.cancelled,
+    )

@@ -7,11 +7,17 @@ from typing import Any
 
 from flask import Flask
 
+from app.audit import AuditRecorder
+from app.auth.pat_mode import RepositoryPermissions
 from app.config import Settings
+from app.gitea.client import GiteaClient
+from app.policy import PolicyStore
+from app.tools.call import ToolRuntime
 from app.tools.registry import Catalog, Tool
 
 CATALOG_EXTENSION = "aegis.catalog"
 GITEA_EXTENSION = "aegis.gitea"
+RUNTIME_EXTENSION = "aegis.tools"
 
 
 def all_tools() -> tuple[Tool, ...]:
@@ -26,32 +32,23 @@ def build_catalog(settings: Settings, policy: Callable[[], Any] | None = None) -
     return Catalog(all_tools(), write_mode=settings.write_mode, policy=policy)
 
 
-def build_gitea_client(settings: Settings) -> Any:
+def build_gitea_client(settings: Settings) -> GiteaClient:
     """The per-process GiteaClient, pooled to the thread count."""
-    from app.gitea.client import GiteaClient
-
     return GiteaClient(
         settings.gitea_url or "", settings.request_timeout_seconds, settings.gunicorn_threads,
         settings.max_file_size_bytes,
     )
 
 
-def init_app(app: Flask, gitea: Any, repository_permission: Any = None) -> Any:
-    """Put the catalog, the Gitea client and the tool runtime on the app; nothing calls Gitea yet.
-
-    Needs governance.init_app first: a missing policy store or audit recorder stops start-up here
-    rather than letting tools run unchecked or unaudited. `repository_permission` is service-PAT
-    mode's per-call check (app.oauth.init_app returns it)."""
-    from app.governance import AUDIT_EXTENSION, POLICY_EXTENSION
-    from app.tools.core import EXTENSION as RUNTIME
-    from app.tools.core import ToolRuntime
-
+def init_app(app: Flask, gitea: GiteaClient, policies: PolicyStore, audit: AuditRecorder,
+             repository_permission: RepositoryPermissions | None = None) -> ToolRuntime:
+    """The tool runtime of this app: catalog, Gitea client, policy, audit and (service-PAT mode, from
+    app.oauth.init_app) the per-call permission check. Nothing calls Gitea yet."""
     settings: Settings = app.config["SETTINGS"]
-    policy, audit = app.extensions[POLICY_EXTENSION].current, app.extensions[AUDIT_EXTENSION]
-    catalog = build_catalog(settings, policy)
+    catalog = build_catalog(settings, policies.current)
+    runtime = ToolRuntime(settings, catalog, gitea, policy=policies.current, audit=audit,
+                          repository_permission=repository_permission)
     app.extensions[CATALOG_EXTENSION] = catalog
     app.extensions[GITEA_EXTENSION] = gitea
-    runtime = ToolRuntime(settings, catalog, gitea, policy=policy, audit=audit,
-                          repository_permission=repository_permission)
-    app.extensions[RUNTIME] = runtime
+    app.extensions[RUNTIME_EXTENSION] = runtime
     return runtime

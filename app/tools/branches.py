@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
@@ -43,7 +44,7 @@ def branch_line(branch: Mapping[str, Any]) -> str:
     return f"- {branch['name']}{guard}: {commit['sha'][:10]} {commit['message']} ({commit['date'] or 'no date'})"
 
 
-def list_branches(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_branches(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_branches(args["owner"], args["repo"], page=args["page"], limit=args["limit"])
     branches = [branch_entry(raw) for raw in page.items if isinstance(raw, Mapping)]
     return list_envelope(branches, page=args["page"], limit=args["limit"], has_more=page.has_more,
@@ -55,7 +56,7 @@ def render_branches(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
-def get_branch(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_branch(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     return branch_entry(gitea.get_branch(args["owner"], args["repo"], args["branch"]))
 
 
@@ -65,7 +66,7 @@ def render_branch(branch: dict[str, Any]) -> str:
     return f"{branch_line(branch)[2:]}\nHead commit {commit['sha']} by {who}."
 
 
-def create_branch(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def create_branch(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     owner, repo, name, start = args["owner"], args["repo"], args["new_branch_name"], args.get("old_branch_name")
     try:
         return branch_entry(gitea.create_branch(owner, repo, name, start))

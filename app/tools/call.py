@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from app.audit.events import AuditContext
 from app.auth.principal import Principal, www_authenticate
 from app.config import Settings
 from app.errors import Forbidden, Unauthorized
+from app.gitea.client import GiteaClient
 from app.tools.registry import TITLE_AND_OUTPUT_SCHEMA_SINCE, Catalog, Tool
 from app.tools.shaping import ToolLimits
 
@@ -67,23 +69,12 @@ T = TypeVar("T")
 
 
 @dataclass
-class ToolContext:
-    """Per-call context a transport provides."""
-
-    request_id: str | None = None
-    correlation_id: str | None = None  # None: execute_tool derives one (X-Correlation-ID or new)
-    progress: ProgressCallback | None = None
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    runtime: ToolRuntime | None = None  # None: the running app's (app.extensions["aegis.tools"])
-
-
-@dataclass
 class ToolRuntime:
     """What execute_tool needs from the process: settings, catalog, Gitea client and the pluggable checks."""
 
     settings: Settings
     catalog: Catalog
-    gitea: Any  # app.gitea.GiteaClient: .bind(credentials) gives a client acting for one caller
+    gitea: GiteaClient  # .bind(credentials) gives the client acting for one caller
     policy: Callable[[], Any] | None = None  # returns the current app.policy.Policy
     audit: Any = None  # app.audit.AuditRecorder: .record(event, is_write=...)
     repository_permission: Callable[[Principal, Tool, str], str | None] | None = None  # service-PAT seam
@@ -102,15 +93,40 @@ class ToolRuntime:
         return ToolLimits.from_settings(self.settings)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ToolCall:
-    """What a handler gets besides its client and arguments: limits, progress, cancellation, cache."""
+    """One tool call, the only context of a call: a transport (or an automation job) builds it with what it
+    knows, execute_tool binds it to the runtime, the tool and the repository, and the handler receives it.
 
-    tool: Tool
+    Nothing in it comes from Flask: the core runs the same with no request at all."""
+
     principal: Principal
-    repository: str | None
-    context: ToolContext
-    runtime: ToolRuntime
+    name: str
+    arguments: Any
+    correlation_id: str
+    transport: str = "direct"  # streamable_http, sse, websocket, rest, automation, direct (tests, benchmarks)
+    request_id: str | None = None
+    progress: ProgressCallback | None = field(default=None, compare=False)
+    cancelled: threading.Event = field(default_factory=threading.Event, compare=False)
+    bound_tool: Tool | None = field(default=None, compare=False)
+    bound_runtime: ToolRuntime | None = field(default=None, compare=False)
+    repository: str | None = None  # "owner/repo" when the tool works on one repository
+
+    def bind(self, runtime: ToolRuntime, tool: Tool, repository: str | None) -> ToolCall:
+        """This call as the core runs it: with its runtime, its tool and the repository its arguments name."""
+        return replace(self, bound_runtime=runtime, bound_tool=tool, repository=repository)
+
+    @property
+    def tool(self) -> Tool:
+        if self.bound_tool is None:
+            raise RuntimeError("the call is not bound to a tool yet (execute_tool binds it)")
+        return self.bound_tool
+
+    @property
+    def runtime(self) -> ToolRuntime:
+        if self.bound_runtime is None:
+            raise RuntimeError("the call is not bound to a runtime yet (execute_tool binds it)")
+        return self.bound_runtime
 
     @property
     def limits(self) -> ToolLimits:
@@ -127,14 +143,23 @@ class ToolCall:
         credential = self.principal.upstream.authorization() if self.principal.upstream else ""
         return hashlib.sha256(credential.encode()).hexdigest()
 
+    def shared(self, name: str, make: Callable[[], Any]) -> Any:
+        """A per-process object kept on the runtime (caches shared by all calls)."""
+        return self.runtime.shared(name, make)
+
+    def audit_context(self) -> AuditContext:
+        """Who and which request, as every audit entry of this call records it."""
+        return AuditContext(request_id=self.request_id, correlation_id=self.correlation_id,
+                            principal=self.principal.login, client_id=self.principal.client_id)
+
     def report(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Send a progress notification if the client asked for them; stop if it cancelled."""
         self.check_cancelled()
-        if self.context.progress is not None:
-            self.context.progress(progress, total, message)
+        if self.progress is not None:
+            self.progress(progress, total, message)
 
     def check_cancelled(self) -> None:
-        if self.context.cancelled.is_set():
+        if self.cancelled.is_set():
             raise ToolCancelled()
 
     def visible(self, entries: list[T], path_of: Callable[[T], str]) -> tuple[list[T], list[str]]:

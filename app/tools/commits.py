@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaConflict
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
@@ -51,7 +52,7 @@ def commit_line(commit: Mapping[str, Any]) -> str:
     return f"- {commit['sha'][:10]} {commit['message']} ({who}, {commit['date'] or 'no date'})"
 
 
-def list_commits(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_commits(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     try:
         page = gitea.list_commits(args["owner"], args["repo"], sha=args.get("ref"), page=args["page"],
                                   limit=args["limit"])
@@ -83,7 +84,7 @@ def diff_section(call: ToolCall, text: str, cut_at_cap: bool) -> dict[str, Any]:
     return {"files": files, "withheld_files": withheld, "truncated": truncation is not None, "truncation": truncation}
 
 
-def commit_sha(gitea: Any, owner: str, repo: str, ref: str) -> str:
+def commit_sha(gitea: BoundGiteaClient, owner: str, repo: str, ref: str) -> str:
     """A SHA as given; a branch or tag name resolved to its head commit first."""
     if SHA.fullmatch(ref):
         return ref
@@ -93,7 +94,7 @@ def commit_sha(gitea: Any, owner: str, repo: str, ref: str) -> str:
     return p.text(page.items[0], "sha")
 
 
-def get_commit_diff(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_commit_diff(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     owner, repo = args["owner"], args["repo"]
     sha = commit_sha(gitea, owner, repo, args["sha"])
     raw = gitea.get_commit(owner, repo, sha, stat=True, files=False)
@@ -126,7 +127,7 @@ def diff_notes(out: dict[str, Any]) -> list[str]:
     return notes
 
 
-def compare_refs(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def compare_refs(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     owner, repo, base, head = args["owner"], args["repo"], args["base"], args["head"]
     comparison = gitea.compare(owner, repo, base, head)
     diff = gitea.compare_diff(owner, repo, base, head)
@@ -159,7 +160,7 @@ def status_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def get_commit_status(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_commit_status(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """With no statuses Gitea sends state "" and statuses null: reported as state "none"."""
     raw = gitea.get_combined_status(args["owner"], args["repo"], args["sha"])
     statuses = [status_entry(entry) for entry in p.items(raw, "statuses") if isinstance(entry, Mapping)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaNotFound
 from app.gitea.request import encode_segment
 from app.tools import payload as p
@@ -43,7 +44,7 @@ def file_result(args: dict[str, Any], **fields: Any) -> dict[str, Any]:
     return {**base, **fields}
 
 
-def get_file_contents(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_file_contents(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Read the file raw, never past MAX_FILE_SIZE_BYTES nor past what the answer shows; a 404 may mean a directory."""
     owner, repo, path = args["owner"], args["repo"], args["filepath"]
     encode_segment("filepath", path.strip("/"))  # a traversing path is refused before any request is made
@@ -53,7 +54,7 @@ def get_file_contents(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[
         download = gitea.get_raw_file(owner, repo, path, commit, cap=call.limits.file_bytes, enough=window.enough)
     except GiteaNotFound:
         return directory_result(gitea, args, commit, call)
-    size = download.declared_size if download.declared_size is not None else len(download.content)
+    size: int | None = download.declared_size if download.declared_size is not None else len(download.content)
     if not download.complete and download.declared_size is None:
         size = None  # read in part and Gitea did not say how long it is
     if looks_binary(download.content):
@@ -106,7 +107,7 @@ def offset_after(chunk: bytes, newlines: int) -> int:
     return len(chunk) - len(chunk.split(b"\n", newlines)[-1]) if newlines > 0 else 0
 
 
-def directory_result(gitea: Any, args: dict[str, Any], commit: str, call: ToolCall) -> dict[str, Any]:
+def directory_result(gitea: BoundGiteaClient, args: dict[str, Any], commit: str, call: ToolCall) -> dict[str, Any]:
     """Explain a directory instead of failing: list its entries (at the commit the file read used)."""
     listing = gitea.get_contents(args["owner"], args["repo"], args["filepath"], commit)
     if not isinstance(listing, list):
@@ -180,7 +181,7 @@ def render_file(out: dict[str, Any]) -> str:
     return f"{out['path']}{ref} ({span}):\n{out['content']}{tail}"
 
 
-def default_branch_or_none(gitea: Any, owner: str, repo: str) -> str | None:
+def default_branch_or_none(gitea: BoundGiteaClient, owner: str, repo: str) -> str | None:
     """The default branch, or None for an empty repository (it has no tree)."""
     raw = gitea.get_repository(owner, repo)
     return None if p.flag(raw, "empty") else (p.text(raw, "default_branch") or "HEAD")
@@ -201,7 +202,8 @@ def under(prefix: str, recursive: bool) -> Any:
     return keep
 
 
-def collect_tree(gitea: Any, args: dict[str, Any], ref: str, wanted: int) -> tuple[list[dict[str, Any]], bool]:
+def collect_tree(gitea: BoundGiteaClient, args: dict[str, Any], ref: str,
+                 wanted: int) -> tuple[list[dict[str, Any]], bool]:
     """Entries up to `wanted`, reading Gitea's tree pages while it says `truncated`; second: more exist."""
     prefix = (args.get("path") or "").strip("/")
     keep = under(prefix, args["recursive"])
@@ -223,7 +225,7 @@ def tree_result(args: dict[str, Any], ref: str, call: ToolCall, **fields: Any) -
     return {**base, **fields}
 
 
-def get_file_tree(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_file_tree(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Entries of a commit's root tree, so each has its full path for the policy (a subtree's SHA would not)."""
     ref = args.get("ref") or default_branch_or_none(gitea, args["owner"], args["repo"])
     if ref is None:
@@ -249,7 +251,7 @@ def render_tree(out: dict[str, Any]) -> str:
                       more_hint(out)])
 
 
-def head_commit(gitea: Any, args: dict[str, Any], call: ToolCall) -> str:
+def head_commit(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> str:
     """The commit of the ref, resolved with the caller's own credentials (the access check guarding the
     shared index), remembered per credential for 30 s so a repeated search makes no upstream call."""
     key = ref_key(call, args)
@@ -265,7 +267,7 @@ def ref_key(call: ToolCall, args: dict[str, Any]) -> str:
     return f"ref:{call.credential_digest}:{args['owner']}/{args['repo']}@{args.get('ref') or ''}".lower()
 
 
-def code_index(gitea: Any, args: dict[str, Any], call: ToolCall) -> CodeIndex:
+def code_index(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> CodeIndex:
     commit = head_commit(gitea, args, call)
     key = f"{args['owner']}/{args['repo']}@{commit}".lower()
     cache: CodeIndexCache = call.runtime.shared(CODE_INDEX, CodeIndexCache)
@@ -278,7 +280,7 @@ def code_index(gitea: Any, args: dict[str, Any], call: ToolCall) -> CodeIndex:
     return index
 
 
-def search_code(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def search_code(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     index = code_index(gitea, args, call)
     matches, complete = index.search(args["query"], args["case_sensitive"])
     matches, _ = call.visible(matches, lambda match: match["path"])

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from app.gitea.bound import BoundGiteaClient
 from app.logging import log_event, trace_payload
 from app.tools import payload as p
 from app.tools.call import ToolCall
@@ -69,7 +70,7 @@ def issue_line(issue: Mapping[str, Any]) -> str:
         f"; {detail})" if detail else ")")
 
 
-def list_issues(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_issues(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_issues(args["owner"], args["repo"], state=args["state"], labels=args.get("labels"),
                              kind="issues", page=args["page"], limit=args["limit"])
     issues = [issue_summary(raw) for raw in page.items if isinstance(raw, Mapping)]
@@ -82,7 +83,7 @@ def render_issue_list(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
-def get_issue(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_issue(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     log_event(log, logging.DEBUG, "get_issue.start", repository=call.repository, issue_number=args["issue_number"])
     raw = gitea.get_issue(args["owner"], args["repo"], args["issue_number"])
     trace_payload(log, "get_issue", raw, NULLABLE_ISSUE_FIELDS)
@@ -116,7 +117,7 @@ def comment_entry(raw: Mapping[str, Any], limit: int) -> dict[str, Any]:
     }
 
 
-def list_issue_comments(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_issue_comments(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Gitea returns every comment at once; paged here so long threads stay bounded."""
     everything = gitea.list_issue_comments(args["owner"], args["repo"], args["issue_number"]).items
     start = (args["page"] - 1) * args["limit"]
@@ -138,7 +139,7 @@ def render_comments(out: dict[str, Any]) -> str:
 # Write tools: each resolves names first, so an unknown label or milestone stops the call before any write.
 
 
-def milestone_id(gitea: Any, args: dict[str, Any], call: ToolCall) -> int | None:
+def milestone_id(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> int | None:
     """The milestone argument as an id (None: not given, 0: clear)."""
     ref = args.get("milestone")
     return None if ref is None else RepositoryNames(gitea, call).milestone(ref)
@@ -152,7 +153,7 @@ def ignored_fields(args: dict[str, Any], issue: Mapping[str, Any], milestone: in
     return dropped
 
 
-def create_issue(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def create_issue(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     owner, repo = args["owner"], args["repo"]
     labels = [label.id for label in RepositoryNames(gitea, call).labels(args["labels"])] if args.get(
         "labels") else None
@@ -163,7 +164,7 @@ def create_issue(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, 
     return {**issue, "ignored": ignored_fields(args, issue, milestone)}
 
 
-def update_issue(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def update_issue(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     milestone = milestone_id(gitea, args, call)
     raw = gitea.edit_issue(args["owner"], args["repo"], args["issue_number"], title=args.get("title"),
                            body=args.get("body"), state=args.get("state"), milestone=milestone)
@@ -177,12 +178,12 @@ def render_written_issue(issue: dict[str, Any]) -> str:
     return f"Saved: {issue_line(issue)[2:]}\n{issue['html_url']}{note}"
 
 
-def create_issue_comment(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def create_issue_comment(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     raw = gitea.create_comment(args["owner"], args["repo"], args["issue_number"], args["body"])
     return comment_entry(raw, call.limits.chars)
 
 
-def edit_issue_comment(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def edit_issue_comment(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     raw = gitea.edit_comment(args["owner"], args["repo"], args["comment_id"], args["body"])
     return comment_entry(raw, call.limits.chars)
 
@@ -191,7 +192,7 @@ def render_written_comment(comment: dict[str, Any]) -> str:
     return f"Comment {comment['id']} by {comment['author'] or 'unknown'} saved: {comment['html_url']}"
 
 
-def add_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def add_labels(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     owner, repo, number = args["owner"], args["repo"], args["issue_number"]
     chosen = RepositoryNames(gitea, call).labels(args["labels"])
     html_url = p.text(gitea.get_issue(owner, repo, number), "html_url")  # the label answer has no issue link
@@ -200,7 +201,7 @@ def add_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, An
             "added": [label.name for label in chosen]}
 
 
-def remove_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def remove_labels(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Read the issue's labels, then replace them with those that remain: Gitea's DELETE is never used.
 
     Two requests, not one: a label someone adds between them is dropped again (the description says so).
@@ -231,7 +232,7 @@ def render_issue_labels(out: dict[str, Any]) -> str:
             + (f" ({'; '.join(changed)})" if changed else "") + f"\n{out['html_url']}")
 
 
-def assign_issue(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def assign_issue(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     raw = gitea.add_assignees(args["owner"], args["repo"], args["issue_number"], args["assignees"])
     return issue_summary(raw)
 

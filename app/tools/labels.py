@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.gitea.bound import BoundGiteaClient
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.registry import Tool
@@ -29,7 +30,7 @@ def label_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def list_labels(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_labels(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_labels(args["owner"], args["repo"], page=args["page"], limit=args["limit"])
     labels = [label_entry(raw) for raw in page.items if isinstance(raw, Mapping)]
     return list_envelope(labels, page=args["page"], limit=args["limit"], has_more=page.has_more,
@@ -46,7 +47,7 @@ def render_labels(out: dict[str, Any]) -> str:
     return "\n".join([*(lines or ["No labels defined."]), more_hint(out)])
 
 
-def create_label(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def create_label(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """The colour arrives normalised ('#rrggbb') from the schema, so Gitea never sees a bad one."""
     raw = gitea.create_label(args["owner"], args["repo"], args["name"], args["color"],
                              description=args.get("description"), exclusive=args.get("exclusive"))
@@ -54,7 +55,7 @@ def create_label(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, 
     return label_entry(raw)
 
 
-def repository_label_id(gitea: Any, call: ToolCall, name: str) -> int:
+def repository_label_id(gitea: BoundGiteaClient, call: ToolCall, name: str) -> int:
     """Only the repository's own labels are candidates; an organization label is named in the refusal."""
     names = RepositoryNames(gitea, call)
     own = names.repository_label(name)
@@ -65,7 +66,7 @@ def repository_label_id(gitea: Any, call: ToolCall, name: str) -> int:
                       f"not through {call.repository}.", "invalid_arguments")
 
 
-def update_label(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def update_label(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     label_id = repository_label_id(gitea, call, args["name"])
     raw = gitea.edit_label(args["owner"], args["repo"], label_id, name=args.get("new_name"),
                            color=args.get("color"), description=args.get("description"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.gitea.bound import BoundGiteaClient
 from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.registry import Tool
@@ -28,7 +29,7 @@ def milestone_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def list_milestones(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_milestones(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_milestones(args["owner"], args["repo"], state=args["state"], page=args["page"],
                                  limit=args["limit"])
     milestones = [milestone_entry(raw) for raw in page.items if isinstance(raw, Mapping)]
@@ -46,7 +47,7 @@ def render_milestones(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
-def create_milestone(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def create_milestone(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     raw = gitea.create_milestone(args["owner"], args["repo"], args["title"], description=args.get("description"),
                                  due_on=args.get("due_on"))
     forget_names(call)

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.auth.pat_mode import ORGANIZATIONS, REPOSITORIES
+from app.gitea.bound import BoundGiteaClient
 from app.tools import payload as p
 from app.tools.call import ToolCall
-from app.tools.core import LISTS
 from app.tools.registry import Tool
 from app.tools.repos import REPOSITORY_DESCRIPTIONS, render_repository_list, repository_summary
 from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted
@@ -26,7 +26,7 @@ def organization_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def list_organizations(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_organizations(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_my_orgs(page=args["page"], limit=args["limit"])
     orgs = [organization_entry(raw) for raw in page.items if isinstance(raw, Mapping)]
     return list_envelope(orgs, page=args["page"], limit=args["limit"], has_more=page.has_more,
@@ -39,7 +39,7 @@ def render_organizations(out: dict[str, Any]) -> str:
     return "\n".join([*(lines or ["You belong to no organizations."]), more_hint(out)])
 
 
-def list_org_repositories(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_org_repositories(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_org_repos(args["org"], page=args["page"], limit=args["limit"])
     repos = [repository_summary(raw) for raw in page.items if isinstance(raw, Mapping)]
     return list_envelope(repos, page=args["page"], limit=args["limit"], has_more=page.has_more,
@@ -59,7 +59,7 @@ TOOLS = (
         output_schema=s.ORGANIZATION_LIST,
         handler=list_organizations,
         render=render_organizations,
-        extra={LISTS: ORGANIZATIONS},  # service-PAT mode shows only the signed-in user's organizations
+        lists=ORGANIZATIONS,  # service-PAT mode shows only the signed-in user's organizations
     ), UntrustedField("items[].description", ("name",), "description of organization {name}",
                        markdown=False),
         short_text("items[].full_name", "organization display names"),
@@ -76,6 +76,6 @@ TOOLS = (
         output_schema=s.ORG_REPOSITORY_LIST,
         handler=list_org_repositories,
         render=render_repository_list,
-        extra={LISTS: REPOSITORIES},
+        lists=REPOSITORIES,
     ), REPOSITORY_DESCRIPTIONS),
 )

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.logging import log_event, trace_payload
 from app.tools import payload as p
@@ -54,7 +55,7 @@ def pull_line(pull: Mapping[str, Any]) -> str:
             f"by {pull['author'] or 'unknown'})")
 
 
-def list_pull_requests(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_pull_requests(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_pulls(args["owner"], args["repo"], state=args["state"], page=args["page"], limit=args["limit"])
     pulls = [pull_summary(raw) for raw in page.items if isinstance(raw, Mapping)]
     return list_envelope(pulls, page=args["page"], limit=args["limit"], has_more=page.has_more,
@@ -66,7 +67,7 @@ def render_pull_list(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
-def get_pull_request(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_pull_request(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     log_event(log, logging.DEBUG, "get_pull_request.start", repository=call.repository,
               pull_number=args["pull_number"])
     raw = gitea.get_pull(args["owner"], args["repo"], args["pull_number"])
@@ -114,7 +115,7 @@ def changed_file_patch(raw: Mapping[str, Any], patches: dict[str, FilePatch]) ->
     return FilePatch(path, old, status, found.patch if found else "", found.paths if found else frozenset())
 
 
-def list_pull_request_files(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_pull_request_files(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Gitea's file list for the page, with patches cut from the pull request's diff (one download)."""
     owner, repo, number = args["owner"], args["repo"], args["pull_number"]
     page = gitea.list_pull_files(owner, repo, number, page=args["page"], limit=args["limit"])
@@ -139,7 +140,7 @@ def render_pull_files(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
-def list_pull_request_commits(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_pull_request_commits(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_pull_commits(args["owner"], args["repo"], args["pull_number"], page=args["page"],
                                    limit=args["limit"])
     commits = [commit_summary(raw) for raw in page.items if isinstance(raw, Mapping)]
@@ -152,7 +153,7 @@ def render_pull_commits(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
-def create_pull_request(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def create_pull_request(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     head, base = args["head"], args["base"]
     try:
         raw = gitea.create_pull(args["owner"], args["repo"], head=head, base=base, title=args["title"],
@@ -168,7 +169,7 @@ def render_created_pull(pull: dict[str, Any]) -> str:
     return f"Pull request opened: {pull_line(pull)[2:]}\n{pull['html_url']}"
 
 
-def create_pr_comment(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def create_pr_comment(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Gitea comments on pull requests through the issue route; checking first keeps an issue number out."""
     owner, repo, number = args["owner"], args["repo"], args["pull_number"]
     try:

@@ -17,8 +17,8 @@ to it, and `secrets/canary.txt` under the tree of `src` would escape a `src/secr
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolFailure
@@ -26,7 +26,7 @@ from app.tools.call import ToolFailure
 FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
-def commit_of(gitea: Any, owner: str, repo: str, ref: str | None) -> str:
+def commit_of(gitea: BoundGiteaClient, owner: str, repo: str, ref: str | None) -> str:
     """The full SHA of the commit `ref` names (a branch, tag or commit; the default branch when None).
 
     Raises ToolFailure for an empty repository and for a ref that names no commit (a tree SHA among them)."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -13,10 +13,20 @@ from marshmallow import Schema
 
 from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
 
+if TYPE_CHECKING:
+    from app.gitea.bound import BoundGiteaClient
+    from app.tools.call import ToolCall
+
 ANNOTATIONS_SINCE = "2025-03-26"
 TITLE_AND_OUTPUT_SCHEMA_SINCE = "2025-06-18"
 
-Handler = Callable[[Any, dict[str, Any], Any], dict[str, Any]]
+class Handler(Protocol):
+    """A tool's code: the Gitea client bound to the caller's credentials, the loaded arguments, the call."""
+
+    def __call__(self, gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall, /) -> dict[str, Any]: ...
+
+
+
 Renderer = Callable[[dict[str, Any]], str]
 
 
@@ -58,6 +68,24 @@ def json_schema_of(schema: type[Schema]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class UntrustedField:
+    """Where repository text sits in a tool's output: `path` like "items[].body", `author` keys (dotted,
+    relative to the object holding the text; the first non-empty wins), `source` a template filled from
+    that object's fields and {repository}; `markdown` when Gitea renders it (comments are hidden).
+
+    `fenced` texts are listed one by one; a short text (`fenced=False`, see `short_text`) is listed once
+    for its path, with a source filled from the result's top level. `own_bound`: the tool has bounded the
+    text already (diff patches share a budget of their own), so it takes no share of the fields' budget."""
+
+    path: str
+    author: tuple[str, ...]
+    source: str
+    markdown: bool = True
+    fenced: bool = True
+    own_bound: bool = False
+
+
+@dataclass(frozen=True)
 class Tool:
     """Everything about one tool: what clients see, who may call it, and the code that runs it."""
 
@@ -72,7 +100,11 @@ class Tool:
     annotations: Annotations = READ_ONLY
     scope: str = READ_SCOPE
     path_argument: str | None = None  # the argument holding a repository path, for path policies
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Where repository text sits in the output (app.tools.shaping.with_untrusted fills it in).
+    untrusted: tuple[UntrustedField, ...] = ()
+    # What a tool on no one repository lists ("repositories", "organizations"): service-PAT mode cuts
+    # such a list to what the signed-in user may see; a listing tool without it is refused there.
+    lists: str | None = None
 
     @property
     def is_write(self) -> bool:

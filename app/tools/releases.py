@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
@@ -31,7 +32,7 @@ def tag_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def list_tags(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_tags(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_tags(args["owner"], args["repo"], page=args["page"], limit=args["limit"])
     tags = [tag_entry(raw) for raw in page.items if isinstance(raw, Mapping)]
     return list_envelope(tags, page=args["page"], limit=args["limit"], has_more=page.has_more,
@@ -77,7 +78,7 @@ def release_line(release: Mapping[str, Any]) -> str:
     return f"- {title} (tag {release['tag_name']}, id {release['id']}){marks}, published {release['published_at']}"
 
 
-def list_releases(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_releases(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_releases(args["owner"], args["repo"], page=args["page"], limit=args["limit"])
     releases = [release_summary(raw) for raw in page.items if isinstance(raw, Mapping)]
     return list_envelope(releases, page=args["page"], limit=args["limit"], has_more=page.has_more,
@@ -89,7 +90,7 @@ def render_releases(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
-def get_release(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_release(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     return release_details(gitea.get_release(args["owner"], args["repo"], args["release_id"]), call.limits.chars)
 
 
@@ -101,7 +102,7 @@ def render_release(release: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def get_latest_release(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_latest_release(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Gitea's 404 here means "no published release yet": an answer, not an error (the repo itself is checked)."""
     repository = f"{args['owner']}/{args['repo']}"
     try:
@@ -119,7 +120,7 @@ def render_latest_release(out: dict[str, Any]) -> str:
     return render_release(out["release"])
 
 
-def create_release(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def create_release(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     tag = args["tag_name"]
     try:
         raw = gitea.create_release(args["owner"], args["repo"], tag, target_commitish=args.get("target"),
@@ -131,7 +132,7 @@ def create_release(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str
     return release_summary(raw)
 
 
-def edit_release(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def edit_release(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     raw = gitea.edit_release(args["owner"], args["repo"], args["release_id"], name=args.get("name"),
                              body=args.get("body"), draft=args.get("draft"), prerelease=args.get("prerelease"))
     return release_summary(raw)

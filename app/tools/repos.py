@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.auth.pat_mode import REPOSITORIES
+from app.gitea.bound import BoundGiteaClient
 from app.tools import payload as p
 from app.tools.call import ToolCall
-from app.tools.core import LISTS
 from app.tools.registry import Tool
 from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted
 from schemas import repos as s
@@ -70,7 +70,7 @@ def summary_line(repo: Mapping[str, Any]) -> str:
     return f"- {repo['full_name']}{tags}{about} (default branch {repo['default_branch'] or '-'})"
 
 
-def list_repositories(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_repositories(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_my_repos(page=args["page"], limit=args["limit"])
     repos = [repository_summary(raw) for raw in page.items]
     return list_envelope(
@@ -83,7 +83,7 @@ def render_repository_list(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
-def get_repository_info(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_repository_info(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     return repository_details(gitea.get_repository(args["owner"], args["repo"]))
 
 
@@ -102,7 +102,7 @@ def render_repository(repo: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def get_repo_languages(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def get_repo_languages(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     raw = gitea.get_languages(args["owner"], args["repo"]) or {}
     sizes = {str(k): v for k, v in raw.items() if isinstance(v, int)}
     total = sum(sizes.values())
@@ -118,7 +118,7 @@ def render_languages(out: dict[str, Any]) -> str:
     return f"{out['repository']}: " + ", ".join(parts)
 
 
-def list_repo_topics(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+def list_repo_topics(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     topics = [t for t in gitea.get_topics(args["owner"], args["repo"]) if isinstance(t, str)]
     return {"repository": f"{args['owner']}/{args['repo']}", "topics": topics}
 
@@ -142,7 +142,7 @@ TOOLS = (
         output_schema=s.REPOSITORY_LIST,
         handler=list_repositories,
         render=render_repository_list,
-        extra={LISTS: REPOSITORIES},  # service-PAT mode shows only what the signed-in user may see
+        lists=REPOSITORIES,  # service-PAT mode shows only what the signed-in user may see
     ), REPOSITORY_DESCRIPTIONS),
     with_untrusted(Tool(
         name="get_repository_info",

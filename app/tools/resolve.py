@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaNotFound
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
@@ -53,7 +54,7 @@ def every_page(fetch: Callable[[int], Any]) -> list[Mapping[str, Any]]:
     return items
 
 
-def fetch_labels(gitea: Any, owner: str, repo: str) -> list[Named]:
+def fetch_labels(gitea: BoundGiteaClient, owner: str, repo: str) -> list[Named]:
     """Repository labels first, then the owner organization's (none when the owner is a user)."""
     own = every_page(lambda n: gitea.list_labels(owner, repo, page=n, limit=PAGE_SIZE))
     try:
@@ -65,7 +66,7 @@ def fetch_labels(gitea: Any, owner: str, repo: str) -> list[Named]:
     ]
 
 
-def fetch_milestones(gitea: Any, owner: str, repo: str) -> list[Named]:
+def fetch_milestones(gitea: BoundGiteaClient, owner: str, repo: str) -> list[Named]:
     found = every_page(lambda n: gitea.list_milestones(owner, repo, state="all", page=n, limit=PAGE_SIZE))
     return [Named(p.number(raw, "id"), p.text(raw, "title"), p.text(raw, "state")) for raw in found]
 
@@ -76,7 +77,7 @@ FETCHERS: dict[str, Callable[[Any, str, str], list[Named]]] = {"labels": fetch_l
 class RepositoryNames:
     """Label and milestone resolution for the repository of one call, with the caller's credentials."""
 
-    def __init__(self, gitea: Any, call: ToolCall) -> None:
+    def __init__(self, gitea: BoundGiteaClient, call: ToolCall) -> None:
         self.gitea = gitea
         self.call = call
         self.owner, self.repo = (call.repository or "/").split("/", 1)

@@ -78,7 +78,7 @@ def dry_run(handler: Handler, args: dict[str, Any], call: ToolCall) -> dict[str,
 
 
 def with_dry_run(handler: Handler) -> Handler:
-    def run(gitea: Any, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    def run(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
         if args.get("dry_run"):
             return dry_run(handler, args, call)
         return handler(gitea, args, call)

@@ -30,6 +30,9 @@ class SlowTools:
     def public_definitions(self, version: str) -> list[dict[str, Any]]:
         return [{"name": "wait", "description": "waits", "inputSchema": {"type": "object"}}]
 
+    def scope_challenge(self, principal: Any, name: Any, arguments: Any, context: CallContext) -> None:
+        return None  # `wait` needs no scope beyond read
+
     def call(self, principal: Any, name: str, arguments: dict[str, Any], version: str,
              context: CallContext) -> dict[str, Any]:
         report = progress_notifier((context.request_meta or {}).get("progressToken"), context)

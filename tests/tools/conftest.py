@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
+from app.audit.events import correlation_id_from
 from app.auth.principal import READ_SCOPE, Principal
 from app.config import Settings
 from app.gitea.client import GiteaClient
 from app.gitea.credentials import GiteaCredentials
 from app.tools import build_catalog
-from app.tools.core import ToolContext, ToolResult, ToolRuntime, execute_tool
+from app.tools.call import ToolCall
+from app.tools.execution import ToolResult, ToolRuntime, execute_tool
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import TEST_LIMITS
 
@@ -62,10 +64,15 @@ def call_tool(tools_emulator: EmulatorProcess, make_runtime: Callable[..., ToolR
     default_runtime = make_runtime()
 
     def call(name: str, as_user: str = "alice", runtime: ToolRuntime | None = None, **arguments: Any) -> ToolResult:
-        context = ToolContext(request_id="test", runtime=runtime or default_runtime)
-        return execute_tool(principal_for(tools_emulator, as_user), name, arguments, context)
+        return run_tool(runtime or default_runtime, principal_for(tools_emulator, as_user), name, arguments)
 
     return call
+
+
+def run_tool(runtime: ToolRuntime, principal: Principal, name: str, arguments: Any, **fields: Any) -> ToolResult:
+    """execute_tool as a transport calls it: a ToolCall with a fresh correlation id, and the runtime."""
+    call = ToolCall(principal, name, arguments, correlation_id_from(None), **{"request_id": "test", **fields})
+    return execute_tool(runtime, call)
 
 
 def assert_ok(result: ToolResult, name: str) -> dict[str, Any]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.tools.core import ToolContext, execute_tool
 from tests.emulator.process import EmulatorProcess
-from tests.tools.conftest import Caller, RuntimeFactory, emulator_requests, principal_for
+from tests.tools.conftest import Caller, RuntimeFactory, emulator_requests, principal_for, run_tool
 
 BAD_ARGUMENTS = [
     ("list_issues", {"owner": "acme", "repo": "service-a", "colour": "red"}, "colour", "Unknown field"),
@@ -37,6 +36,5 @@ def test_bad_argument_is_an_error_result_naming_the_field(
 
 def test_arguments_that_are_not_an_object_are_refused(make_runtime: RuntimeFactory,
                                                       tools_emulator: EmulatorProcess) -> None:
-    context = ToolContext(request_id="args", runtime=make_runtime())
-    result = execute_tool(principal_for(tools_emulator, "alice"), "list_repositories", ["acme"], context)
+    result = run_tool(make_runtime(), principal_for(tools_emulator, "alice"), "list_repositories", ["acme"])
     assert result.is_error and "arguments: Must be a JSON object" in result.text

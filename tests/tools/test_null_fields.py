@@ -9,9 +9,8 @@ import pytest
 
 from app.gitea.pagination import Page
 from app.tools import all_tools
-from app.tools.core import ToolContext, execute_tool
 from tests.emulator.process import EmulatorProcess
-from tests.tools.conftest import RuntimeFactory, assert_ok, principal_for
+from tests.tools.conftest import RuntimeFactory, assert_ok, principal_for, run_tool
 
 # FACTS §5, per object; applied to every object Gitea returns, and to head/base of pull requests.
 NULLABLE = (
@@ -100,7 +99,6 @@ def test_tool_output_stays_valid_when_nullable_fields_are_null(
 ) -> None:
     runtime = make_runtime()
     runtime.gitea = NullingClient(runtime.gitea)
-    context = ToolContext(request_id="nulls", runtime=runtime)
-    result = execute_tool(principal_for(tools_emulator, "alice"), name, CALLS[name], context)
+    result = run_tool(runtime, principal_for(tools_emulator, "alice"), name, CALLS[name])
     assert_ok(result, name)
     assert result.text and "None" not in result.text  # a null never reaches the model as Python text

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.tools.core import ToolRuntime
+from app.tools.execution import ToolRuntime
 from app.tools.registry import Catalog
 from tests.emulator.process import EmulatorProcess
 from tests.tools.conftest import assert_ok

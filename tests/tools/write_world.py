@@ -15,9 +15,9 @@ from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
 from app.gitea.client import GiteaClient
 from app.policy import Policy
 from app.tools import build_catalog
-from app.tools.core import ToolContext, ToolResult, ToolRuntime, execute_tool
+from app.tools.execution import ToolResult, ToolRuntime
 from tests.emulator.process import EmulatorProcess
-from tests.tools.conftest import principal_for, tool_settings
+from tests.tools.conftest import principal_for, run_tool, tool_settings
 
 REPO = {"owner": "acme", "repo": "service-a"}
 WRITE_POLICY = "defaults:\n  read: allow\n  write: allow\n"
@@ -72,4 +72,4 @@ def writer(emulator: EmulatorProcess, login: str = "alice", scopes: frozenset[st
 
 
 def run(runtime: ToolRuntime, principal: Principal, tool: str, /, **arguments: Any) -> ToolResult:
-    return execute_tool(principal, tool, arguments, ToolContext(request_id="write-test", runtime=runtime))
+    return run_tool(runtime, principal, tool, arguments, request_id="write-test")

@@ -7,13 +7,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import current_app, has_request_context, request
 from marshmallow import ValidationError
 
 from app.audit.chain import AuditWriteError
-from app.audit.events import CORRELATION_HEADER, AuditContext, access_denied, correlation_id_from, tool_invocation
+from app.audit.events import access_denied, tool_invocation
 from app.auth.pat_mode import RepositoryPermissions
-from app.auth.principal import Principal
 from app.errors import AegisError
 from app.gitea.errors import GiteaError
 from app.logging import log_event
@@ -24,7 +22,6 @@ from app.tools.call import (
     InsufficientScope,
     ToolCall,
     ToolCancelled,
-    ToolContext,
     ToolFailure,
     ToolResult,
     ToolRuntime,
@@ -33,12 +30,9 @@ from app.tools.call import (
 )
 from app.tools.failures import upstream_failure
 from app.tools.registry import Tool
-from app.tools.shaping import FENCE_NOTE, UNTRUSTED, mark_untrusted, without_hidden_markdown
+from app.tools.shaping import FENCE_NOTE, mark_untrusted, without_hidden_markdown
 from app.tools.tool_metrics import record_tool_call
 
-EXTENSION = "aegis.tools"
-# Where a transport leaves the HTTP request's correlation id (the WSGI environ survives copied request contexts).
-CORRELATION_ENVIRON = "aegis.correlation_id"
 CORRELATION_META = "io.aegis/correlationId"
 log = logging.getLogger("aegis.tools")
 
@@ -46,7 +40,6 @@ __all__ = [
     "InsufficientScope",
     "ToolCall",
     "ToolCancelled",
-    "ToolContext",
     "ToolFailure",
     "ToolResult",
     "ToolRuntime",
@@ -54,13 +47,6 @@ __all__ = [
     "UpstreamUnauthorized",
     "execute_tool",
 ]
-
-
-def current_runtime(context: ToolContext) -> ToolRuntime:
-    if context.runtime is not None:
-        return context.runtime
-    runtime: ToolRuntime = current_app.extensions[EXTENSION]
-    return runtime
 
 
 AUDIT_REFUSAL = ToolResult.error(
@@ -76,21 +62,19 @@ class Denial:
     rule: str
 
 
-def execute_tool(principal: Principal, name: str, arguments: Any, context: ToolContext) -> ToolResult:
-    """Run one tool call for `principal`.
+def execute_tool(runtime: ToolRuntime, call: ToolCall) -> ToolResult:
+    """Run one tool call (the transport built `call`; `runtime` is the process's, built in create_app).
 
     Raises UnknownTool (JSON-RPC -32602), InsufficientScope (HTTP 403 step-up) and
     UpstreamUnauthorized (HTTP 401 invalid_token); every other failure is an isError result.
     """
-    runtime = current_runtime(context)
-    tool = runtime.catalog.get(name)
+    tool = runtime.catalog.get(call.name)
     if tool is None:
-        raise UnknownTool(name)
-    correlation = call_correlation_id(context)
+        raise UnknownTool(call.name)
     started = time.perf_counter()
     result = ToolResult.error("interrupted", "internal_error")
     try:
-        result = _run(runtime, tool, principal, arguments, context)
+        result = _run(call.bind(runtime, tool, None))
     except AegisError as exc:
         result = ToolResult.error(exc.message, exc.code)
         raise
@@ -98,52 +82,38 @@ def execute_tool(principal: Principal, name: str, arguments: Any, context: ToolC
         record_tool_call(tool.name, result.status, time.perf_counter() - started)
     # An error text may quote Gitea or name repository things (unknown-label refusals list the labels).
     text = model_text(result.text) if result.is_error else result.text
-    return replace(result, text=text, meta={**(result.meta or {}), CORRELATION_META: correlation})
+    return replace(result, text=text, meta={**(result.meta or {}), CORRELATION_META: call.correlation_id})
 
 
-def call_correlation_id(context: ToolContext) -> str:
-    """The call's correlation id, fixed on the context so the audit entries and the result share it:
-    the transport's, else the HTTP request's (X-Correlation-ID when valid), else a new one."""
-    if context.correlation_id is None:
-        supplied = None
-        if has_request_context():
-            supplied = request.environ.get(CORRELATION_ENVIRON) or request.headers.get(CORRELATION_HEADER)
-        context.correlation_id = correlation_id_from(supplied)
-    return context.correlation_id
-
-
-def _run(runtime: ToolRuntime, tool: Tool, principal: Principal, arguments: Any, context: ToolContext) -> ToolResult:
+def _run(call: ToolCall) -> ToolResult:
     try:
-        args = validate_arguments(tool, arguments)
+        args = validate_arguments(call.tool, call.arguments)
     except ValidationError as exc:
-        invalid = Denial(validation_message(tool, exc), "arguments")
-        return _refuse(
-            runtime, tool, principal, context, arguments=arguments, denial=invalid, status="invalid_arguments"
-        )
-    call = ToolCall(tool, principal, repository_of(args), context, runtime)
+        invalid = Denial(validation_message(call.tool, exc), "arguments")
+        return _refuse(call, arguments=call.arguments, denial=invalid, status="invalid_arguments")
+    call = call.bind(call.runtime, call.tool, repository_of(args))
     try:
         refusal = authorize(call, args)
     except InsufficientScope as exc:
-        _refuse(runtime, tool, principal, context, arguments=args, denial=Denial(exc.message, "scope"), status="denied")
+        _refuse(call, arguments=args, denial=Denial(exc.message, "scope"), status="denied")
         raise
     if refusal is not None:
-        return _refuse(runtime, tool, principal, context, arguments=args, denial=refusal, status="denied")
+        return _refuse(call, arguments=args, denial=refusal, status="denied")
     return _audited(call, args)
 
 
-def scope_challenge(principal: Principal, name: Any, arguments: Any, context: ToolContext) -> None:
+def scope_challenge(runtime: ToolRuntime, call: ToolCall) -> None:
     """Raise InsufficientScope now if execute_tool would: transports call this before they open a
-    stream, because a 403 step-up cannot be sent once a 200 SSE response has started."""
-    runtime = current_runtime(context)
-    tool = runtime.catalog.get(name) if isinstance(name, str) else None
-    if tool is None or principal.has_scope(tool.scope):
+    stream, because a 403 step-up cannot be sent once a 200 SSE response has started. The gates are
+    authorize()'s own, in its order."""
+    tool = runtime.catalog.get(call.name)
+    if tool is None or call.principal.has_scope(tool.scope):
         return
     try:
-        args = validate_arguments(tool, arguments)
+        args = validate_arguments(tool, call.arguments)
     except ValidationError:
         return  # the call itself answers with the validation error
-    call = ToolCall(tool, principal, repository_of(args), context, runtime)
-    if (tool.is_write and not runtime.settings.write_mode) or write_whitelist_denial(call) is not None:
+    if gate_before_scope(call.bind(runtime, tool, repository_of(args))) is not None:
         return  # refused by an earlier gate, which no scope can open
     raise InsufficientScope(runtime.settings, tool.scope)
 
@@ -186,16 +156,21 @@ def authorize(call: ToolCall, args: dict[str, Any]) -> Denial | None:
 
     Write mode and the whitelist come before scope: no scope can open them, so a step-up would mislead.
     """
-    tool, settings = call.tool, call.runtime.settings
-    if tool.is_write and not settings.write_mode:
-        return Denial(f"{tool.name} is a write tool and write mode is disabled on this server (WRITE_MODE=false).",
-                      "write_mode")
-    refusal = write_whitelist_denial(call)
+    refusal = gate_before_scope(call)
     if refusal is not None:
         return refusal
-    if not call.principal.has_scope(tool.scope):
-        raise InsufficientScope(settings, tool.scope)
+    if not call.principal.has_scope(call.tool.scope):
+        raise InsufficientScope(call.runtime.settings, call.tool.scope)
     return policy_denial(call, args) or repository_permission_denial(call) or inbound_secret_denial(call, args)
+
+
+def gate_before_scope(call: ToolCall) -> Denial | None:
+    """Write mode, then the write whitelist: the gates no scope can open."""
+    tool = call.tool
+    if tool.is_write and not call.runtime.settings.write_mode:
+        return Denial(f"{tool.name} is a write tool and write mode is disabled on this server (WRITE_MODE=false).",
+                      "write_mode")
+    return write_whitelist_denial(call)
 
 
 def write_whitelist_denial(call: ToolCall) -> Denial | None:
@@ -226,9 +201,6 @@ def policy_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
     return None if decision.allowed else Denial(f"Denied by policy: {decision.reason}.", decision.rule)
 
 
-LISTS = "lists"  # Tool.extra key: what a tool on no one repository lists ("repositories", "organizations")
-
-
 def repository_permission_denial(call: ToolCall) -> Denial | None:
     """Service-PAT mode seam (issue 6): the caller's own Gitea permission on the repository.
 
@@ -241,7 +213,7 @@ def repository_permission_denial(call: ToolCall) -> Denial | None:
     if call.repository is not None:
         reason = check(call.principal, call.tool, call.repository)
         return Denial(reason, "repository_permission") if reason else None
-    if _acts_with_pat(call) and LISTS not in call.tool.extra:
+    if _acts_with_pat(call) and call.tool.lists is None:
         return Denial(f"{call.tool.name} cannot be limited to what {call.principal.login} may see "
                       "while this server calls Gitea with its service token.", "repository_permission")
     return None
@@ -258,7 +230,7 @@ def caller_view(call: ToolCall, structured: dict[str, Any]) -> dict[str, Any]:
     The total is dropped: it counts the PAT owner's entries, which would tell how many are hidden.
     """
     seam = call.runtime.repository_permission
-    listing = call.tool.extra.get(LISTS)
+    listing = call.tool.lists
     if call.repository is not None or listing is None or not isinstance(seam, RepositoryPermissions):
         return structured
     if not seam.acts_for(call.principal) or not isinstance(structured.get("items"), list):
@@ -308,9 +280,9 @@ def _invoke(call: ToolCall, args: dict[str, Any]) -> ToolResult:
     except AegisError:
         raise
     except Exception:  # a bug in one tool must become a result, not a dead connection
-        log.exception("tool_handler_crashed", extra={"tool": call.tool.name, "request_id": call.context.request_id})
+        log.exception("tool_handler_crashed", extra={"tool": call.tool.name, "request_id": call.request_id})
         return ToolResult.error(
-            f"{call.tool.name} failed unexpectedly; quote request id {call.context.request_id}.", "internal_error"
+            f"{call.tool.name} failed unexpectedly; quote request id {call.request_id}.", "internal_error"
         )
     return shaped(call, args, structured)
 
@@ -325,13 +297,13 @@ def shaped(call: ToolCall, args: dict[str, Any], structured: dict[str, Any]) -> 
     try:
         return shape(call, caller_view(call, structured))
     except Exception:  # the write happened: an error here must not read as "it failed, try again"
-        log.exception("write_result_unshown", extra={"tool": call.tool.name, "request_id": call.context.request_id})
+        log.exception("write_result_unshown", extra={"tool": call.tool.name, "request_id": call.request_id})
         return unshown_write(call, dry_run=args.get("dry_run") is True)
 
 
 def unshown_write(call: ToolCall, *, dry_run: bool) -> ToolResult:
     """isError (no structuredContent can match the schema), but saying what happened and what not to do."""
-    ids = f"request id {call.context.request_id}, correlation id {call.context.correlation_id}"
+    ids = f"request id {call.request_id}, correlation id {call.correlation_id}"
     if dry_run:
         return ToolResult.error(f"{call.tool.name}: the dry run finished but its result could not be shown; "
                                 f"nothing was written. Quote {ids}.", "internal_error")
@@ -350,7 +322,7 @@ def bound_client(call: ToolCall) -> Any:
 def shape(call: ToolCall, structured: dict[str, Any]) -> ToolResult:
     """DESIGN's order: normalise (hidden markdown, invisible characters, fence-like tags), mask secrets,
     fence repository text, then render the text."""
-    fields = call.tool.extra.get(UNTRUSTED, ())
+    fields = call.tool.untrusted
     if call.runtime.settings.strip_html_comments:
         structured = without_hidden_markdown(structured, fields)
     structured = sanitize_output(call, structured)
@@ -369,34 +341,28 @@ def sanitize_output(call: ToolCall, structured: dict[str, Any]) -> dict[str, Any
     sanitized, findings = sanitize_value(structured, call.runtime.settings.secret_detection_mode, model_text)
     if findings:
         log_event(log, logging.INFO, "tool_output_secrets", tool=call.tool.name, count=len(findings),
-                  kinds=sorted({finding.kind for finding in findings}), request_id=call.context.request_id)
+                  kinds=sorted({finding.kind for finding in findings}), request_id=call.request_id)
     return sanitized
-
-
-def audit_context(principal: Principal, context: ToolContext) -> AuditContext:
-    return AuditContext(request_id=context.request_id, correlation_id=context.correlation_id,
-                        principal=principal.login, client_id=principal.client_id)
 
 
 def _invocation(call: ToolCall, args: dict[str, Any], status: str, ms: float | None = None,
                 error: str | None = None) -> dict[str, Any]:
     return tool_invocation(
-        audit_context(call.principal, call.context), tool=call.tool.name, repository=call.repository,
+        call.audit_context(), tool=call.tool.name, repository=call.repository,
         arguments=args, decision="allow", status=status, duration_ms=ms, error=error,
     )
 
 
-def _refuse(runtime: ToolRuntime, tool: Tool, principal: Principal, context: ToolContext, *,
-            arguments: Any, denial: Denial, status: str) -> ToolResult:
+def _refuse(call: ToolCall, *, arguments: Any, denial: Denial, status: str) -> ToolResult:
     """Audit a refused call (bad arguments or denied) and return the isError result."""
     args = arguments if isinstance(arguments, dict) else {}
     # access_denied masks the arguments (a refused write's text may hold the very secret it was refused for).
-    event = access_denied(audit_context(principal, context), tool=tool.name, repository=repository_of(args),
+    event = access_denied(call.audit_context(), tool=call.tool.name, repository=repository_of(args),
                           arguments=args, reason=denial.reason, rule=denial.rule)
     try:
-        _audit(runtime, tool, event)
+        _audit(call.runtime, call.tool, event)
     except AuditWriteError:
-        log.error("audit write failed for a refused call", extra={"tool": tool.name})
+        log.error("audit write failed for a refused call", extra={"tool": call.tool.name})
     return ToolResult.error(denial.reason, status)
 
 

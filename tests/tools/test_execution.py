@@ -15,12 +15,11 @@ from app.audit import AuditChain, AuditRecorder
 from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
 from app.gitea.credentials import GiteaCredentials
 from app.policy import Policy
-from app.tools.call import InsufficientScope, ToolCall, ToolContext, UnknownTool, UpstreamUnauthorized
-from app.tools.core import execute_tool
+from app.tools.call import InsufficientScope, ToolCall, UnknownTool, UpstreamUnauthorized
 from app.tools.registry import Annotations, Catalog, Tool
 from schemas.common import RepoArgs
 from tests.emulator.process import EmulatorProcess
-from tests.tools.conftest import Caller, RuntimeFactory, assert_ok, principal_for
+from tests.tools.conftest import Caller, RuntimeFactory, assert_ok, principal_for, run_tool
 
 POLICY = """
 defaults:
@@ -54,7 +53,7 @@ def writer(emulator: EmulatorProcess, scopes: frozenset[str] = frozenset({READ_S
 
 
 def run(runtime: Any, principal: Principal, name: str, **arguments: Any) -> Any:
-    return execute_tool(principal, name, arguments, ToolContext(request_id="core-test", runtime=runtime))
+    return run_tool(runtime, principal, name, arguments, request_id="core-test")
 
 
 def write_runtime(make_runtime: RuntimeFactory, **settings: str) -> Any:
@@ -187,18 +186,16 @@ def test_cancelled_call_stops_before_calling_gitea(
 ) -> None:
     cancelled = threading.Event()
     cancelled.set()
-    context = ToolContext(request_id="c", cancelled=cancelled, runtime=make_runtime())
-    result = execute_tool(principal_for(tools_emulator, "alice"), "list_branches",
-                          {"owner": "acme", "repo": "service-a"}, context)
+    result = run_tool(make_runtime(), principal_for(tools_emulator, "alice"), "list_branches",
+                      {"owner": "acme", "repo": "service-a"}, cancelled=cancelled)
     assert result.is_error and result.status == "cancelled"
 
 
 def test_search_code_reports_progress_while_downloading(make_runtime: RuntimeFactory,
                                                         tools_emulator: EmulatorProcess) -> None:
     reports: list[tuple[float, float | None, str | None]] = []
-    context = ToolContext(request_id="p", progress=lambda *args: reports.append(args), runtime=make_runtime())
-    execute_tool(principal_for(tools_emulator, "alice"), "search_code",
-                 {"owner": "bob", "repo": "dotfiles", "query": "hello"}, context)
+    run_tool(make_runtime(), principal_for(tools_emulator, "alice"), "search_code",
+             {"owner": "bob", "repo": "dotfiles", "query": "hello"}, progress=lambda *args: reports.append(args))
     assert reports and "archive" in (reports[0][2] or "")
 
 
