@@ -11,7 +11,7 @@ from app.gitea.request import encode_segment
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, index_from_archive, resolved_refs
-from app.tools.refs import commit_of
+from app.tools.refs import commit_for_read, commit_of
 from app.tools.registry import Tool
 from app.tools.shaping import UntrustedField, clip, more_hint, short_text, with_untrusted
 from schemas import files as s
@@ -48,7 +48,7 @@ def get_file_contents(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolC
     """Read the file raw, never past MAX_FILE_SIZE_BYTES nor past what the answer shows; a 404 may mean a directory."""
     owner, repo, path = args["owner"], args["repo"], args["filepath"]
     encode_segment("filepath", path.strip("/"))  # a traversing path is refused before any request is made
-    commit = commit_of(gitea, owner, repo, args.get("ref"))  # the path checked is the path read (app/tools/refs)
+    commit = commit_for_read(gitea, call, owner, repo, args.get("ref"))  # the path checked is the path read
     window = LineWindow(args.get("start_line") or 1, args.get("end_line"), call.limits.chars)
     try:
         download = gitea.get_raw_file(owner, repo, path, commit, cap=call.limits.file_bytes, enough=window.enough)
@@ -230,7 +230,7 @@ def get_file_tree(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall)
     ref = args.get("ref") or default_branch_or_none(gitea, args["owner"], args["repo"])
     if ref is None:
         return tree_result(args, "", call, total=0, note="The repository is empty: it has no files yet.")
-    commit = commit_of(gitea, args["owner"], args["repo"], ref)
+    commit = commit_for_read(gitea, call, args["owner"], args["repo"], ref)
     size = call.limits.items
     start = (args["page"] - 1) * size
     collected, more = collect_tree(gitea, args, commit, start + size)

@@ -21,7 +21,11 @@ import re
 from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaConflict, GiteaNotFound
 from app.tools import payload as p
-from app.tools.call import ToolFailure
+from app.tools.call import ToolCall, ToolFailure
+from app.tools.expiring import ExpiringCache
+
+READ_REFS = "read_refs"
+READ_REF_SECONDS = 5.0  # a file read sees a push at most this late; a burst of reads resolves once
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
@@ -40,6 +44,18 @@ def commit_of(gitea: BoundGiteaClient, owner: str, repo: str, ref: str | None) -
     if not FULL_SHA.fullmatch(sha):
         raise ToolFailure(no_commit_message(owner, repo, ref), "not_found")
     return sha
+
+
+def commit_for_read(gitea: BoundGiteaClient, call: ToolCall, owner: str, repo: str, ref: str | None) -> str:
+    """commit_of, remembered per credential for READ_REF_SECONDS: an agent reading several files of one
+    ref resolves it once (what one credential resolved is never served to another)."""
+    cache: ExpiringCache = call.shared(READ_REFS, lambda: ExpiringCache(READ_REF_SECONDS, 10000))
+    key = (call.credential_digest, f"{owner}/{repo}".lower(), ref or "")  # git refs are case-sensitive
+    commit: str | None = cache.get(key)
+    if commit is None:
+        commit = commit_of(gitea, owner, repo, ref)
+        cache.put(key, commit)
+    return commit
 
 
 def no_commit_message(owner: str, repo: str, ref: str | None) -> str:

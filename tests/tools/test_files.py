@@ -258,3 +258,16 @@ def test_search_code_reports_the_decoded_cap_it_reached(call_tool: Caller, make_
     out = assert_ok(result, "search_code")
     assert out["incomplete"] is True and "expands to more than" in out["note"]
     assert "Results may be partial" in result.text
+
+
+def test_a_burst_of_reads_resolves_its_ref_once_per_credential(call_tool: Caller,
+                                                               tools_emulator: EmulatorProcess) -> None:
+    """Each read is at a resolved commit (issue 20); reads of one ref within READ_REF_SECONDS share the
+    resolution, but only for the same credential."""
+    emulator_requests(tools_emulator, reset=True)
+    for path in ("README.md", "requirements.txt", "package.json"):
+        assert not call_tool("get_file_contents", owner="acme", repo="service-a", filepath=path).is_error
+    assert emulator_requests(tools_emulator, reset=True) == 4  # one resolution, then three raw reads
+    assert not call_tool("get_file_contents", as_user="bob", owner="acme", repo="service-a",
+                         filepath="README.md").is_error
+    assert emulator_requests(tools_emulator) == 2  # bob resolves for himself
