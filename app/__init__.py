@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.version import __version__ as __version__  # `app.__version__` for setup.cfg
+from app.version import __version__ as __version__  # `app.__version__`
 
 
 def load_settings(config: Any = None) -> Any:

@@ -73,18 +73,19 @@ def test_paas_start_without_the_opt_in_names_the_setting() -> None:
 
 def test_a_second_host_with_another_session_secret_is_refused() -> None:
     first, second = "first-secret-" + "a" * 40, "second-secret-" + "b" * 40
-    with RedisServer() as redis_server:
-        with GunicornServer(base_env(REDIS_URL=redis_server.url, MCP_SESSION_SECRET=first)).start():
-            recorded = redis.Redis.from_url(redis_server.url).get(SESSION_SECRET_CHECK_KEY)
-            assert recorded and first.encode() not in recorded  # a check value, never the secret
+    with RedisServer() as redis_server, GunicornServer(
+        base_env(REDIS_URL=redis_server.url, MCP_SESSION_SECRET=first)
+    ).start():
+        recorded = redis.Redis.from_url(redis_server.url).get(SESSION_SECRET_CHECK_KEY)
+        assert recorded and first.encode() not in recorded  # a check value, never the secret
 
-            other = base_env(REDIS_URL=redis_server.url, MCP_SESSION_SECRET=second, MCP_PORT=str(free_port()))
-            result = run_gunicorn_expecting_exit(other)
-            assert result.returncode == 1
-            assert "MCP_SESSION_SECRET: differs from the one another host sharing REDIS_URL" in result.stderr
-            assert f"redis-cli DEL {SESSION_SECRET_CHECK_KEY}" in result.stderr
-            assert refusal_from_create_app(other) in result.stderr
+        other = base_env(REDIS_URL=redis_server.url, MCP_SESSION_SECRET=second, MCP_PORT=str(free_port()))
+        result = run_gunicorn_expecting_exit(other)
+        assert result.returncode == 1
+        assert "MCP_SESSION_SECRET: differs from the one another host sharing REDIS_URL" in result.stderr
+        assert f"redis-cli DEL {SESSION_SECRET_CHECK_KEY}" in result.stderr
+        assert refusal_from_create_app(other) in result.stderr
 
-            # The same secret on a second host starts.
-            with GunicornServer(base_env(REDIS_URL=redis_server.url, MCP_SESSION_SECRET=first)).start() as twin:
-                assert twin.process is not None and twin.process.poll() is None
+        # The same secret on a second host starts.
+        with GunicornServer(base_env(REDIS_URL=redis_server.url, MCP_SESSION_SECRET=first)).start() as twin:
+            assert twin.process is not None and twin.process.poll() is None
