@@ -206,7 +206,7 @@ class Settings:
     max_request_bytes: int = setting(1048576, int_in(1024), "Largest accepted request body")
     metrics_enabled: bool = setting(True, parse_bool, "Serve Prometheus metrics at /metrics")
     mcp_session_secret: Secret = setting(
-        Secret(""), secret, "HMAC key for legacy MCP session ids (set it when several hosts serve)"
+        Secret(""), secret, "HMAC key for legacy MCP session ids; required with REDIS_URL, the same on every host"
     )
     mcp_max_streams_per_worker: int | None = setting(
         None, optional(int_in(1, 1024)), "Open SSE/WebSocket streams per worker (default: 3/4 of the threads)"
