@@ -1,6 +1,7 @@
 # AegisGitea MCP image: dependencies built in one stage, a slim non-root runtime in the other.
 #   docker build -t aegis-gitea-mcp .
 #   docker compose -f ops/docker-compose.yml --profile prod up -d   (see docs/Deployment.md)
+#   docker run --rm aegis-gitea-mcp python -m app --help             (the aegis-mcp commands)
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -30,10 +31,9 @@ COPY --chown=root:root wsgi.py ./
 COPY --chown=root:root app ./app
 COPY --chown=root:root blueprints ./blueprints
 COPY --chown=root:root schemas ./schemas
-COPY --chown=root:root templates ./templates
 COPY --chown=root:root scripts/validate_audit_log.py scripts/generate_api_key.py ./scripts/
 COPY --chown=root:root ops/gunicorn.conf.py ./ops/gunicorn.conf.py
-USER aegis:aegis
+USER 10001:10001
 EXPOSE 8080
 VOLUME ["/var/log/aegis-mcp", "/var/lib/aegis-mcp"]
 # Liveness only (no upstream call); /ready is for the proxy or orchestrator to decide on traffic.

@@ -42,15 +42,16 @@ run: install  ## the service with settings from .env
 demo: install-dev system-deps  ## the service against the bundled Gitea emulator with demo data
 	$(BIN)/python scripts/demo.py
 
-lint: install-dev
+lint: install-dev  ## ruff, mypy and hadolint (the Dockerfile)
 	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
 	$(BIN)/mypy app blueprints schemas wsgi.py
 
 test: install-dev system-deps clients lint  ## everything the tests need, then lint and the whole suite
 	$(BIN)/pytest
 
 generate-key: install  ## print a new API key for MCP_API_KEYS
-	$(BIN)/python scripts/generate_api_key.py
+	$(BIN)/python -m app generate-key
 
 bench: install-dev system-deps
 	$(BIN)/python bench/run_all.py

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.version import __version__ as __version__  # `app.__version__` for setup.cfg
+from app.version import __version__ as __version__  # `app.__version__`
 
 
 def load_settings(config: Any = None) -> Any:
@@ -23,8 +23,22 @@ def load_settings(config: Any = None) -> Any:
 
 def create_app(config: Any = None) -> Flask:
     """Build the application: settings, logging, errors, shared state, governance, tools, blueprints."""
-    from app import auth, errors, governance, hosts, http_metrics, limits, logging, oauth, outcomes, store, tools
+    from app import (
+        auth,
+        errors,
+        governance,
+        hosts,
+        http_metrics,
+        limits,
+        logging,
+        oauth,
+        outcomes,
+        startup,
+        store,
+        tools,
+    )
     from app.audit.cli import audit_cli
+    from app.cli import aegis_cli
     from app.json_codec import OrjsonProvider
     from app.mcp.runtime import init_app as init_mcp
     from app.policy.cli import policy_cli
@@ -43,6 +57,7 @@ def create_app(config: Any = None) -> Flask:
     outcomes.init_app(app)
     hosts.init_app(app)  # DNS rebinding: before the rate limits count a request
     shared = store.init_app(app)
+    startup.init_app(app, shared)  # policy file, Gitea OIDC, one session secret per Redis: every launcher
     limits.init_app(app)
     policies, audit = governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])
     gitea = tools.build_gitea_client(settings)
@@ -57,4 +72,5 @@ def create_app(config: Any = None) -> Flask:
         app.register_blueprint(metrics_bp.bp)
     app.cli.add_command(policy_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(aegis_cli)
     return app

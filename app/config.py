@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRET_MODES = ("off", "mask", "block")
 AUDIT_FAIL_MODES = ("closed", "open")
+DEPLOY_TARGETS = ("server", "paas")
 
 
 class Secret:
@@ -173,8 +174,17 @@ class Settings:
         False, parse_bool, "Tests only: fetch client metadata documents from loopback over http"
     )
     # Server
-    mcp_host: str = setting("127.0.0.1", text, "Interface to bind to")
-    mcp_port: int = setting(8080, int_in(1, 65535), "Port to listen on")
+    mcp_host: str = setting(
+        "127.0.0.1", text, "Interface to bind to (default with DEPLOY_TARGET=paas: 0.0.0.0, every interface)"
+    )
+    mcp_port: int = setting(
+        8080, int_in(1, 65535), "Port to listen on (unset: the platform's PORT when set, else 8080)"
+    )
+    deploy_target: str = setting(
+        "server",
+        choice(DEPLOY_TARGETS),
+        "server (behind your TLS proxy) or paas: listen on every interface on the platform's PORT, TLS at its router",
+    )
     public_base_url: str | None = setting(None, optional(url()), "Public base URL (behind a proxy)")
     allow_insecure_bind: bool = setting(False, parse_bool, "Explicit opt-in to bind all interfaces")
     log_level: str = setting("INFO", choice(LOG_LEVELS, upper=True), "Log level")
@@ -196,7 +206,7 @@ class Settings:
     max_request_bytes: int = setting(1048576, int_in(1024), "Largest accepted request body")
     metrics_enabled: bool = setting(True, parse_bool, "Serve Prometheus metrics at /metrics")
     mcp_session_secret: Secret = setting(
-        Secret(""), secret, "HMAC key for legacy MCP session ids (set it when several hosts serve)"
+        Secret(""), secret, "HMAC key for legacy MCP session ids; required with REDIS_URL, the same on every host"
     )
     mcp_max_streams_per_worker: int | None = setting(
         None, optional(int_in(1, 1024)), "Open SSE/WebSocket streams per worker (default: 3/4 of the threads)"
@@ -258,6 +268,7 @@ class Settings:
                 values[field.name] = field.metadata["parse"](str(raw))
             except ValueError as exc:
                 problems.append(f"{field.name.upper()}: {exc}")
+        problems.extend(_platform_defaults(source, values))
         settings = cls(**values)
         named = {p.split(":", 1)[0] for p in problems}
         problems.extend(p for p in settings.problems() if p.split(":", 1)[0] not in named)
@@ -274,8 +285,38 @@ class Settings:
         return self.public_base_url or f"http://{self.mcp_host}:{self.mcp_port}"
 
     @property
+    def allows_every_interface(self) -> bool:
+        """The operator opted in to listening on every interface (ALLOW_INSECURE_BIND or DEPLOY_TARGET=paas)."""
+        return self.allow_insecure_bind or self.deploy_target == "paas"
+
+    @property
     def binds_loopback(self) -> bool:
         return is_loopback(self.mcp_host)
+
+
+def _platform_defaults(source: Mapping[str, Any], values: dict[str, Any]) -> list[str]:
+    """A platform's PORT (Heroku, Dokku, Procfile runners) when MCP_PORT is unset; PaaS listens on every interface.
+
+    A platform start (PORT set, MCP_PORT and MCP_HOST not) must say where to listen: the router cannot reach
+    127.0.0.1, and every interface is never a silent default.
+    """
+    port, host = source.get("PORT"), source.get("MCP_HOST")
+    paas = values.get("deploy_target") == "paas"
+    if paas and host is None:
+        values["mcp_host"] = "0.0.0.0"  # noqa: S104 - the documented, explicit PaaS opt-in
+    if source.get("MCP_PORT") is not None or port is None or not str(port).strip():
+        return []
+    try:
+        values["mcp_port"] = int_in(1, 65535)(str(port))
+    except ValueError as exc:
+        return [f"PORT: {exc} (the platform's port, used because MCP_PORT is unset)"]
+    if not paas and host is None and source.get("DEPLOY_TARGET") is None:
+        return [
+            f"DEPLOY_TARGET: PORT={values['mcp_port']} is set (a PaaS or Procfile runner) but MCP_HOST is not: "
+            "set DEPLOY_TARGET=paas to listen on every interface behind the platform's TLS router, "
+            "or MCP_HOST=127.0.0.1 to keep a loopback listener"
+        ]
+    return []
 
 
 def is_unspecified(host: str) -> bool:
@@ -314,10 +355,19 @@ def is_loopback(host: str) -> bool:
 
 
 def _check_bind(s: Settings) -> list[str]:
-    if is_unspecified(s.mcp_host) and not s.allow_insecure_bind:
+    if is_unspecified(s.mcp_host) and not s.allows_every_interface:
         return [
             f"MCP_HOST={s.mcp_host or '(empty)'} would listen on every interface; bind 127.0.0.1 behind "
-            "a TLS reverse proxy, or set ALLOW_INSECURE_BIND=true to opt in"
+            "a TLS reverse proxy, or set ALLOW_INSECURE_BIND=true (DEPLOY_TARGET=paas on a platform) to opt in"
+        ]
+    return []
+
+
+def _check_session_secret(s: Settings) -> list[str]:
+    if s.redis_url and not s.mcp_session_secret:
+        return [
+            "MCP_SESSION_SECRET: required with REDIS_URL: every host sharing that Redis verifies the others' "
+            "legacy MCP session ids with it, so set the same value on each (e.g. openssl rand -hex 32)"
         ]
     return []
 
@@ -389,7 +439,7 @@ def _check_streams(s: Settings) -> list[str]:
 
 _CROSS_CHECKS = (
     _check_streams, _check_gitea, _check_bind, _check_oauth, _check_shared_state, _check_api_keys,
-    _check_auth_disabled, _check_write_mode,
+    _check_auth_disabled, _check_write_mode, _check_session_secret,
 )
 
 

@@ -41,7 +41,7 @@ from app.oauth.upstream import pkce_pair
 from app.outcomes import json_response
 from schemas.dcr import ClientRegistrationSchema
 
-bp = Blueprint("oauth", __name__, template_folder="../templates")
+bp = Blueprint("oauth", __name__, template_folder="templates")
 MAX_REGISTRATION_BYTES = 16 * 1024
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",

@@ -118,3 +118,27 @@ def test_gunicorn_bind_addresses_are_parsed_for_the_check(bind: str, host: str |
     from app.config import bind_host
 
     assert bind_host(bind) == host
+
+
+def test_platform_port_is_used_when_mcp_port_is_unset() -> None:
+    assert load(PORT="5000", MCP_HOST="127.0.0.1").mcp_port == 5000
+    assert load(PORT="5000", MCP_PORT="8081", MCP_HOST="127.0.0.1").mcp_port == 8081
+    assert any(p.startswith("PORT: expected a whole number") for p in problems_for(PORT="web", MCP_HOST="::1"))
+
+
+def test_paas_start_without_the_opt_in_names_the_setting() -> None:
+    (problem,) = problems_for(PORT="5000")
+    assert problem.startswith("DEPLOY_TARGET:") and "DEPLOY_TARGET=paas" in problem and "MCP_HOST=127.0.0.1" in problem
+
+
+def test_paas_target_listens_on_every_interface_without_allow_insecure_bind() -> None:
+    settings = load(PORT="5000", DEPLOY_TARGET="paas")
+    assert (settings.mcp_host, settings.mcp_port, settings.allows_every_interface) == ("0.0.0.0", 5000, True)
+    assert load(DEPLOY_TARGET="paas", MCP_HOST="127.0.0.1").mcp_host == "127.0.0.1"
+    assert not load().allows_every_interface
+
+
+def test_redis_without_a_session_secret_is_refused() -> None:
+    (problem,) = problems_for(REDIS_URL="redis://127.0.0.1:6379/0")
+    assert problem.startswith("MCP_SESSION_SECRET: required with REDIS_URL")
+    assert load(REDIS_URL="redis://127.0.0.1:6379/0", MCP_SESSION_SECRET="s" * 64).redis_url
