@@ -13,7 +13,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwe import JWERegistry
 from joserfc.jwk import OctKey
+
+from app import json_codec
 
 ALGORITHM, ENCRYPTION = "dir", "A256GCM"
 ACCESS_TYPE, REFRESH_TYPE = "at+jwt", "rt+jwt"
@@ -110,13 +111,19 @@ class TokenKeys:
         return self._keys[kid]
 
 
+MAX_HEADER_CHARS = 1024
+
+
 def compact_header(token: str) -> dict[str, Any]:
     """The protected header of a 5-part compact JWE, or InvalidSealedToken."""
     if token.count(".") != 4:
         raise InvalidSealedToken("not a compact JWE")
     encoded = token.split(".", 1)[0]
+    if len(encoded) > MAX_HEADER_CHARS:  # ours are ~150 characters; anything long is not one of ours
+        raise InvalidSealedToken("header too long")
     try:
-        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+        # json_codec caps nesting: a deeply nested header would otherwise raise RecursionError (a 500).
+        header = json_codec.decode(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
     except (binascii.Error, ValueError) as exc:
         raise InvalidSealedToken("unreadable header") from exc
     if not isinstance(header, dict):

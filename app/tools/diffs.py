@@ -32,17 +32,21 @@ class FilePatch:
 
     @property
     def additions(self) -> int:
-        return sum(1 for line in self.patch.splitlines() if line.startswith("+") and not line.startswith("+++"))
+        return sum(1 for line in self.patch.split("\n") if line.startswith("+") and not line.startswith("+++"))
 
     @property
     def deletions(self) -> int:
-        return sum(1 for line in self.patch.splitlines() if line.startswith("-") and not line.startswith("---"))
+        return sum(1 for line in self.patch.split("\n") if line.startswith("-") and not line.startswith("---"))
 
 
 def split_diff(text: str) -> list[FilePatch]:
     """The per-file sections of a `git diff` text, in order."""
     sections: list[list[str]] = []
-    for line in text.splitlines(keepends=True):
+    # Git ends a diff line at "\n" only: a "\r", "\f" or "\u2028" inside a hunk line is content, and
+    # str.splitlines would let it start a forged "diff --git" section attributing lines to another file.
+    for line in re.split(r"(?<=\n)", text):
+        if not line:
+            continue
         if line.startswith("diff --git ") or not sections:
             sections.append([])
         sections[-1].append(line)

@@ -335,3 +335,16 @@ def test_metadata_document_with_unsafe_redirect_uri_is_invalid_client_at_the_tok
     response = requests.post(f"{server.url}/oauth/token", data=form, timeout=10)
     assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
     assert "redirect_uris" in response.json()["error_description"]
+
+
+def test_a_deeply_nested_token_header_is_an_invalid_token_not_a_500(server: GunicornServer) -> None:
+    """Issue 20 review: the JWE header of a bearer token was parsed with stdlib json, whose RecursionError
+    on 3,000 nested arrays escaped as a 500 with a traceback, to anyone, before any login."""
+    header = base64.urlsafe_b64encode(b"[" * 3000).decode().rstrip("=")
+    for token in (f"{header}.a.b.c.d", f"{'A' * 5000}.a.b.c.d"):
+        for path in ("/mcp", "/mcp/tool/call"):
+            response = requests.post(f"{server.url}{path}", json={"tool": "get_repository_info"},
+                                     headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert response.status_code == 401, (path, response.status_code, response.text[:200])
+            assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert "RecursionError" not in server.logs() and "Traceback" not in server.logs()

@@ -83,3 +83,27 @@ def test_a_hunk_line_that_looks_like_a_header_names_no_path() -> None:
     (patch,) = split_diff("diff --git a/docs/x b/docs/x\n--- a/docs/x\n+++ b/docs/x\n@@ -1 +1 @@\n"
                           "-rename from src/secrets/x\n+++ b/src/secrets/y\n")
     assert patch.paths == {"docs/x"}
+
+
+SEPARATORS = ["\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("separator", SEPARATORS, ids=[hex(ord(s)) for s in SEPARATORS])
+def test_a_line_separator_inside_a_hunk_line_starts_no_file_section(separator: str) -> None:
+    """Git ends a diff line at "\\n" only; any other line break inside a hunk line is content."""
+    diff = ("diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1,3 @@\n"
+            f"+# harmless{separator}diff --git a/src/secrets/x.py b/src/secrets/x.py\n+BACKDOOR = 1\n+more\n")
+    (patch,) = split_diff(diff)
+    assert patch.path == "README.md" and patch.additions == 3 and "BACKDOOR" in patch.patch
+
+
+def test_a_forged_section_inside_a_denied_file_does_not_show_its_lines(world: SecurityWorld) -> None:
+    """A line `# note<CR>diff --git a/README.md b/README.md` in the denied file must not move the rest of
+    its patch under README.md (reproduced by the review: the file's context lines were shown)."""
+    original = world.git("acme/service-a", "show", "main:src/secrets/production.py")
+    forged = "# note\rdiff --git a/README.md b/README.md\n" + original + "\n"
+    sha = world.plant("acme/service-a", "forged-section", {"src/secrets/production.py": forged})
+    for tool, arguments in (("get_commit_diff", {"sha": sha}), ("compare_refs", {"base": "main",
+                                                                                  "head": "forged-section"})):
+        is_error, text = world.text(tool, **REPO, **arguments)
+        assert not is_error and CANARY not in text and "withheld by policy" in text, (tool, text[:500])
