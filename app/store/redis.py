@@ -176,7 +176,7 @@ class RedisStore(Store):
 
     def expire_if_equal(self, key: str, value: bytes, ttl: float) -> bool:
         px = ttl_milliseconds(ttl)
-        return self._run("expire_if_equal", lambda: bool(self._expire_if_equal(keys=[key], args=[value, px])))
+        return self._run("expire_if_equal", lambda: bool(self._expire_if_equal(keys=[key], args=[value, px or 1])))
 
     def delete_if_equal(self, key: str, value: bytes) -> bool:
         return self._run("delete_if_equal", lambda: bool(self._delete_if_equal(keys=[key], args=[value])))

@@ -1,0 +1,56 @@
+"""`flask --app wsgi automation scheduler` (the Procfile's worker) and `... automation run JOB OWNER/REPO`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask.cli import AppGroup, ScriptInfo, pass_script_info
+
+from app.automation.service import Automation
+
+automation_cli = AppGroup("automation", help="Automation jobs and the scheduler process.")
+
+
+def _automation(info: ScriptInfo) -> Automation:
+    app = info.load_app()
+    automation = app.extensions.get("aegis.automation")
+    if not isinstance(automation, Automation):
+        raise click.ClickException("automation is off: set AUTOMATION_ENABLED=true (and AUTOMATION_WEBHOOK_SECRET)")
+    return automation
+
+
+@automation_cli.command("scheduler", with_appcontext=False)
+@pass_script_info
+def scheduler(info: ScriptInfo) -> None:
+    """Run the scheduler loop until SIGTERM (needs AUTOMATION_SCHEDULER_ENABLED=true)."""
+    from app.automation.scheduler import ScheduleError, run_scheduler
+
+    automation = _automation(info)
+    if not automation.settings.automation_scheduler_enabled:
+        raise click.ClickException("the scheduler is off: set AUTOMATION_SCHEDULER_ENABLED=true")
+    try:
+        run_scheduler(automation)
+    except ScheduleError as exc:
+        raise click.ClickException(f"AUTOMATION_SCHEDULE_FILE: {exc}") from exc
+
+
+@automation_cli.command("run", with_appcontext=False)
+@click.argument("job")
+@click.argument("repository")
+@click.option("--dry-run", is_flag=True, help="Show what the job would write; write nothing.")
+@click.option("--param", "params", multiple=True, help="KEY=VALUE passed to the job (e.g. source=...).")
+@pass_script_info
+def run(info: ScriptInfo, job: str, repository: str, dry_run: bool, params: tuple[str, ...]) -> None:
+    """Run JOB on OWNER/REPO once as the automation principal and print the run record."""
+    from app.automation.jobs import JOBS
+
+    if job not in JOBS:
+        raise click.ClickException(f"unknown job {job!r}; one of {', '.join(JOBS)}")
+    owner, _, repo = repository.partition("/")
+    automation = _automation(info)
+    record = automation.run(job, owner, repo, trigger="cli", dry_run=dry_run,
+                            params=dict(p.split("=", 1) for p in params if "=" in p))
+    click.echo(json.dumps(record, indent=2))
+    sys.exit(0 if record["status"] == "success" else 1)
