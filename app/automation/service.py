@@ -75,7 +75,7 @@ class Automation:
         return None if decision.allowed else (decision.reason, decision.rule)
 
     def record_security(self, kind: str, context: AuditContext, severity: str = "warning", **details: Any) -> None:
-        log_event(log, logging.WARNING, kind, **details)
+        log_event(log, logging.WARNING, kind, details=details)
         if self.audit is not None:
             self.audit.record_security(context, kind, details, severity)
 
