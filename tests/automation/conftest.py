@@ -12,9 +12,10 @@ import pytest
 import requests
 
 from tests.fixtures.gunicorn import TEST_API_KEY, gunicorn_with_emulator
-from tests.fixtures.redis import redis_server  # noqa: F401 - the session fixture, used by the scheduler tests
+from tests.fixtures.redis import private_redis_server, redis_server
 from tests.security.conftest import SecurityWorld
 
+__all__ = ["private_redis_server", "redis_server"]
 SECRET = "webhook-secret-0123456789abcdef0123456789"
 POLICY = """\
 repositories:

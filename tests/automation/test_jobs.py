@@ -78,7 +78,8 @@ def test_dependency_scan_reports_each_kind_of_problem_in_each_format(world: Auto
     assert expected <= found, expected - found
     assert ("go.mod", "missing_lockfile", None) not in found  # go.sum is beside it
     assert ("crates/tool/Cargo.toml", "missing_lockfile", None) not in found
-    assert ("web/package.json", "wildcard", "react") not in found and ("pyproject.toml", "unpinned", "rich") not in found
+    assert ("web/package.json", "wildcard", "react") not in found
+    assert ("pyproject.toml", "unpinned", "rich") not in found
 
 
 def test_auto_issue_creation_dry_run_then_once_then_never_again(world: AutomationWorld) -> None:
