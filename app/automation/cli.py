@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 
 import click
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
@@ -13,12 +15,19 @@ from app.automation.service import Automation
 automation_cli = AppGroup("automation", help="Automation jobs and the scheduler process.")
 
 
-def _automation(info: ScriptInfo) -> Automation:
-    app = info.load_app()
-    automation = app.extensions.get("aegis.automation")
-    if not isinstance(automation, Automation):
-        raise click.ClickException("automation is off: set AUTOMATION_ENABLED=true (and AUTOMATION_WEBHOOK_SECRET)")
-    return automation
+def _automation(info: ScriptInfo) -> Automation | None:
+    automation = info.load_app().extensions.get("aegis.automation")
+    return automation if isinstance(automation, Automation) else None
+
+
+def idle(reason: str) -> None:
+    """A Procfile runner (honcho, foreman) stops every process when one exits: with the scheduler off, the
+    worker says why and waits for SIGTERM instead of exiting."""
+    click.echo(f"aegis scheduler not running: {reason}", err=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
 
 
 @automation_cli.command("scheduler", with_appcontext=False)
@@ -28,8 +37,9 @@ def scheduler(info: ScriptInfo) -> None:
     from app.automation.scheduler import ScheduleError, run_scheduler
 
     automation = _automation(info)
-    if not automation.settings.automation_scheduler_enabled:
-        raise click.ClickException("the scheduler is off: set AUTOMATION_SCHEDULER_ENABLED=true")
+    if automation is None or not automation.settings.automation_scheduler_enabled:
+        idle("set AUTOMATION_ENABLED=true and AUTOMATION_SCHEDULER_ENABLED=true to start it")
+        return
     try:
         run_scheduler(automation)
     except ScheduleError as exc:
@@ -50,6 +60,8 @@ def run(info: ScriptInfo, job: str, repository: str, dry_run: bool, params: tupl
         raise click.ClickException(f"unknown job {job!r}; one of {', '.join(JOBS)}")
     owner, _, repo = repository.partition("/")
     automation = _automation(info)
+    if automation is None:
+        raise click.ClickException("automation is off: set AUTOMATION_ENABLED=true (and AUTOMATION_WEBHOOK_SECRET)")
     record = automation.run(job, owner, repo, trigger="cli", dry_run=dry_run,
                             params=dict(p.split("=", 1) for p in params if "=" in p))
     click.echo(json.dumps(record, indent=2))

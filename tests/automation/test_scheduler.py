@@ -116,3 +116,34 @@ def test_the_schedule_file_is_validated() -> None:
         parse_schedule("jobs:\n  - job: nope\n    repository: a\n    every: soon\n    extra: 1\n")
     message = str(problem.value)
     assert "nope" in message and "owner/repo" in message and "soon" in message and "extra" in message
+
+
+def test_a_failed_scheduled_run_is_retried_on_the_next_tick_only_until_it_succeeds(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
+    import requests
+
+    from app import create_app
+    from app.automation.scheduler import ScheduleEntry, Scheduler
+
+    (tmp_path / "policy.yaml").write_text(POLICY, encoding="utf-8")
+    app = create_app({"GITEA_URL": emulator.base_url, "GITEA_TOKEN": emulator.token("alice"),
+                      "MCP_API_KEYS": "k" * 40, "STARTUP_VALIDATE_GITEA": "false",
+                      "POLICY_FILE": str(tmp_path / "policy.yaml"), "AUDIT_LOG_PATH": str(tmp_path / "audit.log"),
+                      "AUTOMATION_ENABLED": "true", "AUTOMATION_WEBHOOK_SECRET": SECRET,
+                      "AUTOMATION_SCHEDULER_ENABLED": "true", "AUTOMATION_SCHEDULER_TICK_SECONDS": "1"})
+    scheduler = Scheduler(app.extensions["aegis.automation"],
+                          [ScheduleEntry("stale_issue_detection", "acme/service-a", 3600.0)])
+    faults = f"{emulator.base_url}/_emulator/faults"
+    requests.post(faults, json={"method": "GET", "path": "/api/v1/repos/acme/service-a/issues", "kind": "429",
+                                "retry_after": 1}, timeout=10)
+    now = 7200.5  # period 2 of the hourly entry
+    [failed] = scheduler.tick_once(now)
+    assert failed["status"] == "failed" and "list_issues" in failed["reason"] and failed["retry"] is False
+    [still] = scheduler.tick_once(now + 1)  # next tick, same period: retried
+    assert still["status"] == "failed" and still["retry"] is True
+    requests.delete(faults, timeout=10)
+    [retried] = scheduler.tick_once(now + 2)
+    assert retried["status"] == "success" and retried["retry"] is True and retried["period"] == 2
+    assert scheduler.tick_once(now + 3) == []  # done for this period
+    scheduler.lock.release()
