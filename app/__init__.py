@@ -25,6 +25,7 @@ def create_app(config: Any = None) -> Flask:
     """Build the application: settings, logging, errors, shared state, governance, tools, blueprints."""
     from app import (
         auth,
+        automation,
         errors,
         governance,
         hosts,
@@ -42,6 +43,7 @@ def create_app(config: Any = None) -> Flask:
     from app.json_codec import OrjsonProvider
     from app.mcp.runtime import init_app as init_mcp
     from app.policy.cli import policy_cli
+    from blueprints import automation as automation_bp
     from blueprints import mcp as mcp_bp
     from blueprints import metrics as metrics_bp
     from blueprints import oauth as oauth_bp
@@ -65,6 +67,8 @@ def create_app(config: Any = None) -> Flask:
     repository_permission = oauth.init_app(app, shared, gitea, authenticator)
     tool_runtime = tools.init_app(app, gitea, policies, audit, repository_permission)
     init_mcp(app, shared, tool_runtime)
+    if automation.init_app(app, shared, tool_runtime, audit) is not None:  # off: its endpoints stay 404
+        app.register_blueprint(automation_bp.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(oauth_bp.bp)
     app.register_blueprint(mcp_bp.bp)

@@ -240,6 +240,24 @@ class Settings:
     automation_enabled: bool = setting(False, parse_bool, "Enable automation endpoints")
     automation_scheduler_enabled: bool = setting(False, parse_bool, "Enable the scheduler loop")
     automation_stale_days: int = setting(30, int_in(1), "Age threshold for stale issues")
+    automation_webhook_secret: Secret = setting(
+        Secret(""), secret, "Gitea webhook secret (>= 32 chars; required with AUTOMATION_ENABLED=true)"
+    )
+    automation_webhook_max_bytes: int = setting(
+        262144, int_in(1024), "Largest accepted webhook body (also bounded by MAX_REQUEST_BYTES)"
+    )
+    automation_delivery_ttl_seconds: int = setting(
+        604800, int_in(60), "How long a webhook delivery id is remembered against replays"
+    )
+    automation_schedule_file: str | None = setting(
+        None, optional(text), "YAML file of scheduled jobs (job, repository, every)"
+    )
+    automation_scheduler_tick_seconds: float = setting(5.0, positive_float, "Scheduler tick interval")
+    automation_leader_ttl_seconds: float = setting(
+        15.0, positive_float, "Scheduler leader lock TTL; a dead leader is replaced within it"
+    )
+    automation_job_timeout_seconds: float = setting(120.0, positive_float, "Time budget of one job run")
+    automation_runs_kept: int = setting(50, int_in(1, 10000), "Job runs kept per repository")
     # Legacy compatibility
     gitea_token: Secret = setting(Secret(""), secret, "Service token for Gitea (API-key/PAT mode)")
     mcp_api_keys: tuple[Secret, ...] = setting((), secret_list, "API keys (>= 32 chars each)")
@@ -437,9 +455,26 @@ def _check_streams(s: Settings) -> list[str]:
     return []
 
 
+def _check_automation(s: Settings) -> list[str]:
+    problems = []
+    if s.automation_enabled and len(s.automation_webhook_secret.reveal()) < 32:
+        problems.append(
+            "AUTOMATION_WEBHOOK_SECRET: required when AUTOMATION_ENABLED=true, at least 32 characters "
+            "(e.g. openssl rand -hex 32); set the same value as the webhook's secret in Gitea"
+        )
+    if s.automation_scheduler_enabled and not s.automation_enabled:
+        problems.append("AUTOMATION_SCHEDULER_ENABLED=true needs AUTOMATION_ENABLED=true")
+    if s.automation_leader_ttl_seconds <= s.automation_scheduler_tick_seconds:
+        problems.append(
+            f"AUTOMATION_LEADER_TTL_SECONDS={s.automation_leader_ttl_seconds} must be longer than "
+            f"AUTOMATION_SCHEDULER_TICK_SECONDS={s.automation_scheduler_tick_seconds}: the leader renews once a tick"
+        )
+    return problems
+
+
 _CROSS_CHECKS = (
-    _check_streams, _check_gitea, _check_bind, _check_oauth, _check_shared_state, _check_api_keys,
-    _check_auth_disabled, _check_write_mode, _check_session_secret,
+    _check_automation, _check_streams, _check_gitea, _check_bind, _check_oauth, _check_shared_state,
+    _check_api_keys, _check_auth_disabled, _check_write_mode, _check_session_secret,
 )
 
 

@@ -44,6 +44,10 @@ class NotFound(AegisError):
     status, code = 404, "not_found"
 
 
+class Conflict(AegisError):
+    status, code = 409, "conflict"
+
+
 class PayloadTooLarge(AegisError):
     status, code = 413, "payload_too_large"
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from app.automation import features as automation_features
 from app.health import run_readiness_checks
 from app.store import EXTENSION as STORE
 from app.version import __version__
@@ -35,7 +36,7 @@ def server_metadata() -> Response:
             "write_mode": settings.write_mode,
             "metrics": settings.metrics_enabled,
             "shared_state": "redis" if settings.redis_url else "memory",
-            "automation": settings.automation_enabled,
+            "automation": automation_features(settings),
         },
     )
 

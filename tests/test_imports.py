@@ -77,7 +77,7 @@ def test_imports_inside_functions_are_seen() -> None:
     assert "app.config" in graph.find_modules_directly_imported_by("app")  # load_settings imports it lazily
 
 
-CORE_PACKAGES = ("app/tools", "app/policy", "app/audit", "app/gitea")
+CORE_PACKAGES = ("app/tools", "app/policy", "app/audit", "app/gitea", "app/automation")
 FLASK_GLOBALS = {"current_app", "request", "g", "session", "has_request_context", "has_app_context"}
 
 

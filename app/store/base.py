@@ -109,6 +109,28 @@ class Store(abc.ABC):
         """Remove `member` from the set; return whether it was there."""
 
     @abc.abstractmethod
+    def push(self, key: str, value: bytes, keep: int | None = None) -> int:
+        """Append `value` to the list at `key` (a queue's tail); with `keep`, drop the oldest entries so at
+        most `keep` remain. Return the list's length."""
+
+    @abc.abstractmethod
+    def pop(self, key: str) -> bytes | None:
+        """Remove and return the list's first entry (a queue's head), or None when it is empty: atomic, so
+        two processes never pop the same entry."""
+
+    @abc.abstractmethod
+    def items(self, key: str, count: int) -> list[bytes]:
+        """The last `count` entries of the list at `key`, newest first."""
+
+    @abc.abstractmethod
+    def expire_if_equal(self, key: str, value: bytes, ttl: float) -> bool:
+        """Atomically give `key` a new TTL only while it holds `value` (renewing a lock one owns)."""
+
+    @abc.abstractmethod
+    def delete_if_equal(self, key: str, value: bytes) -> bool:
+        """Atomically delete `key` only while it holds `value` (releasing a lock one owns)."""
+
+    @abc.abstractmethod
     def publish(self, channel: str, message: bytes) -> int:
         """Send `message` to current subscribers; return how many received it."""
 

@@ -17,13 +17,14 @@ SUBSCRIBER_QUEUE_SIZE = 1_000
 
 # Named once here because MemoryStore.set shadows the builtin inside the class.
 Members = set[bytes]
+Items = list[bytes]
 
 
 @dataclass
 class Entry:
     """One stored value and the monotonic time it expires at (None: never)."""
 
-    value: bytes | Members
+    value: bytes | Members | Items
     expires_at: float | None = None
 
     def expired(self, now: float) -> bool:
@@ -146,7 +147,54 @@ class MemoryStore(Store):
                 entry.expires_at = expires_at
             return added
 
-    def _entry_for_write(self, key: str, empty: bytes | Members) -> Entry:
+    def push(self, key: str, value: bytes, keep: int | None = None) -> int:
+        with self._lock:
+            entries = self._list(self._entry_for_write(key, []))
+            entries.append(bytes(value))
+            if keep is not None and len(entries) > keep:
+                del entries[: len(entries) - keep]
+            return len(entries)
+
+    def pop(self, key: str) -> bytes | None:
+        with self._lock:
+            entry = self._live(key)
+            if entry is None:
+                return None
+            entries = self._list(entry)
+            value = entries.pop(0)
+            if not entries:
+                del self._entries[key]  # an empty list does not exist, as in Redis
+            return value
+
+    def items(self, key: str, count: int) -> list[bytes]:
+        with self._lock:
+            entry = self._live(key)
+            return [] if entry is None or count <= 0 else list(reversed(self._list(entry)[-count:]))
+
+    def expire_if_equal(self, key: str, value: bytes, ttl: float) -> bool:
+        expires_at = deadline(ttl)
+        with self._lock:
+            entry = self._live(key)
+            if entry is None or entry.value != value:
+                return False
+            entry.expires_at = expires_at
+            return True
+
+    def delete_if_equal(self, key: str, value: bytes) -> bool:
+        with self._lock:
+            entry = self._live(key)
+            if entry is None or entry.value != value:
+                return False
+            del self._entries[key]
+            return True
+
+    @staticmethod
+    def _list(entry: Entry) -> Items:
+        if not isinstance(entry.value, list):
+            raise TypeError("key does not hold a list")
+        return entry.value
+
+    def _entry_for_write(self, key: str, empty: bytes | Members | Items) -> Entry:
         """Return the live entry at `key`, creating it with `empty` (lock held)."""
         entry = self._live(key)
         if entry is None:
@@ -157,13 +205,13 @@ class MemoryStore(Store):
     @staticmethod
     def _scalar(entry: Entry) -> bytes:
         if not isinstance(entry.value, bytes):
-            raise TypeError("key holds a set, not a value")
+            raise TypeError("key holds a set or a list, not a value")
         return entry.value
 
     @staticmethod
     def _members(entry: Entry) -> Members:
-        if isinstance(entry.value, bytes):
-            raise TypeError("key holds a value, not a set")
+        if not isinstance(entry.value, set):
+            raise TypeError("key does not hold a set")
         return entry.value
 
     def sismember(self, key: str, member: bytes) -> bool:

@@ -24,6 +24,16 @@ STORE_ERRORS = Counter(
 )
 
 T = TypeVar("T")
+# Compare-and-act in one step on the server, so a lock that expired and passed to another owner is
+# never renewed or released by its old owner.
+EXPIRE_IF_EQUAL = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+DELETE_IF_EQUAL = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 @contextmanager
@@ -95,6 +105,8 @@ class RedisStore(Store):
             retry=Retry(NoBackoff(), 0),
         )
         self._client = redis.Redis(connection_pool=self._pool)
+        self._expire_if_equal = self._client.register_script(EXPIRE_IF_EQUAL)
+        self._delete_if_equal = self._client.register_script(DELETE_IF_EQUAL)
 
     def _run(self, op: str, call: Callable[[], T]) -> T:
         with unavailable_on_error(op):
@@ -141,6 +153,33 @@ class RedisStore(Store):
 
     def srem(self, key: str, member: bytes) -> bool:
         return self._run("srem", lambda: bool(self._client.srem(key, member)))
+
+    def push(self, key: str, value: bytes, keep: int | None = None) -> int:
+        return self._run("push", lambda: self._push(key, value, keep))
+
+    def _push(self, key: str, value: bytes, keep: int | None) -> int:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.rpush(key, value)
+        if keep is not None:
+            pipe.ltrim(key, -keep, -1)
+        length = int(pipe.execute()[0])
+        return min(length, keep) if keep is not None else length
+
+    def pop(self, key: str) -> bytes | None:
+        return self._run("pop", lambda: cast("bytes | None", self._client.lpop(key)))
+
+    def items(self, key: str, count: int) -> list[bytes]:
+        if count <= 0:
+            return []
+        found = self._run("items", lambda: cast("list[bytes]", self._client.lrange(key, -count, -1)))
+        return list(reversed(found))
+
+    def expire_if_equal(self, key: str, value: bytes, ttl: float) -> bool:
+        px = ttl_milliseconds(ttl)
+        return self._run("expire_if_equal", lambda: bool(self._expire_if_equal(keys=[key], args=[value, px or 1])))
+
+    def delete_if_equal(self, key: str, value: bytes) -> bool:
+        return self._run("delete_if_equal", lambda: bool(self._delete_if_equal(keys=[key], args=[value])))
 
     def publish(self, channel: str, message: bytes) -> int:
         return self._run("publish", lambda: int(cast(Any, self._client.publish(channel, message))))

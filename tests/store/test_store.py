@@ -185,3 +185,36 @@ def run_in_threads(count: int, work: Callable[[int], T]) -> list[T | None]:
     for thread in threads:
         thread.join()
     return results
+
+
+def test_push_and_pop_form_a_queue_shared_by_handles(store: Store, peer: Store, key: str) -> None:
+    assert store.push(key, b"a") == 1
+    assert store.push(key, b"b") == 2
+    assert peer.pop(key) == b"a"
+    assert store.pop(key) == b"b"
+    assert store.pop(key) is None
+
+
+def test_each_queued_entry_is_popped_by_exactly_one_thread(store: Store, key: str) -> None:
+    for i in range(20):
+        store.push(key, str(i).encode())
+    popped = [v for batch in run_in_threads(8, lambda i: [store.pop(key) for _ in range(5)]) for v in batch if v]
+    assert sorted(popped, key=int) == [str(i).encode() for i in range(20)]
+
+
+def test_capped_push_keeps_the_newest_and_items_lists_newest_first(store: Store, key: str) -> None:
+    for i in range(5):
+        store.push(key, str(i).encode(), keep=3)
+    assert store.items(key, 10) == [b"4", b"3", b"2"]
+    assert store.items(key, 2) == [b"4", b"3"]
+
+
+def test_expire_and_delete_if_equal_act_only_for_the_holder(store: Store, peer: Store, key: str) -> None:
+    assert store.set_if_absent(key, b"me", ttl=0.5)
+    assert peer.expire_if_equal(key, b"other", 5) is False
+    assert peer.delete_if_equal(key, b"other") is False
+    assert store.expire_if_equal(key, b"me", 5) is True
+    time.sleep(0.8)
+    assert store.get(key) == b"me"  # renewed past its first TTL
+    assert store.delete_if_equal(key, b"me") is True
+    assert store.get(key) is None
