@@ -7,8 +7,9 @@ full-length commit id, and otherwise the default branch (GG:services/context/rep
 getRefNameLegacy, used by RepoRefForAPI). So `filepath="main/src/secrets/x"` with no ref, or
 `ref="main/src"` with `filepath="secrets/x"`, both read `src/secrets/x` of main while a policy looked
 at something else. With `?ref=<full sha>` the joined string starts with the SHA: no branch or tag
-matches it (create_branch and create_release refuse names that start with a full commit id:
-schemas.common.check_new_ref_name), so Gitea reads the tree path exactly as sent.
+matches it, so Gitea reads the tree path exactly as sent: create_branch and create_release refuse
+names that start with a full commit id (schemas.common.check_new_ref_name), and a read is refused
+when such a ref exists anyway, pushed with git (refuse_shadowed).
 
 A tree SHA is not a commit: it is refused, because the entries of a subtree carry paths relative
 to it, and `secrets/canary.txt` under the tree of `src` would escape a `src/secrets/*` rule.
@@ -54,8 +55,26 @@ def commit_for_read(gitea: BoundGiteaClient, call: ToolCall, owner: str, repo: s
     commit: str | None = cache.get(key)
     if commit is None:
         commit = commit_of(gitea, owner, repo, ref)
+        refuse_shadowed(gitea, owner, repo, commit)
         cache.put(key, commit)
     return commit
+
+
+def refuse_shadowed(gitea: BoundGiteaClient, owner: str, repo: str, commit: str) -> None:
+    """Refuse to read at a commit that a branch or tag named after it shadows.
+
+    Gitea's raw route takes the shortest branch (then tag) prefix of `<sha>/<path>`: a ref named
+    `<sha>/docs`, pushed by anyone with write access, would make a read of `docs/src/secrets/x` serve
+    `src/secrets/x` of that ref. Such a name has no legitimate use; its presence is refused, not routed
+    around (two requests per resolution, remembered with it)."""
+    shadows = [item.get("ref") for kind in ("heads", "tags")
+               for item in gitea.list_refs(owner, repo, f"{kind}/{commit}")]
+    if shadows:
+        names = ", ".join(str(name) for name in shadows[:5])
+        raise ToolFailure(
+            f"Reads of {owner}/{repo} at commit {commit[:12]} are refused: the ref(s) {names} are named after "
+            "that commit, which would make Gitea serve a different file than the one asked for. Ask a "
+            "repository administrator to delete them.", "denied")
 
 
 def no_commit_message(owner: str, repo: str, ref: str | None) -> str:

@@ -246,6 +246,23 @@ def _branch(repo: Repository, name: str, sha: str) -> dict[str, Any]:
             "user_can_push": writer, "user_can_merge": writer, "effective_branch_protection_name": ""}
 
 
+@bp.get("/repos/<owner>/<repo>/git/refs")
+@bp.get("/repos/<owner>/<repo>/git/refs/<path:ref>")
+def git_refs(owner: str, repo: str, ref: str = "") -> Response:
+    """Refs whose full name starts with `refs/<ref>` (Gitea's GetRefsFiltered prefix match): one match is
+    answered as an object, several as a list, none as 404."""
+    found = readable_repo(owner, repo)
+    prefix = f"refs/{ref}" if ref else "refs/"
+    listed = found.git.run("for-each-ref", "--format=%(refname)%09%(objectname)%09%(objecttype)").decode()
+    matches = [line.split("\t") for line in listed.splitlines() if line.startswith(prefix)]
+    if not matches:
+        raise not_found("ref not found")
+    items = [{"ref": name, "url": f"{_api(found)}/git/{name}",
+              "object": {"type": kind, "sha": sha, "url": f"{_api(found)}/git/{kind}s/{sha}"}}
+             for name, sha, kind in matches]
+    return jsonify(items[0] if len(items) == 1 and ref else items)
+
+
 @bp.get("/repos/<owner>/<repo>/branches")
 def list_branches(owner: str, repo: str) -> Response:
     """List branches (filter ?q=)."""

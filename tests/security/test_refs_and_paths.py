@@ -61,6 +61,23 @@ def test_a_ref_named_after_a_commit_cannot_be_created_through_the_gateway(world:
     assert "refs/heads/" + sha not in world.git("acme/service-a", "for-each-ref")
 
 
+@pytest.mark.parametrize("kind", ["heads", "tags"])
+def test_a_ref_pushed_with_git_and_named_after_the_commit_refuses_the_read(world: SecurityWorld, kind: str) -> None:
+    """What the tools refuse to create, git push can: `<sha>/src` would make Gitea's raw route serve
+    `src/secrets/production.py` for an asked `src/src/secrets/production.py` (a path the policy allows).
+    The read is refused instead (issue 20 review)."""
+    world.plant("acme/service-a", "decoy", {"src/src/secrets/production.py": "decoy\n"})
+    sha = world.git("acme/service-a", "rev-parse", "main")
+    world.git("acme/service-a", "update-ref", f"refs/{kind}/{sha}/src", sha)
+    world.git("acme/service-a", "update-ref", f"refs/tags/probe-{kind}", sha)  # a ref no earlier read resolved
+    try:
+        is_error, text = world.text("get_file_contents", **REPO, filepath="src/src/secrets/production.py",
+                                    ref=f"probe-{kind}")
+        assert CANARY not in text and is_error and "named after that commit" in text, text[:300]
+    finally:
+        world.git("acme/service-a", "update-ref", "-d", f"refs/{kind}/{sha}/src")
+
+
 def test_reading_with_an_explicit_ref_still_works(world: SecurityWorld) -> None:
     for ref in (None, "main", "v1.0.0", "feature/metrics", world.git("acme/service-a", "rev-parse", "main~3")):
         extra = {"ref": ref} if ref else {}

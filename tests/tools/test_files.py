@@ -267,7 +267,8 @@ def test_a_burst_of_reads_resolves_its_ref_once_per_credential(call_tool: Caller
     emulator_requests(tools_emulator, reset=True)
     for path in ("README.md", "requirements.txt", "package.json"):
         assert not call_tool("get_file_contents", owner="acme", repo="service-a", filepath=path).is_error
-    assert emulator_requests(tools_emulator, reset=True) == 4  # one resolution, then three raw reads
+    # One resolution (the commit, then no branch or tag named after it: 3 requests), then three raw reads.
+    assert emulator_requests(tools_emulator, reset=True) == 6
     assert not call_tool("get_file_contents", as_user="bob", owner="acme", repo="service-a",
                          filepath="README.md").is_error
-    assert emulator_requests(tools_emulator) == 2  # bob resolves for himself
+    assert emulator_requests(tools_emulator) == 4  # bob resolves for himself

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.gitea.endpoints.base import DEFAULT_LIMIT, JSON, Endpoints, present
+from app.gitea.errors import GiteaNotFound
 from app.gitea.pagination import Page
 
 REPO = "/repos/{owner}/{repo}"
@@ -64,6 +65,15 @@ class RepositoryEndpoints(Endpoints):
     def list_tags(self, owner: str, repo: str, *, page: int = 1, limit: int = DEFAULT_LIMIT) -> Page:
         """GET /repos/{owner}/{repo}/tags."""
         return self._page(REPO + "/tags", page=page, limit=limit, owner=owner, repo=repo)
+
+    def list_refs(self, owner: str, repo: str, prefix: str) -> list[JSON]:
+        """GET .../git/refs/{ref}: the refs whose name starts with refs/<prefix> (none: an empty list)."""
+        try:
+            found: Any = self._json("GET", REPO + "/git/refs/{ref}", owner=owner, repo=repo, ref=prefix)
+        except GiteaNotFound:
+            return []
+        items = found if isinstance(found, list) else [found]
+        return [item for item in items if isinstance(item, dict)]
 
     def get_combined_status(self, owner: str, repo: str, ref: str) -> JSON:
         """GET .../commits/{ref}/status (an all-zero object when there are no statuses)."""
