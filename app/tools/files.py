@@ -264,7 +264,8 @@ def head_commit(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -
 
 
 def ref_key(call: ToolCall, args: dict[str, Any]) -> str:
-    return f"ref:{call.credential_digest}:{args['owner']}/{args['repo']}@{args.get('ref') or ''}".lower()
+    repository = f"{args['owner']}/{args['repo']}".lower()  # Gitea names are case-insensitive, git refs are not
+    return f"ref:{call.credential_digest}:{repository}@{args.get('ref') or ''}"
 
 
 def code_index(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> CodeIndex:
