@@ -13,6 +13,10 @@ from app.store.base import Store, Subscription, ttl_milliseconds
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_KEYS = 100_000
+# Security marks the memory store never evicts to make room: revoked grant families, used refresh tokens
+# and codes (app/oauth), seen webhook deliveries (app/automation). They carry their own TTL.
+UNEVICTABLE_PREFIXES = ("oauth:family-revoked:", "oauth:refresh-used:", "oauth:code-used:",
+                        "aegis:automation:delivery:")
 SUBSCRIBER_QUEUE_SIZE = 1_000
 
 # Named once here because MemoryStore.set shadows the builtin inside the class.
@@ -91,15 +95,18 @@ class MemoryStore(Store):
         self._entries[key] = entry
 
     def _make_room(self) -> None:
-        """Drop expired entries; if none were, drop the oldest inserted one (lock held)."""
+        """Drop expired entries; if none were, drop the oldest inserted one that is not a security mark
+        (lock held). Marks (UNEVICTABLE_PREFIXES) expire on their own: keys anyone can create without
+        signing in (pending consents, document caches) must not be able to push a revocation out."""
         now = time.monotonic()
         expired = [k for k, e in self._entries.items() if e.expired(now)]
         for key in expired:
             del self._entries[key]
         if not expired:
-            # Dicts keep insertion order, so the first key is the oldest write.
-            oldest = next(iter(self._entries))
-            del self._entries[oldest]
+            # Dicts keep insertion order, so the first such key is the oldest write.
+            oldest = next((k for k in self._entries if not k.startswith(UNEVICTABLE_PREFIXES)), None)
+            if oldest is not None:
+                del self._entries[oldest]
 
     def get(self, key: str) -> bytes | None:
         with self._lock:

@@ -26,6 +26,19 @@ def test_full_store_drops_expired_entries_before_live_ones() -> None:
     assert store.get("new") == b"v"
 
 
+def test_a_flood_of_keys_cannot_evict_a_revocation() -> None:
+    """Anyone can make pending-consent keys without signing in; a revoked grant family must outlive them
+    (issue 20 review: a full memory store dropped the oldest key, revocations included)."""
+    store = MemoryStore(max_keys=10)
+    store.set("oauth:family-revoked:fam-1", b"1", ttl=3600)
+    assert store.set_if_absent("oauth:refresh-used:r-1", b"1", ttl=3600)
+    for n in range(100):
+        store.set(f"oauth:pending:{n}", b"v", ttl=600)
+    assert store.get("oauth:family-revoked:fam-1") == b"1"
+    assert not store.set_if_absent("oauth:refresh-used:r-1", b"1", ttl=3600)  # still used
+    assert store.get("oauth:pending:99") == b"v"
+
+
 def test_slow_subscriber_does_not_block_publishers() -> None:
     store = MemoryStore()
     sub = store.subscribe("busy")
