@@ -23,7 +23,7 @@ def load_settings(config: Any = None) -> Any:
 
 def create_app(config: Any = None) -> Flask:
     """Build the application: settings, logging, errors, shared state, governance, tools, blueprints."""
-    from app import auth, errors, governance, hosts, http_metrics, limits, logging, oauth, outcomes, store, tools
+    from app import auth, cors, errors, governance, hosts, http_metrics, limits, logging, oauth, outcomes, store, tools
     from app.audit.cli import audit_cli
     from app.json_codec import OrjsonProvider
     from app.mcp.runtime import init_app as init_mcp
@@ -44,6 +44,7 @@ def create_app(config: Any = None) -> Flask:
     hosts.init_app(app)  # DNS rebinding: before the rate limits count a request
     shared = store.init_app(app)
     limits.init_app(app)
+    cors.init_app(app)  # preflights answered after the Host check and the rate limits
     policies, audit = governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])
     gitea = tools.build_gitea_client(settings)
     authenticator = auth.init_app(app, gitea)  # API keys; OAuth mode registers its resolvers next

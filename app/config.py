@@ -192,7 +192,7 @@ class Settings:
     trusted_proxy_ips: tuple[str, ...] = setting(
         ("127.0.0.1", "::1"), cidr_list, "Addresses (or CIDRs) of those proxies; others' X-Forwarded-For is ignored"
     )
-    allowed_origins: tuple[str, ...] = setting((), csv, "Browser origins allowed to call /mcp")
+    allowed_origins: tuple[str, ...] = setting((), csv, "Browser origins allowed to call /mcp, answered with CORS")
     max_request_bytes: int = setting(1048576, int_in(1024), "Largest accepted request body")
     metrics_enabled: bool = setting(True, parse_bool, "Serve Prometheus metrics at /metrics")
     mcp_session_secret: Secret = setting(
