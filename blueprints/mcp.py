@@ -19,10 +19,12 @@ from app import json_codec
 from app.audit.events import CORRELATION_HEADER, correlation_id_from
 from app.auth.authenticator import EXTENSION as AUTH_EXTENSION
 from app.auth.authenticator import Authenticator
+from app.auth.failures import AuthAttempt
 from app.auth.principal import Principal
 from app.errors import BadRequest, NotFound, read_body
 from app.limits import EXTENSION as LIMITS_EXTENSION
 from app.limits.calls import CallBudget
+from app.limits.keys import client_address
 from app.limits.responses import refusal
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
@@ -110,7 +112,9 @@ def _rate_limited(exc: RateLimitExceeded) -> Response:
 def authenticate() -> Principal:
     """The caller, or Unauthorized (401 + WWW-Authenticate) through the app's error handler."""
     authenticator: Authenticator = current_app.extensions[AUTH_EXTENSION]
-    return authenticator.authenticate(request.headers.get("Authorization"))
+    attempt = AuthAttempt(client_address(), request.url_rule.rule if request.url_rule else request.path,
+                          current_request_id())
+    return authenticator.authenticate(request.headers.get("Authorization"), attempt)
 
 
 def call_context(principal: Principal, version: str, message: Message, transport: str = "streamable_http"
