@@ -26,6 +26,7 @@ def create_app(config: Any = None) -> Flask:
     from app import (
         auth,
         automation,
+        cors,
         errors,
         governance,
         hosts,
@@ -61,9 +62,10 @@ def create_app(config: Any = None) -> Flask:
     shared = store.init_app(app)
     startup.init_app(app, shared)  # policy file, Gitea OIDC, one session secret per Redis: every launcher
     limits.init_app(app)
+    cors.init_app(app)  # preflights answered after the Host check and the rate limits
     policies, audit = governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])
     gitea = tools.build_gitea_client(settings)
-    authenticator = auth.init_app(app, gitea)  # API keys; OAuth mode registers its resolvers next
+    authenticator = auth.init_app(app, gitea, shared, audit)  # API keys; OAuth mode registers its resolvers next
     repository_permission = oauth.init_app(app, shared, gitea, authenticator)
     tool_runtime = tools.init_app(app, gitea, policies, audit, repository_permission)
     init_mcp(app, shared, tool_runtime)

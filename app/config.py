@@ -202,7 +202,7 @@ class Settings:
     trusted_proxy_ips: tuple[str, ...] = setting(
         ("127.0.0.1", "::1"), cidr_list, "Addresses (or CIDRs) of those proxies; others' X-Forwarded-For is ignored"
     )
-    allowed_origins: tuple[str, ...] = setting((), csv, "Browser origins allowed to call /mcp")
+    allowed_origins: tuple[str, ...] = setting((), csv, "Browser origins allowed to call /mcp, answered with CORS")
     max_request_bytes: int = setting(1048576, int_in(1024), "Largest accepted request body")
     metrics_enabled: bool = setting(True, parse_bool, "Serve Prometheus metrics at /metrics")
     mcp_session_secret: Secret = setting(
@@ -219,6 +219,9 @@ class Settings:
     # Security and limits
     max_auth_failures: int = setting(5, int_in(1), "Failed auth attempts before rate limiting")
     auth_failure_window: int = setting(300, int_in(1), "Window in seconds for auth failures")
+    auth_failure_audit_per_minute: int = setting(
+        20, int_in(1), "Failed authentications audited one by one per address and minute; the rest summarised"
+    )
     rate_limit_per_minute: int = setting(60, int_in(1), "Per-IP request limit")
     token_rate_limit_per_minute: int = setting(120, int_in(1), "Per-token request limit")
     max_file_size_bytes: int = setting(1048576, int_in(1), "Max file payload returned by read tools")

@@ -9,6 +9,10 @@ An outcome is an AegisError: a status, a stable code, a message that says what t
   `retry_after`); an MCP message refused on its own (a rate-limited request, batch call or WebSocket call).
 - `tool_error`: a tool result with `isError`; a refusal inside an SSE or WebSocket stream, where the
   HTTP status is already sent.
+- `rest_tool_response`: a tool result on the plain `POST /mcp/tool/call`, whose HTTP status says what the
+  result's `status` means (REST_STATUS: 400 bad arguments, 403 refusals, 404 unknown tool or missing
+  thing, 502/503/504 Gitea failures); the body is the tool result plus the HTTP error object. MCP
+  JSON-RPC answers keep `isError` inside a 200: that is where MCP clients look.
 
 A tool's own failures (bad arguments, policy, Gitea errors) are tool results already (app/tools/
 execution.py, app/tools/failures.py). OAuth endpoints answer RFC 6749 bodies (blueprints/oauth.py).
@@ -79,6 +83,48 @@ def rpc_error_response(exc: AegisError, request_id: RequestId | None) -> Respons
 def tool_error(exc: AegisError) -> dict[str, Any]:
     """A CallToolResult with isError: how a refusal reaches a client once its stream has started."""
     return {"content": [{"type": "text", "text": exc.message}], "isError": True}
+
+
+# ToolResult.status (app/tools/call.py, app/tools/failures.py) -> the HTTP status of POST /mcp/tool/call.
+REST_STATUS = {
+    "invalid_arguments": 400,  # the schema refused an argument, or a name in it does not exist (unknown label)
+    "denied": 403,  # policy, write mode, write whitelist, service-PAT permission, secrets in a write
+    "upstream_forbidden": 403,  # Gitea refused the caller (or the service token) access to the thing
+    "unknown_tool": 404,
+    "not_found": 404,  # the repository, file, commit ... does not exist or is not visible
+    "upstream_conflict": 409,  # e.g. the branch or release already exists
+    "error": 422,  # the tool cannot do this with these arguments (a directory is not a file)
+    "upstream_rejected": 422,  # Gitea's own validation refused the write
+    "internal_error": 500,
+    "cancelled": 500,
+    "upstream_unauthorized": 502,  # Gitea rejected GITEA_TOKEN: the operator's credential, not the caller's
+    "upstream_error": 502,  # Gitea answered something unusable
+    "upstream_unavailable": 502,  # Gitea could not be reached or answered 5xx (as nginx answers a dead upstream)
+    "upstream_rate_limited": 503,  # Gitea asks us to slow down: try again later
+    "audit_unavailable": 503,  # audit before acting: the call was refused, nothing ran
+    "upstream_timeout": 504,
+    # "written_unshown": the write WAS made, only its answer could not be shaped. 200 (with isError and the
+    # error object), so that nothing retrying on 5xx repeats the write.
+}
+
+
+def rest_status(status: str, is_error: bool) -> int:
+    """The HTTP status of a tool result on the REST route; unknown error statuses are 500."""
+    if not is_error or status == "written_unshown":
+        return 200
+    return REST_STATUS.get(status, 500)
+
+
+def rest_tool_response(result: dict[str, Any], status: str, is_error: bool) -> Response:
+    """The tool result with its REST status; an error result also carries `error` ({status, code (the
+    result's status), message, request_id}, as every HTTP error does)."""
+    http_status = rest_status(status, is_error)
+    body = dict(result)
+    if is_error:
+        message = " ".join(part.get("text", "") for part in result.get("content", []) if isinstance(part, dict))
+        body["error"] = {"status": http_status, "code": status, "message": message,
+                         "request_id": current_request_id()}
+    return json_response(body, http_status)
 
 
 def _from_http_exception(exc: HTTPException) -> Response:

@@ -19,10 +19,12 @@ from app import json_codec
 from app.audit.events import CORRELATION_HEADER, correlation_id_from
 from app.auth.authenticator import EXTENSION as AUTH_EXTENSION
 from app.auth.authenticator import Authenticator
+from app.auth.failures import AuthAttempt
 from app.auth.principal import Principal
 from app.errors import BadRequest, NotFound, read_body
 from app.limits import EXTENSION as LIMITS_EXTENSION
 from app.limits.calls import CallBudget
+from app.limits.keys import client_address
 from app.limits.responses import refusal
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
@@ -40,7 +42,8 @@ from app.mcp.revisions import (
 from app.mcp.runtime import McpRuntime, mcp_runtime
 from app.mcp.sessions import Session
 from app.mcp.streaming import SSE_HEADERS, held_stream, sse_event, streamed_call
-from app.outcomes import error_response, http_error, json_response, rpc_error_response
+from app.outcomes import error_response, http_error, json_response, rest_tool_response, rpc_error_response, tool_error
+from app.tools.call import UnknownTool
 
 bp = Blueprint("mcp", __name__)
 sock = Sock()
@@ -110,7 +113,9 @@ def _rate_limited(exc: RateLimitExceeded) -> Response:
 def authenticate() -> Principal:
     """The caller, or Unauthorized (401 + WWW-Authenticate) through the app's error handler."""
     authenticator: Authenticator = current_app.extensions[AUTH_EXTENSION]
-    return authenticator.authenticate(request.headers.get("Authorization"))
+    attempt = AuthAttempt(client_address(), request.url_rule.rule if request.url_rule else request.path,
+                          current_request_id())
+    return authenticator.authenticate(request.headers.get("Authorization"), attempt)
 
 
 def call_context(principal: Principal, version: str, message: Message, transport: str = "streamable_http"
@@ -446,7 +451,8 @@ def list_tools() -> Response:
 
 @bp.post("/mcp/tool/call")
 def call_tool() -> Response:
-    """`{"tool", "arguments"}` → the tool result as JSON; same execution path as every transport."""
+    """`{"tool", "arguments"}` → the tool result as JSON, with the HTTP status its outcome has
+    (app/outcomes.py REST_STATUS); same execution path as every transport."""
     principal = authenticate()
     try:
         body = json_codec.decode(read_body())
@@ -462,7 +468,7 @@ def call_tool() -> Response:
     context = CallContext(principal, LATEST_LEGACY, request_id=current_request_id(),
                           correlation_id=request.environ.get(CORRELATION_ENVIRON), transport="rest")
     try:
-        result = mcp_runtime().engine.tools.call(principal, body["tool"], arguments, LATEST_LEGACY, context)
-    except RpcError as exc:
-        raise NotFound(exc.message) from None
-    return jsonify(result)
+        result = mcp_runtime().engine.tools.call_result(principal, body["tool"], arguments, context)
+    except UnknownTool as exc:
+        return rest_tool_response(tool_error(NotFound(str(exc))), "unknown_tool", is_error=True)
+    return rest_tool_response(result.to_mcp(LATEST_LEGACY), result.status, result.is_error)

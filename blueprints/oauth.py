@@ -85,7 +85,7 @@ def set_cookie(response: HttpResponse, name: str, value: str, max_age: int | Non
 
 
 def _protected_resource() -> Response:
-    return json_response(protected_resource_metadata(facade().options), headers={"Access-Control-Allow-Origin": "*"})
+    return json_response(protected_resource_metadata(facade().options))
 
 
 for _number, _path in enumerate(PRM_PATHS):
@@ -94,7 +94,7 @@ for _number, _path in enumerate(PRM_PATHS):
 
 @bp.get(AS_METADATA_PATH)
 def authorization_server() -> Response:
-    return json_response(authorization_server_metadata(facade().options), headers={"Access-Control-Allow-Origin": "*"})
+    return json_response(authorization_server_metadata(facade().options))
 
 
 # --- dynamic client registration (RFC 7591; deprecated by MCP 2026-07-28, still supported) ------------

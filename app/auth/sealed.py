@@ -38,6 +38,10 @@ class InvalidSealedToken(Exception):
     """Not a sealed token of ours, or one that is tampered with, expired or meant for something else."""
 
 
+class ExpiredSealedToken(InvalidSealedToken):
+    """A sealed token of ours whose lifetime is over (or has not begun)."""
+
+
 @dataclass(frozen=True)
 class SealedAccess:
     """The content of a sealed access token."""
@@ -199,7 +203,7 @@ def check_claims(claims: dict[str, Any], issuer: str, audience: str, now: float 
     if any(name not in claims for name in REQUIRED_CLAIMS) or not isinstance(claims["exp"], int):
         raise InvalidSealedToken("missing claims")
     if claims["exp"] <= now or int(claims.get("iat", 0)) > now + CLOCK_SKEW_SECONDS:
-        raise InvalidSealedToken("expired or not yet valid")
+        raise ExpiredSealedToken("expired or not yet valid")
 
 
 def _scopes(claims: dict[str, Any]) -> frozenset[str]:

@@ -8,7 +8,7 @@ from app.audit.events import correlation_id_from
 from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
 from app.mcp.engine import CallContext, progress_notifier
 from app.mcp.jsonrpc import INVALID_PARAMS, RpcError
-from app.tools.call import ToolCall, ToolRuntime, UnknownTool
+from app.tools.call import ToolCall, ToolResult, ToolRuntime, UnknownTool
 from app.tools.execution import execute_tool, scope_challenge
 
 # Public discovery shows what an authenticated caller holding every scope could use; the catalog then
@@ -29,11 +29,16 @@ class CoreToolSurface:
         """The unauthenticated GET /mcp/tools list: tools/list's filtering, without per-caller scope."""
         return self.definitions(DISCOVERY_PRINCIPAL, version)
 
+    def call_result(self, principal: Any, name: str, arguments: dict[str, Any], context: CallContext) -> ToolResult:
+        """execute_tool's own result (with its status), for transports that map it themselves (REST);
+        raises UnknownTool."""
+        return execute_tool(self.runtime, tool_call(principal, name, arguments, context))
+
     def call(
         self, principal: Any, name: str, arguments: dict[str, Any], version: str, context: CallContext
     ) -> dict[str, Any]:
         try:
-            result = execute_tool(self.runtime, tool_call(principal, name, arguments, context))
+            result = self.call_result(principal, name, arguments, context)
         except UnknownTool:
             raise RpcError(
                 INVALID_PARAMS, f"Unknown tool: {name}. Call tools/list for the tools you may use."

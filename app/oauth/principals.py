@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from app.auth.failures import EXPIRED_TOKEN, INVALID_TOKEN, REVOKED_TOKEN, TokenRejected
 from app.auth.pat_mode import SERVICE_PAT_KIND
 from app.auth.principal import Principal, service_credentials
-from app.auth.sealed import InvalidSealedToken, SealedAccess, looks_sealed
+from app.auth.sealed import ExpiredSealedToken, InvalidSealedToken, SealedAccess, looks_sealed
 from app.config import Settings
 from app.gitea.credentials import GiteaCredentials
 from app.oauth.summary import auth_summary
@@ -29,7 +30,8 @@ def principal_from(settings: Settings, login: str, scopes: frozenset[str], clien
 
 
 class SealedTokenResolver:
-    """Sealed access tokens of ours → their principal, with no upstream call (None when invalid or revoked)."""
+    """Sealed access tokens of ours → their principal, with no upstream call (None when not sealed;
+    TokenRejected when invalid, expired or revoked)."""
 
     def __init__(self, settings: Settings, facade: OAuthFacade) -> None:
         self.settings, self.facade = settings, facade
@@ -39,10 +41,12 @@ class SealedTokenResolver:
             return None
         try:
             access: SealedAccess = self.facade.codec.open_access(token)
+        except ExpiredSealedToken:
+            raise TokenRejected(EXPIRED_TOKEN) from None
         except InvalidSealedToken:
-            return None
+            raise TokenRejected(INVALID_TOKEN) from None
         if self.facade.revocations.is_revoked_recently(access.family):  # a reused refresh token or replayed code
-            return None
+            raise TokenRejected(REVOKED_TOKEN)
         # spec/Troubleshooting.md: every authenticated request shows up in oauth_auth_summary. At INFO that
         # is once per token per worker (its first sighting); the repeats are DEBUG, so the sealed-token path
         # stays a dictionary lookup unless DEBUG is on.
@@ -64,7 +68,7 @@ class GiteaTokenResolver:
             return None
         found = self.validator.resolve(token)
         if found is None:
-            return None
+            raise TokenRejected(INVALID_TOKEN)  # a JWT of the right form that Gitea's keys or introspection refuse
         login, scopes = found
         client_id = f"gitea:{self.settings.gitea_oauth_client_id}"
         return principal_from(self.settings, login, scopes, client_id, token)

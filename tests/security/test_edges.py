@@ -156,7 +156,7 @@ def test_deeply_nested_websocket_frame_gets_a_parse_error_and_the_socket_stays_u
 @pytest.mark.usefixtures("quiet_logs")
 def test_arguments_nested_within_the_limit_are_an_audited_invalid_arguments_result(world: SecurityWorld) -> None:
     response = post_raw(world.server, "/mcp/tool/call", tool_call_body(60))
-    assert response.status_code == 200, response.text[:500]
+    assert response.status_code == 400, response.text[:500]  # the REST status of invalid_arguments
     result = response.json()
     assert result["isError"] is True and "Invalid arguments for list_repositories" in result["content"][0]["text"]
     refused = [entry for entry in tool_entries(world, "list_repositories") if entry["event"] == "access_denied"]
