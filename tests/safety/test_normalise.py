@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.safety.normalise import rendered, revealed
+from app.safety.normalise import PARSED_LIMIT, rendered, revealed
 
 FAKE_GITHUB = "ghp_FAKE7Fk0123456789abcdefABCDEFGHIJ0123"
 MIB = 1024 * 1024
@@ -14,7 +14,7 @@ MIB = 1024 * 1024
     ("a<!-- hidden -->b", "ab"),
     ("a<!--\nhidden\n-->b", "ab"),
     ("a\u200bb\u2060c\ufeffd", "abcd"),
-    ("intro\n[//]: # (a hidden note)\n[comment]: <> (another)\n  [x]: # \"titled\"\noutro", "intro\noutro"),
+    ("intro\n\n[//]: # (a hidden note)\n[comment]: <> (another)\n  [x]: # \"titled\"\noutro", "intro\noutro"),
     ("a<span class=\"x\"></span>b<br/>c</i>d", "abcd"),
     ("a\\_b\\*c", "a_bc"),
     ("a&#95;b&lowbar;c&amp;d", "a_b_c&d"),
@@ -30,8 +30,32 @@ def test_plain_text_is_returned_unchanged():
     assert rendered(text) == text
 
 
-def test_a_link_to_a_real_destination_is_kept():
-    assert rendered("[docs]: https://example.com/docs\nsee [docs]") == "[docs]: https://example.com/docs\nsee [docs]"
+def test_a_link_shows_its_text_and_neither_its_definition_nor_its_destination():
+    assert rendered("[docs]: https://example.com/docs\nsee [docs]") == "see docs"
+
+
+def test_a_definition_that_continues_a_paragraph_is_text_as_commonmark_shows_it():
+    assert rendered("intro\n[//]: # (a note)") == "intro\n[//]: # (a note)"
+
+
+A, B = FAKE_GITHUB[:20], FAKE_GITHUB[20:]
+
+
+# Issue 4: what CommonMark renders as nothing, found by a real parser rather than patterns.
+@pytest.mark.parametrize("markdown", [
+    f"{A}[](https://x){B}",  # an empty link
+    f"{A}[][x]{B}\n\n[x]: https://x",  # an empty reference link
+    f"[{A}](https://x){B}",  # link text glued to what follows
+    f"{A}<span title='a>b'></span>{B}",  # a quoted `>` in an attribute
+    f"{A}<?x?>{B}",  # a processing instruction
+    f"{A}<![CDATA[]]>{B}",  # a CDATA section
+    f"{A}<!X >{B}",  # a declaration
+    f"{A}![](x){B}",  # an empty image
+    f"{A}<!-->{B}",  # an empty comment, as CommonMark 0.31 and browsers read it
+    f"{A}<title>hidden</title>{B}",  # content the sanitiser skips
+])
+def test_markup_the_page_shows_as_nothing_joins_what_surrounds_it(markdown):
+    assert rendered(markdown) == FAKE_GITHUB
 
 
 def test_revealed_keeps_the_text_unless_its_rendered_view_shows_a_secret():
@@ -40,8 +64,14 @@ def test_revealed_keeps_the_text_unless_its_rendered_view_shows_a_secret():
     assert revealed(split) == f"use {FAKE_GITHUB}"
 
 
+def test_text_past_the_parsed_part_gets_the_pattern_view():
+    text = "x" * PARSED_LIMIT + f" {A}<!-- x -->{B}"
+    assert rendered(text).endswith(FAKE_GITHUB)
+
+
 @pytest.mark.timeout(20)
 @pytest.mark.parametrize("text", ["<a " * (MIB // 3), "<a" + "x" * MIB, "[x]: " * (MIB // 5), "&amp;" * (MIB // 5),
-                                  "\\_" * (MIB // 2), "<!--" * (MIB // 4)])
+                                  "\\_" * (MIB // 2), "<!--" * (MIB // 4), "<div>\n" + "<a " * (MIB // 3),
+                                  "![" * (MIB // 2)])
 def test_hostile_markup_is_rendered_in_linear_time(text):
     assert len(rendered(text)) <= len(text)
