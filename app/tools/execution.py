@@ -30,7 +30,7 @@ from app.tools.call import (
 )
 from app.tools.failures import upstream_failure
 from app.tools.registry import Tool
-from app.tools.shaping import FENCE_NOTE, mark_untrusted, without_hidden_markdown
+from app.tools.shaping import FENCE_TAG, fence_note, mark_untrusted, new_fence_nonce, without_hidden_markdown
 from app.tools.tool_metrics import record_tool_call
 
 CORRELATION_META = "io.aegis/correlationId"
@@ -328,10 +328,12 @@ def shape(call: ToolCall, structured: dict[str, Any]) -> ToolResult:
     structured = sanitize_output(call, structured)
     if not fields:
         return ToolResult(call.tool.render(structured), structured)
-    marked = mark_untrusted(structured, fields, repository=call.repository, max_chars=call.limits.chars)
+    nonce = new_fence_nonce()
+    marked = mark_untrusted(structured, fields, repository=call.repository, max_chars=call.limits.chars,
+                            nonce=nonce)
     text = call.tool.render(marked.shown)
-    if marked.fenced:
-        text = f"{text}\n{FENCE_NOTE}"
+    if marked.fenced and f"<{FENCE_TAG.format(nonce=nonce)} " in text:  # a renderer may not show every text
+        text = f"{text}\n{fence_note(nonce)}"
     return ToolResult(text, marked.structured)
 
 

@@ -67,3 +67,11 @@ def test_comments_shown_as_code_and_ordinary_markup_pass():
     fields = {"body": "Template:\n```html\n<!-- your text -->\n```\n**Bold** `code` \\_x\\_ &amp; <br/> done",
               "title": "Fix <b>login</b>"}
     assert check_inbound(fields, "mask") == []
+
+
+def test_a_token_split_by_markdown_that_renders_as_nothing_is_refused():
+    a, b = FAKE_GITHUB[:20], FAKE_GITHUB[20:]
+    for split in (f"{a}[](https://x){b}", f"{a}[][x]{b}\n\n[x]: https://x", f"[{a}](https://x){b}",
+                  f"{a}<span title='a>b'></span>{b}", f"{a}<?x?>{b}", f"{a}<![CDATA[]]>{b}", f"{a}<!X >{b}",
+                  f"{a}![](x){b}"):
+        assert check_inbound({"body": split}, "mask") == [InboundSecret("body", ["github_token"])], split

@@ -14,12 +14,13 @@ MIB = 1024 * 1024
     ("a<!-- hidden -->b", "ab"),
     ("a<!--\nhidden\n-->b", "ab"),
     ("a\u200bb\u2060c\ufeffd", "abcd"),
-    ("intro\n[//]: # (a hidden note)\n[comment]: <> (another)\n  [x]: # \"titled\"\noutro", "intro\noutro"),
+    ("intro\n\n[//]: # (a hidden note)\n[comment]: <> (another)\n  [x]: # \"titled\"\noutro", "intro\n\noutro"),
     ("a<span class=\"x\"></span>b<br/>c</i>d", "abcd"),
     ("a\\_b\\*c", "a_bc"),
     ("a&#95;b&lowbar;c&amp;d", "a_b_c&d"),
     ("**bold** ~~gone~~ `code`", "bold gone code"),
-    ("keep `<!-- shown as code -->` here", "keep <!-- shown as code --> here"),
+    # Markup inside code shows on the page; removing it too can only join more, never hide a secret.
+    ("keep `<!-- shown as code -->` here", "keep  here"),
 ])
 def test_rendered_drops_what_the_page_does_not_show(markdown, shown):
     assert rendered(markdown) == shown
@@ -30,8 +31,28 @@ def test_plain_text_is_returned_unchanged():
     assert rendered(text) == text
 
 
-def test_a_link_to_a_real_destination_is_kept():
-    assert rendered("[docs]: https://example.com/docs\nsee [docs]") == "[docs]: https://example.com/docs\nsee [docs]"
+def test_a_link_shows_its_text_not_its_destination():
+    assert rendered("see [the docs](https://example.com/docs) now") == "see the docs now"
+
+
+A, B = FAKE_GITHUB[:20], FAKE_GITHUB[20:]
+
+
+# Review of issue 20: what CommonMark renders as nothing joins the text around it.
+@pytest.mark.parametrize("markdown", [
+    f"{A}[](https://x){B}",  # an empty link
+    f"{A}[][x]{B}\n\n[x]: https://x",  # an empty reference link
+    f"[{A}](https://x){B}",  # link text glued to what follows
+    f"{A}<span title='a>b'></span>{B}",  # a quoted `>` in an attribute
+    f"{A}<?x?>{B}",  # a processing instruction
+    f"{A}<![CDATA[]]>{B}",  # a CDATA section
+    f"{A}<!X >{B}",  # a declaration
+    f"{A}![](x){B}",  # an empty image
+    f"{A}<!-->{B}",  # an empty comment, as CommonMark 0.31 and browsers read it
+    f"{A}<title>hidden</title>{B}",  # content the sanitiser skips
+])
+def test_markup_the_page_shows_as_nothing_joins_what_surrounds_it(markdown):
+    assert FAKE_GITHUB in rendered(markdown)
 
 
 def test_revealed_keeps_the_text_unless_its_rendered_view_shows_a_secret():
@@ -42,6 +63,7 @@ def test_revealed_keeps_the_text_unless_its_rendered_view_shows_a_secret():
 
 @pytest.mark.timeout(20)
 @pytest.mark.parametrize("text", ["<a " * (MIB // 3), "<a" + "x" * MIB, "[x]: " * (MIB // 5), "&amp;" * (MIB // 5),
-                                  "\\_" * (MIB // 2), "<!--" * (MIB // 4)])
+                                  "\\_" * (MIB // 2), "<!--" * (MIB // 4), "<div>\n" + "<a " * (MIB // 3),
+                                  "![" * (MIB // 2)])
 def test_hostile_markup_is_rendered_in_linear_time(text):
     assert len(rendered(text)) <= len(text)

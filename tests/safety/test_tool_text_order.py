@@ -24,7 +24,7 @@ def test_a_zero_width_space_cannot_hide_a_token_from_the_scanner() -> None:
 def test_a_secret_straddling_the_limit_is_masked_before_the_cut() -> None:
     text = "x " * 45 + FAKE_GITHUB + " y" * 500
     masked, _ = sanitize_value({"body": text, "author": "bob"}, "mask", strip_invisible)
-    marked = mark_untrusted(masked, (BODY,), repository="acme/a", max_chars=300)
+    marked = mark_untrusted(masked, (BODY,), repository="acme/a", max_chars=300, nonce="0" * 10)
     assert "ghp_" not in marked.structured["body"] and "[truncated:" in marked.structured["body"]
 
 
@@ -40,7 +40,7 @@ def shaped(structured: dict[str, object]) -> dict[str, object]:
     """The core's order, minus rendering."""
     normalised = without_hidden_markdown(structured, (BODY,))
     masked, _ = sanitize_value(normalised, "mask", model_text)
-    return mark_untrusted(masked, (BODY,), repository="acme/a", max_chars=1000).structured
+    return mark_untrusted(masked, (BODY,), repository="acme/a", max_chars=1000, nonce="0" * 10).structured
 
 
 @pytest.mark.parametrize("split", ["<!-- x -->", "<!-\u200b- x -->", "<!--\n[x]: # (y)\n-->"],

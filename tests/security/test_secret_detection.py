@@ -171,6 +171,21 @@ def test_a_token_split_by_a_hidden_comment_or_invisible_character_is_refused(gat
     assert_refused(gateway, "create_issue", "github_token", [GITHUB[14:]], title="Deploy", body=body)
 
 
+# Markdown and raw HTML that CommonMark renders as nothing (issue 4): the view comes from a real parser.
+@pytest.mark.parametrize("body", [
+    f"{GITHUB[:14]}[](https://x){GITHUB[14:]}",
+    f"{GITHUB[:14]}[][x]{GITHUB[14:]}\n\n[x]: https://x",
+    f"[{GITHUB[:14]}](https://x){GITHUB[14:]}",
+    f"{GITHUB[:14]}<span title='a>b'></span>{GITHUB[14:]}",
+    f"{GITHUB[:14]}<?x?>{GITHUB[14:]}",
+    f"{GITHUB[:14]}<![CDATA[]]>{GITHUB[14:]}",
+    f"{GITHUB[:14]}<!X >{GITHUB[14:]}",
+    f"{GITHUB[:14]}![](x){GITHUB[14:]}",
+])
+def test_a_token_split_by_markdown_the_page_shows_as_nothing_is_refused(gateway: SecurityWorld, body: str) -> None:
+    assert_refused(gateway, "create_issue", "github_token", [GITHUB[14:]], title="Deploy", body=body)
+
+
 def test_a_comment_in_a_code_block_is_not_mistaken_for_a_hidden_one(gateway: SecurityWorld) -> None:
     body = "Use this template:\n```html\n<!-- your text -->\n```\nand `a<!-- b -->c` inline."
     is_error, shown = gateway.text("create_issue", **REPO, title="HTML template", body=body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from app.gitea.credentials import GiteaCredentials
 from app.tools import build_catalog
 from app.tools.call import ToolCall
 from app.tools.execution import ToolResult, ToolRuntime, execute_tool
+from app.tools.shaping import fence_note
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import TEST_LIMITS
 
@@ -67,6 +69,17 @@ def call_tool(tools_emulator: EmulatorProcess, make_runtime: Callable[..., ToolR
         return run_tool(runtime or default_runtime, principal_for(tools_emulator, as_user), name, arguments)
 
     return call
+
+
+FENCE_NONCE = re.compile(r"untrusted-[0-9a-f]{10}")
+
+
+def plain_fences(text: str) -> str:
+    """A result's text with its fence nonce read as plain `untrusted` (the nonce is random per result)."""
+    return FENCE_NONCE.sub("untrusted", text)
+
+
+PLAIN_FENCE_NOTE = plain_fences(fence_note("0" * 10))
 
 
 def run_tool(runtime: ToolRuntime, principal: Principal, name: str, arguments: Any, **fields: Any) -> ToolResult:
