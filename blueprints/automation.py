@@ -122,9 +122,10 @@ def _unauthorized() -> Exception:
 
 
 def caller() -> Principal:
-    """The authenticated caller; an OAuth caller needs write:repository (jobs act on the repository)."""
+    """The authenticated caller; a signed-in user (OAuth, also in service-PAT mode) needs write:repository
+    (jobs act on the repository); API keys are the operator's own credentials."""
     principal = current_app.extensions[AUTH_EXTENSION].authenticate(request.headers.get("Authorization"))
-    if principal.kind == "oauth" and not principal.has_scope(WRITE_SCOPE):
+    if principal.kind not in ("api_key", "anonymous") and not principal.has_scope(WRITE_SCOPE):
         raise InsufficientScope(automation().settings, WRITE_SCOPE)
     return principal
 

@@ -26,7 +26,8 @@ STATE_SECRET = "state-secret-for-tests-0123456789abcdef"
 TOKEN_KEYS = "k2:" + "A" * 43 + ",k1:" + "B" * 43  # two keys: k2 seals, both open
 SERVER_APP = "tests.oauth.server_app:app"
 CLIENT_REDIRECT = "http://127.0.0.1:7777/callback"
-SERVER_NAMES = ("main", "pat", "raw", "browser", "cimd", "short", "raw-expected", "memory", "redis", "redis-peer")
+SERVER_NAMES = ("main", "pat", "raw", "browser", "cimd", "short", "raw-expected", "memory", "redis", "redis-peer",
+                "automation-oauth", "automation-service-pat")
 
 
 @dataclass
