@@ -23,6 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.auth.principal import service_credentials
+from app.config import Secret
+from app.gitea.client import GiteaClient
 from bench.bench_mcp import direct_call, mcp_call
 from bench.loadgen import interleaved, pct
 from tests.emulator.process import EmulatorProcess
@@ -65,6 +68,12 @@ def checkout_of(revision: str) -> Iterator[Path]:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(target)], check=False)
 
 
+def direct_raw(gitea_url: str, token: str) -> Callable[[], Any]:
+    """The same file read straight from Gitea, the way the earlier build asked for it (no ref)."""
+    client = GiteaClient(gitea_url, 30.0, 32, 1 << 20).bind(service_credentials(Secret(token)))
+    return lambda: client.get_raw_file(REPO["owner"], REPO["repo"], "README.md")
+
+
 def row(label: str, samples: list[float], floor: list[float]) -> str:
     p50, p99, f50 = pct(samples, 0.5), pct(samples, 0.99), pct(floor, 0.5)
     return f"| {label:<44} | {p50:8.2f} | {p99:8.2f} | {p50 - f50:9.2f} |"
@@ -77,21 +86,23 @@ def measure(base: Path, calls: int) -> None:
             env = base_env(GITEA_URL=emulator.base_url, GITEA_TOKEN=emulator.token("alice"), GUNICORN_WORKERS="1",
                            LOG_LEVEL="WARNING", AUDIT_LOG_PATH=os.path.join(state, "audit.log"))
             with BuildServer(env, base).start() as before, BuildServer(dict(env), ROOT).start() as after:
-                variants: dict[str, Callable[[], Any]] = {"direct get_repository": direct_call(
-                    emulator.base_url, emulator.token("alice"))}
+                variants: dict[str, Callable[[], Any]] = {
+                    "direct get_repository": direct_call(emulator.base_url, emulator.token("alice")),
+                    "direct raw README": direct_raw(emulator.base_url, emulator.token("alice"))}
                 for name, params in CALLS.items():
                     variants[f"before {name}"] = mcp_call(before.url, "tools/call", params, name)
                     variants[f"after {name}"] = mcp_call(after.url, "tools/call", params, name)
                 samples = interleaved(variants, calls)
         finally:
             emulator.stop()
-    floor = samples["direct get_repository"]
-    print(f"| {'variant (ms; added = p50 - direct p50)':<44} | {'p50':>8} | {'p99':>8} | {'added':>9} |")
+    floors = {"get_repository_info": samples["direct get_repository"], "get_file_contents": samples["direct raw README"]}
+    print(f"| {'variant (ms; added = p50 - direct p50 of the same read)':<44} | {'p50':>8} | {'p99':>8} | {'added':>9} |")
     print(f"|{'-' * 46}|{'-' * 10}|{'-' * 10}|{'-' * 11}|")
-    print(row("direct GiteaClient.get_repository", floor, floor))
+    print(row("direct GiteaClient.get_repository", floors["get_repository_info"], floors["get_repository_info"]))
+    print(row("direct GiteaClient.get_raw_file README.md", floors["get_file_contents"], floors["get_file_contents"]))
     for name in CALLS:
-        print(row(f"before: tools/call {name}", samples[f"before {name}"], floor))
-        print(row(f"after:  tools/call {name}", samples[f"after {name}"], floor))
+        print(row(f"before: tools/call {name}", samples[f"before {name}"], floors[name]))
+        print(row(f"after:  tools/call {name}", samples[f"after {name}"], floors[name]))
     for name in CALLS:
         ratio = pct(samples[f"after {name}"], 0.5) / pct(samples[f"before {name}"], 0.5)
         print(f"{name}: after/before p50 = {ratio:.2f}")

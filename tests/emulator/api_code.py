@@ -125,10 +125,8 @@ def raw(owner: str, repo: str, filepath: str) -> Response:
     """Return raw file bytes; the ref is read out of `?ref=` joined with the path, as Gitea does."""
     found = readable_repo(owner, repo)
     ref, path = _legacy_ref_path(found, filepath.strip("/"), (request.args.get("ref") or "").strip())
-    if found.git.resolve(f"refs/heads/{ref}") or found.git.resolve(f"refs/tags/{ref}") or len(ref) == 40:
-        commit = found.git.resolve(ref)
-    else:
-        commit = None
+    # RepoRefForAPI: a branch, a tag or a full-length commit id; anything else is not found.
+    commit = found.git.resolve(ref) if ref in found.git.ref_names() or len(ref) == 40 else None
     entry = found.git.entry(commit, path) if commit else None
     if entry is None or entry.type != "blob":
         raise not_found()
@@ -142,8 +140,9 @@ def _legacy_ref_path(repo: Repository, req_path: str, extra_ref: str) -> tuple[s
     joined = posixpath.normpath(posixpath.join(extra_ref, req_path)).lstrip("/") if extra_ref else req_path
     parts = joined.split("/")
     for kind in ("heads", "tags"):
+        names = {name for name, _ in repo.git.refs(f"refs/{kind}")}  # one git call, not one per prefix
         for cut in range(1, len(parts) + 1):
-            if repo.git.resolve(f"refs/{kind}/{'/'.join(parts[:cut])}"):
+            if "/".join(parts[:cut]) in names:
                 return "/".join(parts[:cut]), "/".join(parts[cut:])
         if kind == "heads" and parts[0] == "HEAD":
             return repo.default_branch, "/".join(parts[1:])

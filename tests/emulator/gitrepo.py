@@ -117,6 +117,10 @@ class GitRepository:
             refs.append((name[len(prefix) + 1 :], peeled or target))
         return refs
 
+    def ref_names(self) -> set[str]:
+        """Short names of every branch and tag (one git call)."""
+        return {name for prefix in ("refs/heads", "refs/tags") for name, _ in self.refs(prefix)}
+
     def tag_object(self, name: str) -> tuple[str, str] | None:
         """Return (tag object id, message) for an annotated tag, or None if lightweight."""
         sha = self.resolve(f"refs/tags/{name}", "object")
