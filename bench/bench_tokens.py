@@ -89,14 +89,8 @@ def compact(value: Any) -> str:
 
 
 def selection_body(app: Any, selection: str) -> bytes:
-    """Before toolsets existed the server ignored ?toolsets=: the body is then cut here to the selection."""
-    from app.tools import all_tools
-
-    body = tools_list_body(app, f"toolsets={selection}")
-    wanted = {tool.name for tool in all_tools() if tool.toolset in selection.split(",")}
-    message = json.loads(body)
-    message["result"]["tools"] = [tool for tool in message["result"]["tools"] if tool["name"] in wanted]
-    return compact(message).encode()
+    """tools/list of a client whose MCP URL ends in ?toolsets=<selection>."""
+    return tools_list_body(app, f"toolsets={selection}")
 
 
 def measure() -> dict[str, Any]:

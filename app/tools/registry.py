@@ -12,6 +12,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
 from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
+from app.tools.selection import EVERYTHING, Selection, SelectionError
 
 if TYPE_CHECKING:
     from app.gitea.bound import BoundGiteaClient
@@ -134,10 +135,15 @@ class Tool:
 
 
 class Catalog:
-    """Tools by name, in declaration order (deterministic tools/list)."""
+    """Tools by name, in declaration order (deterministic tools/list).
+
+    `enabled`: the names of the tools the operator serves (MCP_TOOLSETS / MCP_TOOLS); None serves every
+    tool. A tool not enabled does not exist for clients: not listed, and calling it is an unknown tool.
+    """
 
     def __init__(
-        self, tools: Iterable[Tool], *, write_mode: bool = False, policy: Callable[[], Any] | None = None
+        self, tools: Iterable[Tool], *, write_mode: bool = False, policy: Callable[[], Any] | None = None,
+        enabled: Iterable[str] | None = None,
     ) -> None:
         self._tools: dict[str, Tool] = {}
         self.write_mode = write_mode
@@ -146,6 +152,10 @@ class Catalog:
             if tool.name in self._tools:
                 raise ValueError(f"duplicate tool name {tool.name!r}")
             self._tools[tool.name] = tool
+        self._all_toolsets = tuple(dict.fromkeys(tool.toolset for tool in self._tools.values()))
+        if enabled is not None:
+            wanted = set(enabled)
+            self._tools = {name: tool for name, tool in self._tools.items() if name in wanted}
 
     def __iter__(self) -> Iterator[Tool]:
         return iter(self._tools.values())
@@ -159,16 +169,78 @@ class Catalog:
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 
-    def visible_tools(self, principal: Principal) -> list[Tool]:
-        """Tools this caller could ever run: write tools only in write mode, none the policy denies everywhere.
+    @property
+    def known_toolsets(self) -> tuple[str, ...]:
+        """Every toolset of the code, served or not (what a selection may name)."""
+        return self._all_toolsets
+
+    def served_toolsets(self) -> dict[str, int]:
+        """Toolsets with at least one tool offered (write mode applied), and how many tools each offers."""
+        counts: dict[str, int] = {}
+        for tool in self._tools.values():
+            if not tool.is_write or self.write_mode:
+                counts[tool.toolset] = counts.get(tool.toolset, 0) + 1
+        return counts
+
+    def offered(self, name: str, selection: Selection = EVERYTHING) -> Tool | None:
+        """The tool a call names if this connection may see it: None is an unknown tool."""
+        tool = self._tools.get(name)
+        if tool is None or not selection.admits(tool.toolset, tool.is_write):
+            return None
+        return tool
+
+    def check_selection(self, selection: Selection) -> None:
+        """Raise SelectionError when a selection leaves no tool to offer."""
+        if not selection.narrows:
+            return
+        if any(self._offered(tool, None) and selection.admits(tool.toolset, tool.is_write) for tool in self):
+            return
+        asked = ", ".join(sorted(selection.toolsets or ())) or "every toolset"
+        reasons = []
+        if selection.unavailable:
+            reasons.append(f"not served here: {', '.join(selection.unavailable)}")
+        if selection.readonly:
+            reasons.append("readonly leaves only read tools")
+        served = ", ".join(self.served_toolsets()) or "none"
+        raise SelectionError(
+            f"The selection ({asked}{'; ' if reasons else ''}{'; '.join(reasons)}) leaves no tool. "
+            f"Toolsets this server serves: {served}."
+        )
+
+    def visible_tools(self, principal: Principal, selection: Selection = EVERYTHING) -> list[Tool]:
+        """Tools this caller could ever run: write tools only in write mode, none the policy denies everywhere,
+        only those of the connection's selection.
 
         Write tools stay listed for a read-only OAuth caller on purpose: calling one answers
         403 insufficient_scope, which is how an MCP client learns to step up its scopes.
         """
         policy = self.policy() if self.policy is not None else None  # once per listing, not per tool
-        return [tool for tool in self._tools.values() if self._offered(tool, policy)]
+        return [
+            tool for tool in self._tools.values()
+            if selection.admits(tool.toolset, tool.is_write) and self._offered(tool, policy)
+        ]
 
     def _offered(self, tool: Tool, policy: Any) -> bool:
         if tool.is_write and not self.write_mode:
             return False
         return policy is None or not policy.tool_denied_everywhere(tool.name, tool.is_write)
+
+
+def enabled_tools(tools: Iterable[Tool], toolsets: Iterable[str], names: Iterable[str]) -> list[str] | None:
+    """The tool names MCP_TOOLSETS and MCP_TOOLS serve (their union); None when neither is set (all).
+    Raises SelectionError naming the valid toolsets or tools for a name that does not exist."""
+    tools, toolsets, names = list(tools), [t.lower() for t in toolsets], list(names)
+    if not toolsets and not names:
+        return None
+    valid_sets = list(dict.fromkeys(tool.toolset for tool in tools))
+    valid_names = [tool.name for tool in tools]
+    problems = []
+    unknown_sets = [t for t in toolsets if t not in valid_sets]
+    if unknown_sets:
+        problems.append(f"MCP_TOOLSETS: unknown {', '.join(unknown_sets)}; valid toolsets: {', '.join(valid_sets)}")
+    unknown_names = [n for n in names if n not in valid_names]
+    if unknown_names:
+        problems.append(f"MCP_TOOLS: unknown {', '.join(unknown_names)}; valid tools: {', '.join(valid_names)}")
+    if problems:
+        raise SelectionError("\n".join(problems))
+    return [tool.name for tool in tools if tool.toolset in toolsets or tool.name in names]
