@@ -239,6 +239,10 @@ class Settings:
     mcp_tools: tuple[str, ...] = setting(
         (), csv, "Single tools served in addition to MCP_TOOLSETS (with it unset: only these)"
     )
+    mcp_output_schemas: str = setting(
+        "compact", choice(("full", "compact", "off")),
+        "outputSchema in tools/list: full, compact (top-level field names) or off; results are the same",
+    )
     # Write mode
     write_mode: bool = setting(False, parse_bool, "Enable write tools")
     write_repository_whitelist: tuple[str, ...] = setting((), csv, "owner/repo allowed to write")

@@ -24,7 +24,9 @@ class CoreToolSurface:
         self.runtime = runtime
 
     def definitions(self, principal: Any, version: str, selection: Selection = EVERYTHING) -> list[dict[str, Any]]:
-        return [tool.definition(version) for tool in self.runtime.catalog.visible_tools(principal, selection)]
+        catalog = self.runtime.catalog
+        visible = catalog.visible_tools(principal, selection)
+        return [tool.definition(version, catalog.output_schemas) for tool in visible]
 
     def public_definitions(self, version: str, selection: Selection = EVERYTHING) -> list[dict[str, Any]]:
         """The unauthenticated GET /mcp/tools list: tools/list's filtering, without per-caller scope."""

@@ -32,7 +32,8 @@ def build_catalog(settings: Settings, policy: Callable[[], Any] | None = None) -
     """The tools this server serves (MCP_TOOLSETS / MCP_TOOLS; app.startup refuses unknown names first)."""
     tools = all_tools()
     enabled = enabled_tools(tools, settings.mcp_toolsets, settings.mcp_tools)
-    return Catalog(tools, write_mode=settings.write_mode, policy=policy, enabled=enabled)
+    return Catalog(tools, write_mode=settings.write_mode, policy=policy, enabled=enabled,
+                   output_schemas=settings.mcp_output_schemas)
 
 
 def build_gitea_client(settings: Settings) -> GiteaClient:

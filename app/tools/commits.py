@@ -188,7 +188,7 @@ TOOLS = (
         title="List commits",
         description=(
             "List commits reachable from a branch, tag or SHA (default: the default branch), newest first, "
-            "with SHA, first message line, author and date. Pages: page (from 1), limit (1-50)."
+            "with SHA, first message line, author and date."
         ),
         toolset="commits",
         arguments=s.ListCommitsArgs,

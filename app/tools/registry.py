@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 ANNOTATIONS_SINCE = "2025-03-26"
 TITLE_AND_OUTPUT_SCHEMA_SINCE = "2025-06-18"
+# Validation keywords the server enforces on every call (with an error naming the field) and a model does
+# not need to read: they are left out of the published inputSchema. Types, enums, ranges, defaults, required
+# and additionalProperties stay.
+UNPUBLISHED_KEYWORDS = frozenset({"pattern", "minLength", "maxLength", "minItems", "maxItems"})
 
 class Handler(Protocol):
     """A tool's code: the Gitea client bound to the caller's credentials, the loaded arguments, the call."""
@@ -48,6 +52,19 @@ class Annotations:
             "openWorldHint": self.open_world,
         }
 
+    def lean(self) -> dict[str, bool]:
+        """readOnlyHint always (clients branch on it), then only the hints that differ from MCP's defaults
+        (destructive true, idempotent false, openWorld true); destructive and idempotent mean nothing for a
+        read-only tool. Same meaning as to_mcp(), fewer tokens."""
+        hints = {"readOnlyHint": self.read_only}
+        if not self.read_only and not self.destructive:
+            hints["destructiveHint"] = False
+        if not self.read_only and self.idempotent:
+            hints["idempotentHint"] = True
+        if not self.open_world:
+            hints["openWorldHint"] = False
+        return hints
+
 
 READ_ONLY = Annotations(read_only=True)
 
@@ -65,7 +82,31 @@ def json_schema_of(schema: type[Schema]) -> dict[str, Any]:
     converted: dict[str, Any] = plugin.converter.schema2jsonschema(schema)
     converted.setdefault("properties", {})
     converted["additionalProperties"] = False
-    return converted
+    published: dict[str, Any] = without_keywords(converted, UNPUBLISHED_KEYWORDS)
+    return published
+
+
+def without_keywords(schema: Any, keywords: frozenset[str]) -> Any:
+    """`schema` without the given keywords at any depth (property names are never keywords)."""
+    if isinstance(schema, list):
+        return [without_keywords(item, keywords) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: ({name: without_keywords(sub, keywords) for name, sub in value.items()} if key == "properties"
+              else without_keywords(value, keywords))
+        for key, value in schema.items() if key not in keywords or key == "properties"
+    }
+
+
+def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The top level of an output schema: every field's name, nothing more (types and nesting are in the full
+    schema, MCP_OUTPUT_SCHEMAS=full; with the names a client knows what structuredContent holds). A relaxation of
+    the full schema, so a structured result valid for the full one is valid for this one (a write tool's
+    result-or-dry-run choice stays a choice of the two compact shapes)."""
+    if "anyOf" in schema:
+        return {"anyOf": [compact_output_schema(branch) for branch in schema["anyOf"]]}
+    return {"type": "object", "properties": {name: {} for name in schema.get("properties", {})}}
 
 
 @dataclass(frozen=True)
@@ -120,17 +161,26 @@ class Tool:
         """One instance per tool: building a Schema copies its fields, and load() leaves it unchanged."""
         return self.arguments()
 
-    def definition(self, protocol_version: str) -> dict[str, Any]:
-        """The tool object of `tools/list`, without fields the client's revision does not know."""
+    @cached_property
+    def compact_output_schema(self) -> dict[str, Any]:
+        return compact_output_schema(self.output_schema)
+
+    def definition(self, protocol_version: str, output_schemas: str = "compact") -> dict[str, Any]:
+        """The tool object of `tools/list`, without fields the client's revision does not know.
+
+        `output_schemas` (MCP_OUTPUT_SCHEMAS): full, compact (top-level fields and types) or off. The
+        structured result is the same in every mode and always valid for the full schema."""
         out: dict[str, Any] = {"name": self.name}
-        if protocol_version >= TITLE_AND_OUTPUT_SCHEMA_SINCE:
+        titled = protocol_version >= TITLE_AND_OUTPUT_SCHEMA_SINCE
+        if titled:
             out["title"] = self.title
         out["description"] = self.description
         out["inputSchema"] = self.input_schema
-        if protocol_version >= TITLE_AND_OUTPUT_SCHEMA_SINCE:
-            out["outputSchema"] = self.output_schema
+        if titled and output_schemas != "off":
+            out["outputSchema"] = self.output_schema if output_schemas == "full" else self.compact_output_schema
         if protocol_version >= ANNOTATIONS_SINCE:
-            out["annotations"] = {"title": self.title, **self.annotations.to_mcp()}
+            # The title is said once: annotations carry it only for the revision without a tool title.
+            out["annotations"] = {**({} if titled else {"title": self.title}), **self.annotations.lean()}
         return out
 
 
@@ -143,10 +193,11 @@ class Catalog:
 
     def __init__(
         self, tools: Iterable[Tool], *, write_mode: bool = False, policy: Callable[[], Any] | None = None,
-        enabled: Iterable[str] | None = None,
+        enabled: Iterable[str] | None = None, output_schemas: str = "compact",
     ) -> None:
         self._tools: dict[str, Tool] = {}
         self.write_mode = write_mode
+        self.output_schemas = output_schemas
         self.policy = policy
         for tool in tools:
             if tool.name in self._tools:

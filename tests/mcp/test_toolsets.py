@@ -137,3 +137,18 @@ def test_the_audit_entry_records_the_selection(tmp_path: Path) -> None:
     entries = [json.loads(line) for line in (tmp_path / "audit").read_text().splitlines()]
     refused = [entry for entry in entries if entry.get("tool") == "get_file_contents"]
     assert refused[-1]["selection"] == {"toolsets": ["files"], "readonly": True}
+
+
+@pytest.mark.parametrize("mode", ["full", "compact", "off"])
+def test_output_schemas_setting_shapes_tools_list(tmp_path: Path, mode: str) -> None:
+    from app.tools import all_tools
+
+    tools = rpc(make_app(tmp_path, MCP_OUTPUT_SCHEMAS=mode), "tools/list")["result"]["tools"]
+    declared = {tool.name: tool for tool in all_tools()}
+    for tool in tools:
+        if mode == "off":
+            assert "outputSchema" not in tool
+        else:
+            tool_declared = declared[tool["name"]]
+            expected = tool_declared.output_schema if mode == "full" else tool_declared.compact_output_schema
+            assert tool["outputSchema"] == expected
