@@ -14,8 +14,8 @@ from bench import bench_tokens
 
 # profile -> (tools, tokens) as recorded in bench/RESULTS.md (2026-12-07, MCP_OUTPUT_SCHEMAS=compact)
 RECORDED = {
-    "all": (43, 10_646),
-    "read": (28, 6_064),
+    "all": (43, 10_658),
+    "read": (28, 6_076),
 }
 GROWTH = 1.05
 TARGETS = {"all": 12_000, "read": 7_000}  # issue 15: never above these, whatever is recorded
