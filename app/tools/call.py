@@ -119,6 +119,11 @@ class ToolCall:
         return replace(self, bound_runtime=runtime, bound_tool=tool, repository=repository)
 
     @property
+    def internal(self) -> bool:
+        """An automation job's call: MCP_TOOLSETS / MCP_TOOLS (what clients are served) do not narrow it."""
+        return self.transport == "automation"
+
+    @property
     def tool(self) -> Tool:
         if self.bound_tool is None:
             raise RuntimeError("the call is not bound to a tool yet (execute_tool binds it)")

@@ -187,8 +187,9 @@ class Tool:
 class Catalog:
     """Tools by name, in declaration order (deterministic tools/list).
 
-    `enabled`: the names of the tools the operator serves (MCP_TOOLSETS / MCP_TOOLS); None serves every
-    tool. A tool not enabled does not exist for clients: not listed, and calling it is an unknown tool.
+    `enabled`: the names of the tools the operator serves to clients (MCP_TOOLSETS / MCP_TOOLS); None serves
+    every tool. A tool not served does not exist for clients: not listed, and calling it is an unknown tool.
+    Automation jobs (internal callers, governed by their own policy entries) may still call it.
     """
 
     def __init__(
@@ -204,9 +205,7 @@ class Catalog:
                 raise ValueError(f"duplicate tool name {tool.name!r}")
             self._tools[tool.name] = tool
         self._all_toolsets = tuple(dict.fromkeys(tool.toolset for tool in self._tools.values()))
-        if enabled is not None:
-            wanted = set(enabled)
-            self._tools = {name: tool for name, tool in self._tools.items() if name in wanted}
+        self._served = None if enabled is None else frozenset(enabled)
 
     def __iter__(self) -> Iterator[Tool]:
         return iter(self._tools.values())
@@ -225,18 +224,23 @@ class Catalog:
         """Every toolset of the code, served or not (what a selection may name)."""
         return self._all_toolsets
 
+    def served(self, tool: Tool) -> bool:
+        """The operator serves this tool to clients (MCP_TOOLSETS / MCP_TOOLS)."""
+        return self._served is None or tool.name in self._served
+
     def served_toolsets(self) -> dict[str, int]:
         """Toolsets with at least one tool offered (write mode applied), and how many tools each offers."""
         counts: dict[str, int] = {}
         for tool in self._tools.values():
-            if not tool.is_write or self.write_mode:
+            if self.served(tool) and (not tool.is_write or self.write_mode):
                 counts[tool.toolset] = counts.get(tool.toolset, 0) + 1
         return counts
 
-    def offered(self, name: str, selection: Selection = EVERYTHING) -> Tool | None:
-        """The tool a call names if this connection may see it: None is an unknown tool."""
+    def offered(self, name: str, selection: Selection = EVERYTHING, *, internal: bool = False) -> Tool | None:
+        """The tool a call names if this caller may see it: None is an unknown tool. `internal`: an automation
+        job, which the operator's MCP_TOOLSETS / MCP_TOOLS do not narrow."""
         tool = self._tools.get(name)
-        if tool is None or not selection.admits(tool.toolset, tool.is_write):
+        if tool is None or not (internal or self.served(tool)) or not selection.admits(tool.toolset, tool.is_write):
             return None
         return tool
 
@@ -244,7 +248,8 @@ class Catalog:
         """Raise SelectionError when a selection leaves no tool to offer."""
         if not selection.narrows:
             return
-        if any(self._offered(tool, None) and selection.admits(tool.toolset, tool.is_write) for tool in self):
+        if any(self.served(tool) and self._offered(tool, None) and selection.admits(tool.toolset, tool.is_write)
+               for tool in self):
             return
         asked = ", ".join(sorted(selection.toolsets or ())) or "every toolset"
         reasons = []
@@ -268,7 +273,7 @@ class Catalog:
         policy = self.policy() if self.policy is not None else None  # once per listing, not per tool
         return [
             tool for tool in self._tools.values()
-            if selection.admits(tool.toolset, tool.is_write) and self._offered(tool, policy)
+            if self.served(tool) and selection.admits(tool.toolset, tool.is_write) and self._offered(tool, policy)
         ]
 
     def _offered(self, tool: Tool, policy: Any) -> bool:

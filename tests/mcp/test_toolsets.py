@@ -152,3 +152,18 @@ def test_output_schemas_setting_shapes_tools_list(tmp_path: Path, mode: str) -> 
             tool_declared = declared[tool["name"]]
             expected = tool_declared.output_schema if mode == "full" else tool_declared.compact_output_schema
             assert tool["outputSchema"] == expected
+
+
+def test_operator_narrowing_leaves_automation_jobs_their_tools(tmp_path: Path) -> None:
+    """MCP_TOOLSETS is what clients are served; an automation job (an internal caller) still finds its tools."""
+    from app.auth.principal import READ_SCOPE, Principal
+    from app.tools import RUNTIME_EXTENSION
+    from app.tools.call import ToolCall, UnknownTool
+    from app.tools.execution import execute_tool
+
+    runtime = make_app(tmp_path, MCP_TOOLSETS="files").extensions[RUNTIME_EXTENSION]
+    principal = Principal("automation", frozenset({READ_SCOPE}), None, "automation")
+    job = ToolCall(principal, "get_issue", {"owner": "acme"}, "c" * 32, transport="automation")
+    assert execute_tool(runtime, job).status == "invalid_arguments"  # found, then refused for its arguments
+    with pytest.raises(UnknownTool):
+        execute_tool(runtime, ToolCall(principal, "get_issue", {"owner": "acme"}, "c" * 32, transport="rest"))
