@@ -53,7 +53,7 @@ test: install-dev system-deps clients lint  ## everything the tests need, then l
 generate-key: install  ## print a new API key for MCP_API_KEYS
 	$(BIN)/python -m app generate-key
 
-bench: install-dev system-deps
+bench: install-dev system-deps clients  ## the benchmarks (tokens and results count with Node's gpt-tokenizer)
 	$(BIN)/python bench/run_all.py
 
 clean:

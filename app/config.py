@@ -235,6 +235,17 @@ class Settings:
     policy_file: str | None = setting(None, optional(text), "YAML policy file")
     audit_log_path: str = setting("/var/log/aegis-mcp/audit.log", text, "Audit log file")
     audit_fail_mode: str = setting("closed", choice(AUDIT_FAIL_MODES), "Reads when audit fails")
+    # Tools served
+    mcp_toolsets: tuple[str, ...] = setting(
+        (), csv, "Toolsets served, e.g. repos,files,issues (default: all); clients narrow further per connection"
+    )
+    mcp_tools: tuple[str, ...] = setting(
+        (), csv, "Single tools served in addition to MCP_TOOLSETS (with it unset: only these)"
+    )
+    mcp_output_schemas: str = setting(
+        "compact", choice(("full", "compact", "off")),
+        "outputSchema in tools/list: full, compact (top-level field names) or off; results are the same",
+    )
     # Write mode
     write_mode: bool = setting(False, parse_bool, "Enable write tools")
     write_repository_whitelist: tuple[str, ...] = setting((), csv, "owner/repo allowed to write")

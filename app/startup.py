@@ -90,9 +90,22 @@ def session_secret_problems(settings: Settings, store: Store) -> list[str]:
     ]
 
 
+def toolset_problems(settings: Settings) -> list[str]:
+    """MCP_TOOLSETS and MCP_TOOLS name only toolsets and tools that exist (the message lists the valid ones)."""
+    from app.tools import all_tools
+    from app.tools.registry import enabled_tools
+    from app.tools.selection import SelectionError
+
+    try:
+        enabled_tools(all_tools(), settings.mcp_toolsets, settings.mcp_tools)
+    except SelectionError as exc:
+        return str(exc).splitlines()
+    return []
+
+
 def preflight(settings: Settings, store: Store | None = None) -> None:
     """Raise SettingsError listing every start-up problem; log the PaaS opt-in when it applies."""
-    problems = [*policy_problems(settings), *oidc_problems(settings)]
+    problems = [*toolset_problems(settings), *policy_problems(settings), *oidc_problems(settings)]
     if settings.redis_url:
         own_store = store is None
         if store is None:

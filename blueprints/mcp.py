@@ -29,7 +29,7 @@ from app.limits.responses import refusal
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
 from app.mcp.engine import CallContext
-from app.mcp.jsonrpc import INVALID_REQUEST, Message, RequestId, RpcError, decode, to_message
+from app.mcp.jsonrpc import INVALID_PARAMS, INVALID_REQUEST, Message, RequestId, RpcError, decode, to_message
 from app.mcp.revisions import (
     BATCH_VERSION,
     LATEST_LEGACY,
@@ -44,6 +44,14 @@ from app.mcp.sessions import Session
 from app.mcp.streaming import SSE_HEADERS, held_stream, sse_event, streamed_call
 from app.outcomes import error_response, http_error, json_response, rest_tool_response, rpc_error_response, tool_error
 from app.tools.call import UnknownTool
+from app.tools.selection import (
+    READONLY_HEADER,
+    READONLY_PARAMETER,
+    TOOLSETS_HEADER,
+    TOOLSETS_PARAMETER,
+    Selection,
+    SelectionError,
+)
 
 bp = Blueprint("mcp", __name__)
 sock = Sock()
@@ -66,6 +74,7 @@ def _admit() -> None:
     _correlate()
     if request.endpoint == WS_ENDPOINT:
         g.mcp_principal = authenticate()
+        g.mcp_selection = http_selection()  # a bad selection is refused before the upgrade
         g.mcp_release = runtime.slots.acquire("websocket")
 
 
@@ -118,11 +127,49 @@ def authenticate() -> Principal:
     return authenticator.authenticate(request.headers.get("Authorization"), attempt)
 
 
-def call_context(principal: Principal, version: str, message: Message, transport: str = "streamable_http"
-                 ) -> CallContext:
-    """The engine's context of one JSON-RPC request, with this HTTP request's correlation id."""
+def call_context(principal: Principal, version: str, message: Message, transport: str = "streamable_http",
+                 selection: Selection | None = None) -> CallContext:
+    """The engine's context of one JSON-RPC request, with this HTTP request's correlation id and the
+    connection's tool selection (from this request's URL and headers unless given)."""
     return CallContext(principal, version, message.id, message.meta,
-                       correlation_id=request.environ.get(CORRELATION_ENVIRON), transport=transport)
+                       correlation_id=request.environ.get(CORRELATION_ENVIRON), transport=transport,
+                       selection=selection if selection is not None else rpc_selection(message.id))
+
+
+# --- Tool selection: ?toolsets=files,issues&readonly=1 on the MCP URL, or X-MCP-Toolsets / X-MCP-Readonly --
+
+
+def request_selection() -> Selection:
+    """This request's selection; SelectionError naming the valid toolsets. Legacy-session clients send the
+    URL's query string with every request, so each request carries it."""
+    toolsets = [(f"?{TOOLSETS_PARAMETER}=", raw) for raw in request.args.getlist(TOOLSETS_PARAMETER)]
+    readonly: list[tuple[str, str | None]] = [
+        (f"?{READONLY_PARAMETER}=", raw) for raw in request.args.getlist(READONLY_PARAMETER)
+    ]
+    if TOOLSETS_HEADER in request.headers:
+        toolsets.append((TOOLSETS_HEADER, request.headers[TOOLSETS_HEADER]))
+    if READONLY_HEADER in request.headers:
+        readonly.append((READONLY_HEADER, request.headers[READONLY_HEADER]))
+    return mcp_runtime().engine.tools.select(toolsets, readonly)
+
+
+def rpc_selection(request_id: RequestId | None) -> Selection:
+    try:
+        return request_selection()
+    except SelectionError as exc:
+        raise RpcError(INVALID_PARAMS, str(exc), request_id=request_id) from None
+
+
+def http_selection() -> Selection:
+    try:
+        return request_selection()
+    except SelectionError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def selection_query() -> dict[str, Any]:
+    """The selection parameters of this request's URL, to repeat on URLs we hand to the client."""
+    return {name: request.args[name] for name in (TOOLSETS_PARAMETER, READONLY_PARAMETER) if name in request.args}
 
 
 def accepted() -> Response:
@@ -297,6 +344,7 @@ def end_session() -> Response:
 def sse_stream() -> Response:
     require_event_stream(request.headers)
     principal = authenticate()
+    http_selection()  # refused now, with the valid toolsets named; the endpoint URL repeats the selection
     runtime = mcp_runtime()
     release = runtime.slots.acquire("sse")
     try:
@@ -313,7 +361,7 @@ def sse_stream() -> Response:
             return None
         return sse_event(raw.decode())
 
-    endpoint = sse_event(url_for("mcp.sse_post", session_id=stream_id), event="endpoint")
+    endpoint = sse_event(url_for("mcp.sse_post", session_id=stream_id, **selection_query()), event="endpoint")
     body = held_stream(next_message, runtime.keepalive, runtime.lifetime, first=endpoint)
     response = Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
     def close() -> None:
@@ -371,7 +419,7 @@ def sse_version(runtime: McpRuntime, session: Session) -> str:
 @sock.route("/mcp/ws", bp=bp)
 def websocket(ws: Any) -> None:
     runtime = mcp_runtime()
-    connection = WebSocketConnection(ws, g.mcp_principal, runtime)
+    connection = WebSocketConnection(ws, g.mcp_principal, runtime, g.mcp_selection)
     connection.serve()
 
 
@@ -379,9 +427,10 @@ class WebSocketConnection:
     """One WebSocket: requests run on their own threads so `notifications/cancelled` can reach them.
     Each request counts against the rate limits (the upgrade's own count pays for the first)."""
 
-    def __init__(self, ws: Any, principal: Principal, runtime: McpRuntime) -> None:
+    def __init__(self, ws: Any, principal: Principal, runtime: McpRuntime, selection: Selection) -> None:
         self.ws = ws
         self.principal = principal
+        self.selection = selection
         self.runtime = runtime
         self.scope = uuid.uuid4().hex
         self.version = BATCH_VERSION
@@ -415,7 +464,7 @@ class WebSocketConnection:
 
     def answer(self, message: Message) -> None:
         try:
-            context = call_context(self.principal, self.version, message, transport="websocket")
+            context = call_context(self.principal, self.version, message, "websocket", self.selection)
             context.notify = self.send
             with self.runtime.inflight.running(self.scope, message.id, context.cancelled):
                 reply = self.runtime.engine.answer(message, context)[1]
@@ -446,7 +495,13 @@ def held_frames(ws: Any, keepalive: float, lifetime: float) -> Any:
 
 @bp.get("/mcp/tools")
 def list_tools() -> Response:
-    return jsonify(tools=mcp_runtime().engine.tools.public_definitions(LATEST_LEGACY))
+    """The tools served (narrowed like tools/list by ?toolsets= / ?readonly=) and every toolset's tool count."""
+    tools = mcp_runtime().engine.tools
+    selection = http_selection()
+    body: dict[str, Any] = {"toolsets": tools.toolsets(), "tools": tools.public_definitions(LATEST_LEGACY, selection)}
+    if selection.narrows:
+        body["selection"] = selection.describe()
+    return jsonify(body)
 
 
 @bp.post("/mcp/tool/call")
@@ -466,7 +521,8 @@ def call_tool() -> Response:
     if not isinstance(arguments, dict):
         raise BadRequest("arguments must be a JSON object.")
     context = CallContext(principal, LATEST_LEGACY, request_id=current_request_id(),
-                          correlation_id=request.environ.get(CORRELATION_ENVIRON), transport="rest")
+                          correlation_id=request.environ.get(CORRELATION_ENVIRON), transport="rest",
+                          selection=http_selection())
     try:
         result = mcp_runtime().engine.tools.call_result(principal, body["tool"], arguments, context)
     except UnknownTool as exc:

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from app.automation import features as automation_features
 from app.health import run_readiness_checks
 from app.store import EXTENSION as STORE
+from app.tools import CATALOG_EXTENSION
 from app.version import __version__
 
 bp = Blueprint("core", __name__)
@@ -38,6 +39,8 @@ def server_metadata() -> Response:
             "shared_state": "redis" if settings.redis_url else "memory",
             "automation": automation_features(settings),
         },
+        # Toolsets served and their tool counts: narrow per connection with ?toolsets=a,b&readonly=1 on /mcp.
+        toolsets=current_app.extensions[CATALOG_EXTENSION].served_toolsets(),
     )
 
 

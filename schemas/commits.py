@@ -55,6 +55,7 @@ COMMIT_LIST = envelope(COMMIT_SUMMARY, note=NULLABLE_STRING)
 DIFF_FILES = {
     "files": array(FILE_CHANGE),
     "withheld_files": STRINGS,
+    "omitted_files": INTEGER,  # changed files past MAX_TOOL_RESPONSE_ITEMS: not listed, said in `truncation`
     "truncated": BOOLEAN,
     "truncation": NULLABLE_STRING,
 }

@@ -146,15 +146,15 @@ class PageArgs(Schema):
         load_default=20,
         strict=True,
         validate=validate.Range(min=1, max=MAX_LIMIT),
-        metadata={"description": f"Items per page, 1 to {MAX_LIMIT}."},
+        metadata={"description": "Items per page."},  # the schema's maximum says 50
     )
 
 
 class RepoArgs(Schema):
     """A repository named by owner and name."""
 
-    owner = gitea_name("Repository owner (user or organization), e.g. 'acme'.")
-    repo = gitea_name("Repository name, e.g. 'service-a'.")
+    owner = gitea_name("Repository owner (user or organization).")
+    repo = gitea_name("Repository name.")
 
 
 class RepoPageArgs(RepoArgs, PageArgs):

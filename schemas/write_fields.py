@@ -100,7 +100,7 @@ class WriteArgs(RepoArgs):
 
     dry_run = StrictBoolean(
         load_default=False,
-        metadata={"description": "true: return the exact Gitea request and the policy decision, write nothing."},
+        metadata={"description": "true: show the Gitea request and the policy decision; write nothing."},
     )
 
 

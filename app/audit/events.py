@@ -40,14 +40,19 @@ class AuditContext:
     correlation_id: str | None = None
     principal: str | None = None
     client_id: str | None = None
+    # The connection's tool selection (toolsets, readonly) when it narrowed what the server serves.
+    selection: dict[str, Any] | None = None
 
     def fields(self) -> dict[str, Any]:
-        return {
+        fields: dict[str, Any] = {
             "request_id": self.request_id,
             "correlation_id": self.correlation_id,
             "principal": self.principal,
             "client_id": self.client_id,
         }
+        if self.selection is not None:
+            fields["selection"] = self.selection
+        return fields
 
 
 def is_secret_key(key: str) -> bool:

@@ -23,6 +23,7 @@ from app.mcp.jsonrpc import (
 )
 from app.mcp.revisions import MODERN_VERSIONS, SERVER_INFO_KEY, negotiate
 from app.outcomes import tool_error
+from app.tools.selection import EVERYTHING, SELECTION_META, Selection
 from app.version import __version__
 
 log = logging.getLogger("aegis.mcp")
@@ -51,9 +52,9 @@ Progress = Callable[[float, "float | None", "str | None"], None]
 class ToolSurface(Protocol):
     """What the engine needs from the tool core: definitions and the single execution path."""
 
-    def definitions(self, principal: Any, version: str) -> list[dict[str, Any]]: ...
+    def definitions(self, principal: Any, version: str, selection: Selection = EVERYTHING) -> list[dict[str, Any]]: ...
 
-    def public_definitions(self, version: str) -> list[dict[str, Any]]: ...
+    def public_definitions(self, version: str, selection: Selection = EVERYTHING) -> list[dict[str, Any]]: ...
 
     def call(
         self, principal: Any, name: str, arguments: dict[str, Any], version: str, context: CallContext
@@ -62,6 +63,10 @@ class ToolSurface(Protocol):
     def call_result(self, principal: Any, name: str, arguments: dict[str, Any], context: CallContext) -> Any: ...
 
     def scope_challenge(self, principal: Any, name: Any, arguments: Any, context: CallContext) -> None: ...
+
+    def select(self, toolsets: list[tuple[str, str]], readonly: list[tuple[str, str | None]]) -> Selection: ...
+
+    def toolsets(self) -> dict[str, int]: ...
 
 
 @dataclass
@@ -76,6 +81,7 @@ class CallContext:
     cancelled: threading.Event = field(default_factory=threading.Event)
     correlation_id: str | None = None  # the HTTP request's (X-Correlation-ID when valid); None: a new one per call
     transport: str = "streamable_http"
+    selection: Selection = EVERYTHING  # the connection's toolsets / readonly (tools/list and tools/call)
 
     @property
     def modern(self) -> bool:
@@ -165,11 +171,13 @@ class Engine:
         return {}
 
     def _list_tools(self, message: Message, context: CallContext) -> dict[str, Any]:
-        tools = self.tools.definitions(context.principal, context.version)
+        tools = self.tools.definitions(context.principal, context.version, context.selection)
         start = cursor_offset(message.params.get("cursor"), len(tools))
         page: dict[str, Any] = {"tools": tools[start : start + TOOLS_PAGE_SIZE]}
         if start + TOOLS_PAGE_SIZE < len(tools):
             page["nextCursor"] = encode_cursor(start + TOOLS_PAGE_SIZE)
+        if context.selection.narrows:  # what was selected, and which asked-for toolsets this server does not serve
+            page["_meta"] = {SELECTION_META: context.selection.describe()}
         if context.modern:
             page.update(ttlMs=TOOLS_TTL_MS, cacheScope="private")
         return page

@@ -10,6 +10,7 @@ from app.mcp.engine import CallContext, progress_notifier
 from app.mcp.jsonrpc import INVALID_PARAMS, RpcError
 from app.tools.call import ToolCall, ToolResult, ToolRuntime, UnknownTool
 from app.tools.execution import execute_tool, scope_challenge
+from app.tools.selection import EVERYTHING, Selection, parse_selection
 
 # Public discovery shows what an authenticated caller holding every scope could use; the catalog then
 # applies the principal-independent filters (write mode, tools the policy denies everywhere).
@@ -22,12 +23,30 @@ class CoreToolSurface:
     def __init__(self, runtime: ToolRuntime) -> None:
         self.runtime = runtime
 
-    def definitions(self, principal: Any, version: str) -> list[dict[str, Any]]:
-        return [tool.definition(version) for tool in self.runtime.catalog.visible_tools(principal)]
+    def definitions(self, principal: Any, version: str, selection: Selection = EVERYTHING) -> list[dict[str, Any]]:
+        catalog = self.runtime.catalog
+        visible = catalog.visible_tools(principal, selection)
+        return [tool.definition(version, catalog.output_schemas) for tool in visible]
 
-    def public_definitions(self, version: str) -> list[dict[str, Any]]:
+    def public_definitions(self, version: str, selection: Selection = EVERYTHING) -> list[dict[str, Any]]:
         """The unauthenticated GET /mcp/tools list: tools/list's filtering, without per-caller scope."""
-        return self.definitions(DISCOVERY_PRINCIPAL, version)
+        return self.definitions(DISCOVERY_PRINCIPAL, version, selection)
+
+    def select(
+        self, toolsets: list[tuple[str, str]], readonly: list[tuple[str, str | None]]
+    ) -> Selection:
+        """A connection's selection from (where, raw value) pairs; SelectionError for unknown names, a bad
+        readonly value or a selection that leaves no tool (the message names the valid toolsets)."""
+        catalog = self.runtime.catalog
+        selection = parse_selection(
+            toolsets, readonly, known=catalog.known_toolsets, served=catalog.served_toolsets()
+        )
+        catalog.check_selection(selection)
+        return selection
+
+    def toolsets(self) -> dict[str, int]:
+        """The toolsets served and their tool counts (write mode applied)."""
+        return self.runtime.catalog.served_toolsets()
 
     def call_result(self, principal: Any, name: str, arguments: dict[str, Any], context: CallContext) -> ToolResult:
         """execute_tool's own result (with its status), for transports that map it themselves (REST);
@@ -58,5 +77,5 @@ def tool_call(principal: Principal, name: str, arguments: Any, context: CallCont
     return ToolCall(
         principal, name, arguments, context.correlation_id or correlation_id_from(None),
         transport=context.transport, request_id=str(context.request_id) if context.request_id is not None else None,
-        progress=progress_notifier(token, context), cancelled=context.cancelled,
+        progress=progress_notifier(token, context), cancelled=context.cancelled, selection=context.selection,
     )

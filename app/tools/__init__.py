@@ -13,7 +13,7 @@ from app.config import Settings
 from app.gitea.client import GiteaClient
 from app.policy import PolicyStore
 from app.tools.call import ToolRuntime
-from app.tools.registry import Catalog, Tool
+from app.tools.registry import Catalog, Tool, enabled_tools
 
 CATALOG_EXTENSION = "aegis.catalog"
 GITEA_EXTENSION = "aegis.gitea"
@@ -29,7 +29,11 @@ def all_tools() -> tuple[Tool, ...]:
 
 
 def build_catalog(settings: Settings, policy: Callable[[], Any] | None = None) -> Catalog:
-    return Catalog(all_tools(), write_mode=settings.write_mode, policy=policy)
+    """The tools this server serves (MCP_TOOLSETS / MCP_TOOLS; app.startup refuses unknown names first)."""
+    tools = all_tools()
+    enabled = enabled_tools(tools, settings.mcp_toolsets, settings.mcp_tools)
+    return Catalog(tools, write_mode=settings.write_mode, policy=policy, enabled=enabled,
+                   output_schemas=settings.mcp_output_schemas)
 
 
 def build_gitea_client(settings: Settings) -> GiteaClient:

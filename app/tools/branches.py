@@ -88,8 +88,7 @@ TOOLS = (
         name="list_branches",
         title="List branches",
         description=(
-            "List the branches of a repository with their head commit (SHA, message, date) and protection. "
-            "Pages: page (from 1), limit (1-50)."
+            "List the branches of a repository with their head commit (SHA, message, date) and protection."
         ),
         toolset="branches",
         arguments=s.ListBranchesArgs,
@@ -112,7 +111,7 @@ TOOLS = (
         title="Create branch",
         description=(
             "Create a branch from old_branch_name (a branch, tag or commit SHA; the default branch if omitted). "
-            "An existing branch is never moved: that answers 409. dry_run: true shows the request."
+            "An existing branch is never moved: that answers 409."
         ),
         toolset="branches",
         arguments=s.CreateBranchArgs,

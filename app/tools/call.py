@@ -14,6 +14,7 @@ from app.config import Settings
 from app.errors import Forbidden, Unauthorized
 from app.gitea.client import GiteaClient
 from app.tools.registry import TITLE_AND_OUTPUT_SCHEMA_SINCE, Catalog, Tool
+from app.tools.selection import EVERYTHING, Selection
 from app.tools.shaping import ToolLimits
 
 ProgressCallback = Callable[[float, "float | None", "str | None"], None]
@@ -111,10 +112,16 @@ class ToolCall:
     bound_tool: Tool | None = field(default=None, compare=False)
     bound_runtime: ToolRuntime | None = field(default=None, compare=False)
     repository: str | None = None  # "owner/repo" when the tool works on one repository
+    selection: Selection = EVERYTHING  # the connection's toolsets / readonly: a tool outside it is unknown
 
     def bind(self, runtime: ToolRuntime, tool: Tool, repository: str | None) -> ToolCall:
         """This call as the core runs it: with its runtime, its tool and the repository its arguments name."""
         return replace(self, bound_runtime=runtime, bound_tool=tool, repository=repository)
+
+    @property
+    def internal(self) -> bool:
+        """An automation job's call: MCP_TOOLSETS / MCP_TOOLS (what clients are served) do not narrow it."""
+        return self.transport == "automation"
 
     @property
     def tool(self) -> Tool:
@@ -150,7 +157,8 @@ class ToolCall:
     def audit_context(self) -> AuditContext:
         """Who and which request, as every audit entry of this call records it."""
         return AuditContext(request_id=self.request_id, correlation_id=self.correlation_id,
-                            principal=self.principal.login, client_id=self.principal.client_id)
+                            principal=self.principal.login, client_id=self.principal.client_id,
+                            selection=self.selection.describe() if self.selection.narrows else None)
 
     def report(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Send a progress notification if the client asked for them; stop if it cancelled."""

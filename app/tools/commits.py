@@ -73,15 +73,23 @@ def render_commit_list(out: dict[str, Any]) -> str:
 
 
 def diff_section(call: ToolCall, text: str, cut_at_cap: bool) -> dict[str, Any]:
-    """Files of a diff, bounded, with what was left out and why."""
-    files, withheld = file_entries(call, split_diff(text))
+    """Files of a diff, bounded, with what was left out and why (never cut silently)."""
+    patches = split_diff(text)
+    files, withheld = file_entries(call, patches)
+    omitted = max(len(patches) - len(files) - len(withheld), 0)  # past MAX_TOOL_RESPONSE_ITEMS
     reasons = []
     if cut_at_cap:
         reasons.append(f"the diff is larger than {call.limits.file_bytes} bytes; later files are missing")
+    if omitted:
+        reasons.append(
+            f"{omitted} more changed files are not listed (at most {call.limits.items} per answer); for a pull "
+            "request, list_pull_request_files pages through all of them; otherwise compare closer refs"
+        )
     if any(entry["patch_truncated"] for entry in files):
         reasons.append(f"patches share a budget of {call.limits.chars} characters; cut patches are marked")
     truncation = "; ".join(reasons) or None
-    return {"files": files, "withheld_files": withheld, "truncated": truncation is not None, "truncation": truncation}
+    return {"files": files, "withheld_files": withheld, "omitted_files": omitted, "truncated": truncation is not None,
+            "truncation": truncation}
 
 
 def commit_sha(gitea: BoundGiteaClient, owner: str, repo: str, ref: str) -> str:
@@ -145,7 +153,9 @@ def compare_refs(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) 
 def render_comparison(out: dict[str, Any]) -> str:
     lines = [f"{out['head']} is {out['total_commits']} commits ahead of {out['base']}:"]
     lines += [commit_line(c) for c in out["commits"]]
-    lines.append(f"{len(out['files'])} files changed:")
+    listed = len(out["files"])
+    changed = listed + out["omitted_files"] + len(out["withheld_files"])
+    lines.append(f"{changed} files changed:" if changed == listed else f"{changed} files changed ({listed} listed):")
     return "\n".join(lines + render_files(out["files"]) + diff_notes(out))
 
 
@@ -188,7 +198,7 @@ TOOLS = (
         title="List commits",
         description=(
             "List commits reachable from a branch, tag or SHA (default: the default branch), newest first, "
-            "with SHA, first message line, author and date. Pages: page (from 1), limit (1-50)."
+            "with SHA, first message line, author and date."
         ),
         toolset="commits",
         arguments=s.ListCommitsArgs,

@@ -68,7 +68,8 @@ def execute_tool(runtime: ToolRuntime, call: ToolCall) -> ToolResult:
     Raises UnknownTool (JSON-RPC -32602), InsufficientScope (HTTP 403 step-up) and
     UpstreamUnauthorized (HTTP 401 invalid_token); every other failure is an isError result.
     """
-    tool = runtime.catalog.get(call.name)
+    # Outside what the operator serves or the connection selected: unknown (automation jobs: only the latter).
+    tool = runtime.catalog.offered(call.name, call.selection, internal=call.internal)
     if tool is None:
         raise UnknownTool(call.name)
     started = time.perf_counter()
@@ -106,7 +107,7 @@ def scope_challenge(runtime: ToolRuntime, call: ToolCall) -> None:
     """Raise InsufficientScope now if execute_tool would: transports call this before they open a
     stream, because a 403 step-up cannot be sent once a 200 SSE response has started. The gates are
     authorize()'s own, in its order."""
-    tool = runtime.catalog.get(call.name)
+    tool = runtime.catalog.offered(call.name, call.selection, internal=call.internal)
     if tool is None or call.principal.has_scope(tool.scope):
         return
     try:

@@ -355,7 +355,7 @@ TOOLS = (
         description=(
             "Find a literal text (case-insensitive unless case_sensitive=true) in every text file of a "
             "repository at a ref (default: the default branch). Returns path, line number, the line and one "
-            "line of context each side, paged with page (from 1) and limit (1-50). Repeated searches of the "
+            "line of context each side, in pages. Repeated searches of the "
             "same commit are served from a cache. Use get_file_contents with start_line to read around a hit."
         ),
         toolset="files",

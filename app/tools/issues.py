@@ -248,7 +248,7 @@ TOOLS = (
         description=(
             "List issues of a repository (pull requests are excluded; use list_pull_requests) with number, "
             "title, state, labels, milestone and assignees. Filter by state (open, closed, all; default open) "
-            "and label names. Pages: page (from 1), limit (1-50). Use get_issue for the description."
+            "and label names. Use get_issue for the description."
         ),
         toolset="issues",
         arguments=s.ListIssuesArgs,
@@ -274,8 +274,7 @@ TOOLS = (
         name="list_issue_comments",
         title="List issue comments",
         description=(
-            "List the comments of an issue or pull request in posting order, with author, date and text. "
-            "Pages: page (from 1), limit (1-50)."
+            "List the comments of an issue or pull request in posting order, with author, date and text."
         ),
         toolset="issues",
         arguments=s.ListIssueCommentsArgs,
@@ -289,7 +288,7 @@ TOOLS = (
         description=(
             "Open an issue with a title and optional body, labels (names, case-insensitive; repository and "
             "organization labels), assignees and milestone (id or title). Unknown labels or milestone: nothing is "
-            "created and the error lists them. dry_run: true shows the request without sending it."
+            "created and the error lists them."
         ),
         toolset="issues",
         arguments=s.CreateIssueArgs,
@@ -302,7 +301,7 @@ TOOLS = (
         title="Update issue",
         description=(
             "Change an issue's title, body (replaced), state (open or closed) or milestone (id or title; 0 removes "
-            "it). Give at least one. Only the fields given change. dry_run: true shows the request."
+            "it). Give at least one. Only the fields given change."
         ),
         toolset="issues",
         arguments=s.UpdateIssueArgs,
@@ -315,7 +314,7 @@ TOOLS = (
     write_tool(
         name="create_issue_comment",
         title="Comment on issue",
-        description="Post a comment on an issue (or pull request) by number. dry_run: true shows the request.",
+        description="Post a comment on an issue (or pull request) by number.",
         toolset="issues",
         arguments=s.CreateIssueCommentArgs,
         output_schema=s.COMMENT_WRITTEN,
@@ -326,8 +325,7 @@ TOOLS = (
         name="edit_issue_comment",
         title="Edit issue comment",
         description=(
-            "Replace the text of a comment by its id (from list_issue_comments). The old text is overwritten. "
-            "dry_run: true shows the request."
+            "Replace the text of a comment by its id (from list_issue_comments). The old text is overwritten."
         ),
         toolset="issues",
         arguments=s.EditIssueCommentArgs,
@@ -342,8 +340,7 @@ TOOLS = (
         title="Add labels to issue",
         description=(
             "Add labels by name (case-insensitive; repository and organization labels) to an issue or pull "
-            "request; labels already there stay. Unknown names: nothing is added and the error lists them all. "
-            "dry_run: true shows the request."
+            "request; labels already there stay. Unknown names: nothing is added and the error lists them all."
         ),
         toolset="issues",
         arguments=s.AddLabelsArgs,
@@ -359,7 +356,7 @@ TOOLS = (
             "Take labels off an issue or pull request by name (case-insensitive); other labels stay. Labels "
             "themselves are never deleted. Unknown names: nothing changes. None of them on the issue: nothing is "
             "sent. It reads the issue's labels, then sets the remaining ones: a label someone else adds in "
-            "between is dropped. dry_run: true shows the request."
+            "between is dropped."
         ),
         toolset="issues",
         arguments=s.RemoveLabelsArgs,
@@ -373,8 +370,7 @@ TOOLS = (
         name="assign_issue",
         title="Assign issue",
         description=(
-            "Add assignees (user names) to an issue or pull request; existing assignees stay. "
-            "dry_run: true shows the request."
+            "Add assignees (user names) to an issue or pull request; existing assignees stay."
         ),
         toolset="issues",
         arguments=s.AssignIssueArgs,

@@ -84,7 +84,7 @@ TOOLS = (
         title="List labels",
         description=(
             "List the labels defined in a repository with name, color and description. Use the names when "
-            "filtering list_issues or labelling issues. Pages: page (from 1), limit (1-50)."
+            "filtering list_issues or labelling issues."
         ),
         toolset="labels",
         arguments=s.ListLabelsArgs,
@@ -98,7 +98,7 @@ TOOLS = (
         title="Create label",
         description=(
             "Create a repository label with a name, a colour ('#rrggbb', 'rrggbb' or '#rgb'), an optional "
-            "description and `exclusive` for scoped labels ('scope/name'). dry_run: true shows the request."
+            "description and `exclusive` for scoped labels ('scope/name')."
         ),
         toolset="labels",
         arguments=s.CreateLabelArgs,
@@ -112,8 +112,7 @@ TOOLS = (
         description=(
             "Rename a repository label (found by name among the repository's own labels, case-insensitive; "
             "organization labels are never changed) or change its colour or description; "
-            "give at least one of new_name, color, description. Every issue carrying it shows the change. "
-            "dry_run: true shows the request."
+            "give at least one of new_name, color, description. Every issue carrying it shows the change."
         ),
         toolset="labels",
         arguments=s.UpdateLabelArgs,

@@ -64,7 +64,7 @@ TOOLS = (
         title="List milestones",
         description=(
             "List milestones of a repository with title, state, open/closed issue counts and due date. "
-            "Filter by state (open, closed, all; default open). Pages: page (from 1), limit (1-50)."
+            "Filter by state (open, closed, all; default open)."
         ),
         toolset="milestones",
         arguments=s.ListMilestonesArgs,
@@ -78,7 +78,7 @@ TOOLS = (
         title="Create milestone",
         description=(
             "Create an open milestone with a title, optional description and due date (RFC 3339, e.g. "
-            "'2026-09-30T00:00:00Z'). dry_run: true shows the request."
+            "'2026-09-30T00:00:00Z')."
         ),
         toolset="milestones",
         arguments=s.CreateMilestoneArgs,

@@ -51,8 +51,7 @@ TOOLS = (
         name="list_organizations",
         title="List organizations",
         description=(
-            "List the organizations you are a member of. Use a name with list_org_repositories. "
-            "Pages: page (from 1), limit (1-50)."
+            "List the organizations you are a member of. Use a name with list_org_repositories."
         ),
         toolset="orgs",
         arguments=s.ListOrganizationsArgs,
@@ -69,7 +68,7 @@ TOOLS = (
         title="List organization repositories",
         description=(
             "List the repositories of an organization that you can see, with description, visibility and "
-            "default branch. Pages: page (from 1), limit (1-50)."
+            "default branch."
         ),
         toolset="orgs",
         arguments=s.ListOrgRepositoriesArgs,

@@ -187,8 +187,7 @@ TOOLS = (
         title="List pull requests",
         description=(
             "List pull requests of a repository with number, title, state (merged shown as merged), head and "
-            "base branches and author. Filter by state (open, closed, all; default open). "
-            "Pages: page (from 1), limit (1-50)."
+            "base branches and author. Filter by state (open, closed, all; default open)."
         ),
         toolset="pulls",
         arguments=s.ListPullRequestsArgs,
@@ -215,7 +214,7 @@ TOOLS = (
         description=(
             "List the files a pull request changes, each with status, +/- counts and its unified-diff patch. "
             "Patches share a character budget so one huge file cannot hide the rest; cut patches are "
-            "marked. Pages: page (from 1), limit (1-50)."
+            "marked."
         ),
         toolset="pulls",
         arguments=s.ListPullRequestFilesArgs,
@@ -228,7 +227,7 @@ TOOLS = (
         title="List pull request commits",
         description=(
             "List the commits of a pull request, oldest first as Gitea orders them, with SHA, message and "
-            "author. Pages: page (from 1), limit (1-50)."
+            "author."
         ),
         toolset="pulls",
         arguments=s.ListPullRequestCommitsArgs,
@@ -241,8 +240,7 @@ TOOLS = (
         title="Create pull request",
         description=(
             "Open a pull request from head (a branch; 'owner:branch' for a fork) into base with a title and "
-            "optional body. An open pull request for the same branches answers 409. dry_run: true shows the "
-            "request."
+            "optional body. An open pull request for the same branches answers 409."
         ),
         toolset="pulls",
         arguments=s.CreatePullRequestArgs,
@@ -255,8 +253,7 @@ TOOLS = (
         name="create_pr_comment",
         title="Comment on pull request",
         description=(
-            "Post a comment on a pull request's conversation by number (an issue number is refused). "
-            "dry_run: true shows the request."
+            "Post a comment on a pull request's conversation by number (an issue number is refused)."
         ),
         toolset="pulls",
         arguments=s.CreatePrCommentArgs,

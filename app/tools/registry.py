@@ -12,6 +12,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
 from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
+from app.tools.selection import EVERYTHING, Selection, SelectionError
 
 if TYPE_CHECKING:
     from app.gitea.bound import BoundGiteaClient
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
 
 ANNOTATIONS_SINCE = "2025-03-26"
 TITLE_AND_OUTPUT_SCHEMA_SINCE = "2025-06-18"
+# Validation keywords the server enforces on every call (with an error naming the field) and a model does
+# not need to read: they are left out of the published inputSchema. Types, enums, ranges, defaults, required
+# and additionalProperties stay.
+UNPUBLISHED_KEYWORDS = frozenset({"pattern", "minLength", "maxLength", "minItems", "maxItems"})
 
 class Handler(Protocol):
     """A tool's code: the Gitea client bound to the caller's credentials, the loaded arguments, the call."""
@@ -47,6 +52,19 @@ class Annotations:
             "openWorldHint": self.open_world,
         }
 
+    def lean(self) -> dict[str, bool]:
+        """readOnlyHint always (clients branch on it), then only the hints that differ from MCP's defaults
+        (destructive true, idempotent false, openWorld true); destructive and idempotent mean nothing for a
+        read-only tool. Same meaning as to_mcp(), fewer tokens."""
+        hints = {"readOnlyHint": self.read_only}
+        if not self.read_only and not self.destructive:
+            hints["destructiveHint"] = False
+        if not self.read_only and self.idempotent:
+            hints["idempotentHint"] = True
+        if not self.open_world:
+            hints["openWorldHint"] = False
+        return hints
+
 
 READ_ONLY = Annotations(read_only=True)
 
@@ -64,7 +82,31 @@ def json_schema_of(schema: type[Schema]) -> dict[str, Any]:
     converted: dict[str, Any] = plugin.converter.schema2jsonschema(schema)
     converted.setdefault("properties", {})
     converted["additionalProperties"] = False
-    return converted
+    published: dict[str, Any] = without_keywords(converted, UNPUBLISHED_KEYWORDS)
+    return published
+
+
+def without_keywords(schema: Any, keywords: frozenset[str]) -> Any:
+    """`schema` without the given keywords at any depth (property names are never keywords)."""
+    if isinstance(schema, list):
+        return [without_keywords(item, keywords) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: ({name: without_keywords(sub, keywords) for name, sub in value.items()} if key == "properties"
+              else without_keywords(value, keywords))
+        for key, value in schema.items() if key not in keywords or key == "properties"
+    }
+
+
+def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The top level of an output schema: every field's name, nothing more (types and nesting are in the full
+    schema, MCP_OUTPUT_SCHEMAS=full; with the names a client knows what structuredContent holds). A relaxation of
+    the full schema, so a structured result valid for the full one is valid for this one (a write tool's
+    result-or-dry-run choice stays a choice of the two compact shapes)."""
+    if "anyOf" in schema:
+        return {"anyOf": [compact_output_schema(branch) for branch in schema["anyOf"]]}
+    return {"type": "object", "properties": {name: {} for name in schema.get("properties", {})}}
 
 
 @dataclass(frozen=True)
@@ -119,33 +161,51 @@ class Tool:
         """One instance per tool: building a Schema copies its fields, and load() leaves it unchanged."""
         return self.arguments()
 
-    def definition(self, protocol_version: str) -> dict[str, Any]:
-        """The tool object of `tools/list`, without fields the client's revision does not know."""
+    @cached_property
+    def compact_output_schema(self) -> dict[str, Any]:
+        return compact_output_schema(self.output_schema)
+
+    def definition(self, protocol_version: str, output_schemas: str = "compact") -> dict[str, Any]:
+        """The tool object of `tools/list`, without fields the client's revision does not know.
+
+        `output_schemas` (MCP_OUTPUT_SCHEMAS): full, compact (top-level fields and types) or off. The
+        structured result is the same in every mode and always valid for the full schema."""
         out: dict[str, Any] = {"name": self.name}
-        if protocol_version >= TITLE_AND_OUTPUT_SCHEMA_SINCE:
+        titled = protocol_version >= TITLE_AND_OUTPUT_SCHEMA_SINCE
+        if titled:
             out["title"] = self.title
         out["description"] = self.description
         out["inputSchema"] = self.input_schema
-        if protocol_version >= TITLE_AND_OUTPUT_SCHEMA_SINCE:
-            out["outputSchema"] = self.output_schema
+        if titled and output_schemas != "off":
+            out["outputSchema"] = self.output_schema if output_schemas == "full" else self.compact_output_schema
         if protocol_version >= ANNOTATIONS_SINCE:
-            out["annotations"] = {"title": self.title, **self.annotations.to_mcp()}
+            # The title is said once: annotations carry it only for the revision without a tool title.
+            out["annotations"] = {**({} if titled else {"title": self.title}), **self.annotations.lean()}
         return out
 
 
 class Catalog:
-    """Tools by name, in declaration order (deterministic tools/list)."""
+    """Tools by name, in declaration order (deterministic tools/list).
+
+    `enabled`: the names of the tools the operator serves to clients (MCP_TOOLSETS / MCP_TOOLS); None serves
+    every tool. A tool not served does not exist for clients: not listed, and calling it is an unknown tool.
+    Automation jobs (internal callers, governed by their own policy entries) may still call it.
+    """
 
     def __init__(
-        self, tools: Iterable[Tool], *, write_mode: bool = False, policy: Callable[[], Any] | None = None
+        self, tools: Iterable[Tool], *, write_mode: bool = False, policy: Callable[[], Any] | None = None,
+        enabled: Iterable[str] | None = None, output_schemas: str = "compact",
     ) -> None:
         self._tools: dict[str, Tool] = {}
         self.write_mode = write_mode
+        self.output_schemas = output_schemas
         self.policy = policy
         for tool in tools:
             if tool.name in self._tools:
                 raise ValueError(f"duplicate tool name {tool.name!r}")
             self._tools[tool.name] = tool
+        self._all_toolsets = tuple(dict.fromkeys(tool.toolset for tool in self._tools.values()))
+        self._served = None if enabled is None else frozenset(enabled)
 
     def __iter__(self) -> Iterator[Tool]:
         return iter(self._tools.values())
@@ -159,16 +219,84 @@ class Catalog:
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 
-    def visible_tools(self, principal: Principal) -> list[Tool]:
-        """Tools this caller could ever run: write tools only in write mode, none the policy denies everywhere.
+    @property
+    def known_toolsets(self) -> tuple[str, ...]:
+        """Every toolset of the code, served or not (what a selection may name)."""
+        return self._all_toolsets
+
+    def served(self, tool: Tool) -> bool:
+        """The operator serves this tool to clients (MCP_TOOLSETS / MCP_TOOLS)."""
+        return self._served is None or tool.name in self._served
+
+    def served_toolsets(self) -> dict[str, int]:
+        """Toolsets with at least one tool offered (write mode applied), and how many tools each offers."""
+        counts: dict[str, int] = {}
+        for tool in self._tools.values():
+            if self.served(tool) and (not tool.is_write or self.write_mode):
+                counts[tool.toolset] = counts.get(tool.toolset, 0) + 1
+        return counts
+
+    def offered(self, name: str, selection: Selection = EVERYTHING, *, internal: bool = False) -> Tool | None:
+        """The tool a call names if this caller may see it: None is an unknown tool. `internal`: an automation
+        job, which the operator's MCP_TOOLSETS / MCP_TOOLS do not narrow."""
+        tool = self._tools.get(name)
+        if tool is None or not (internal or self.served(tool)) or not selection.admits(tool.toolset, tool.is_write):
+            return None
+        return tool
+
+    def check_selection(self, selection: Selection) -> None:
+        """Raise SelectionError when a selection leaves no tool to offer."""
+        if not selection.narrows:
+            return
+        if any(self.served(tool) and self._offered(tool, None) and selection.admits(tool.toolset, tool.is_write)
+               for tool in self):
+            return
+        asked = ", ".join(sorted(selection.toolsets or ())) or "every toolset"
+        reasons = []
+        if selection.unavailable:
+            reasons.append(f"not served here: {', '.join(selection.unavailable)}")
+        if selection.readonly:
+            reasons.append("readonly leaves only read tools")
+        served = ", ".join(self.served_toolsets()) or "none"
+        raise SelectionError(
+            f"The selection ({asked}{'; ' if reasons else ''}{'; '.join(reasons)}) leaves no tool. "
+            f"Toolsets this server serves: {served}."
+        )
+
+    def visible_tools(self, principal: Principal, selection: Selection = EVERYTHING) -> list[Tool]:
+        """Tools this caller could ever run: write tools only in write mode, none the policy denies everywhere,
+        only those of the connection's selection.
 
         Write tools stay listed for a read-only OAuth caller on purpose: calling one answers
         403 insufficient_scope, which is how an MCP client learns to step up its scopes.
         """
         policy = self.policy() if self.policy is not None else None  # once per listing, not per tool
-        return [tool for tool in self._tools.values() if self._offered(tool, policy)]
+        return [
+            tool for tool in self._tools.values()
+            if self.served(tool) and selection.admits(tool.toolset, tool.is_write) and self._offered(tool, policy)
+        ]
 
     def _offered(self, tool: Tool, policy: Any) -> bool:
         if tool.is_write and not self.write_mode:
             return False
         return policy is None or not policy.tool_denied_everywhere(tool.name, tool.is_write)
+
+
+def enabled_tools(tools: Iterable[Tool], toolsets: Iterable[str], names: Iterable[str]) -> list[str] | None:
+    """The tool names MCP_TOOLSETS and MCP_TOOLS serve (their union); None when neither is set (all).
+    Raises SelectionError naming the valid toolsets or tools for a name that does not exist."""
+    tools, toolsets, names = list(tools), [t.lower() for t in toolsets], list(names)
+    if not toolsets and not names:
+        return None
+    valid_sets = list(dict.fromkeys(tool.toolset for tool in tools))
+    valid_names = [tool.name for tool in tools]
+    problems = []
+    unknown_sets = [t for t in toolsets if t not in valid_sets]
+    if unknown_sets:
+        problems.append(f"MCP_TOOLSETS: unknown {', '.join(unknown_sets)}; valid toolsets: {', '.join(valid_sets)}")
+    unknown_names = [n for n in names if n not in valid_names]
+    if unknown_names:
+        problems.append(f"MCP_TOOLS: unknown {', '.join(unknown_names)}; valid tools: {', '.join(valid_names)}")
+    if problems:
+        raise SelectionError("\n".join(problems))
+    return [tool.name for tool in tools if tool.toolset in toolsets or tool.name in names]

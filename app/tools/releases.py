@@ -146,7 +146,7 @@ TOOLS = (
     with_untrusted(Tool(
         name="list_tags",
         title="List tags",
-        description="List the tags of a repository with the commit each points to. Pages: page (from 1), limit (1-50).",
+        description="List the tags of a repository with the commit each points to.",
         toolset="releases",
         arguments=s.ListTagsArgs,
         output_schema=s.TAG_LIST,
@@ -159,7 +159,7 @@ TOOLS = (
         title="List releases",
         description=(
             "List the releases of a repository, newest first, with id, tag, name, draft/prerelease flags and "
-            "publication date. Use get_release with an id for the notes. Pages: page (from 1), limit (1-50)."
+            "publication date. Use get_release with an id for the notes."
         ),
         toolset="releases",
         arguments=s.ListReleasesArgs,
@@ -196,7 +196,7 @@ TOOLS = (
         description=(
             "Create a release for tag_name (the tag is made at `target`, default branch if omitted, unless it "
             "exists) with optional name, notes (body), draft and prerelease. A tag that already has a release "
-            "answers 409. dry_run: true shows the request."
+            "answers 409."
         ),
         toolset="releases",
         arguments=s.CreateReleaseArgs,
@@ -210,7 +210,7 @@ TOOLS = (
         title="Edit release",
         description=(
             "Change a release (by id) name, notes (replaced), draft or prerelease flag; give at least one. "
-            "draft: false publishes a draft. dry_run: true shows the request."
+            "draft: false publishes a draft."
         ),
         toolset="releases",
         arguments=s.EditReleaseArgs,

@@ -134,8 +134,7 @@ TOOLS = (
         description=(
             "List the repositories you can access (owned, collaborating, organization), one page at a time. "
             "Returns full_name (owner/name), description, visibility and default branch for each. "
-            "Use it to discover which owner/repo to pass to other tools. Pages: page (from 1), limit (1-50); "
-            "has_more tells you to ask for the next page."
+            "Use it to discover which owner/repo to pass to other tools; has_more: ask for the next page."
         ),
         toolset="repos",
         arguments=s.ListRepositoriesArgs,

@@ -52,3 +52,14 @@ def test_inspector_calls_a_tool(server: GunicornServer, path: str, transport: st
     # The CLI exits 0 even for isError results: check the JSON.
     assert called.get("isError") is False
     assert called["structuredContent"]["full_name"] == "acme/service-a"
+
+
+@pytest.mark.parametrize(("path", "transport"), [("/mcp", "http"), ("/mcp/sse", "sse")])
+def test_inspector_with_toolsets_in_the_url(server: GunicornServer, path: str, transport: str) -> None:
+    from tests.mcp.test_toolsets import READ_FILES_ISSUES
+
+    url = f"{server.url}{path}?toolsets=files,issues"
+    assert {tool["name"] for tool in inspector(url, transport, "tools/list")["tools"]} == READ_FILES_ISSUES
+    called = inspector(url, transport, "tools/call", "--tool-name", "list_issues",
+                       "--tool-arg", "owner=acme", "--tool-arg", "repo=service-a")
+    assert called.get("isError") is False and called["structuredContent"]["items"]

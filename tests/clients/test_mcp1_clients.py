@@ -28,10 +28,10 @@ def server(gitea: Any) -> Iterator[GunicornServer]:
     running.stop()
 
 
-def run_probe(url: str, kind: str) -> dict[str, Any]:
+def run_probe(url: str, kind: str, *tool: str) -> dict[str, Any]:
     assert PYTHON.exists(), "run `make clients` (tests/clients/setup_clients.sh) first"
     done = subprocess.run(
-        [str(PYTHON), str(PROBE), url, kind, API_KEY], capture_output=True, text=True, timeout=90, check=False
+        [str(PYTHON), str(PROBE), url, kind, API_KEY, *tool], capture_output=True, text=True, timeout=90, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -49,6 +49,20 @@ def test_mcp1_client_lists_and_calls_tools(server: GunicornServer, path: str, ki
     assert {"list_repositories", "get_repository_info", "get_file_contents"} <= set(result["tools"])
     assert result["is_error"] is False
     assert result["structured"]["full_name"] == "acme/service-a"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"), [("/mcp", "streamable"), ("/mcp/sse", "sse"), ("/mcp/ws", "websocket")]
+)
+def test_mcp1_client_with_toolsets_in_the_url(server: GunicornServer, path: str, kind: str) -> None:
+    from tests.mcp.test_toolsets import READ_FILES_ISSUES
+
+    base = server.url.replace("http://", "ws://") if kind == "websocket" else server.url
+    result = run_probe(f"{base}{path}?toolsets=files,issues", kind, "list_issues")
+    assert set(result["tools"]) == READ_FILES_ISSUES
+    assert result["is_error"] is False and result["structured"]["items"]
+    hidden = run_probe(f"{base}{path}?toolsets=files,issues", kind, "get_repository_info")
+    assert hidden["is_error"] is True and "Unknown tool" in hidden["text"]
 
 
 def test_websocket_without_credentials_is_refused_before_the_upgrade(server: GunicornServer) -> None:

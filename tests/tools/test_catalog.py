@@ -96,3 +96,25 @@ def test_visible_tools_are_every_read_tool_for_a_reader() -> None:
     assert [t.name for t in catalog.visible_tools(reader)] == [t.name for t in READ_TOOLS]
     assert catalog.visible_tools(writer) == catalog.visible_tools(reader)
     assert catalog.get("list_issues") is not None and catalog.get("merge_everything") is None
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.name)
+def test_output_schema_modes_publish_the_same_fields(tool: Tool) -> None:
+    """MCP_OUTPUT_SCHEMAS: full is the declaration, compact its top-level names (a relaxation), off none."""
+    full, compact = tool.definition(LATEST, "full"), tool.definition(LATEST, "compact")
+    assert full["outputSchema"] == tool.output_schema and "outputSchema" not in tool.definition(LATEST, "off")
+    branches = tool.output_schema.get("anyOf", [tool.output_schema])
+    compact_branches = compact["outputSchema"].get("anyOf", [compact["outputSchema"]])
+    assert [set(b["properties"]) for b in compact_branches] == [set(b["properties"]) for b in branches]
+    jsonschema.Draft202012Validator.check_schema(compact["outputSchema"])
+
+
+def test_published_hints_mean_what_the_full_hints_say() -> None:
+    """Lean annotations leave out only MCP's defaults (destructive true, idempotent false, open world true)."""
+    defaults = {"destructiveHint": True, "idempotentHint": False, "openWorldHint": True}
+    for tool in TOOLS:
+        published = tool.definition(LATEST)["annotations"]
+        full = tool.annotations.to_mcp()
+        assert published["readOnlyHint"] == full["readOnlyHint"]
+        if not full["readOnlyHint"]:
+            assert {**defaults, **published} == full

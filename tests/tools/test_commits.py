@@ -49,6 +49,17 @@ def test_compare_refs_lists_commits_and_files(call_tool: Caller) -> None:
     assert "+from service_a.metrics import observe" in files["src/service_a/handlers.py"]["patch"]
 
 
+def test_files_past_the_item_cap_are_never_dropped_silently(call_tool: Caller, make_runtime: RuntimeFactory) -> None:
+    """Issue 15: a 300-file change listed 200 files as if they were all; the rest is now counted and named."""
+    runtime = make_runtime(MAX_TOOL_RESPONSE_ITEMS="1")
+    result = call_tool("compare_refs", runtime=runtime, owner="acme", repo="service-a", base="main",
+                       head="feature/metrics")
+    out = assert_ok(result, "compare_refs")
+    assert len(out["files"]) == 1 and out["omitted_files"] == 2 and out["truncated"] is True
+    assert "3 files changed (1 listed):" in result.text
+    assert "2 more changed files are not listed" in result.text and "list_pull_request_files" in result.text
+
+
 def test_one_huge_patch_cannot_evict_the_others(call_tool: Caller, make_runtime: RuntimeFactory) -> None:
     runtime = make_runtime(MAX_TOOL_RESPONSE_CHARS="1500")
     out = assert_ok(call_tool("compare_refs", runtime=runtime, owner="acme", repo="service-a", base="main~25",

@@ -57,7 +57,9 @@ def test_write_tool_declaration(tool: Tool) -> None:
         "readOnlyHint": False, "destructiveHint": tool.name in DESTRUCTIVE,
         "idempotentHint": tool.name not in NOT_IDEMPOTENT, "openWorldHint": True,
     }
-    assert tool.input_schema["additionalProperties"] is False and "dry_run" in tool.description
+    # dry_run is explained once, by its argument (issue 15 took the repeated sentence out of descriptions).
+    assert tool.input_schema["additionalProperties"] is False and "write nothing" in (
+        tool.input_schema["properties"]["dry_run"]["description"])
     assert tool.output_schema["type"] == "object"
     jsonschema.Draft202012Validator.check_schema(tool.input_schema)
     jsonschema.Draft202012Validator.check_schema(tool.output_schema)
