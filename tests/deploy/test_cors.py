@@ -8,7 +8,6 @@ is not (a loopback origin would be admitted anyway while the gateway binds loopb
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,20 +15,18 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.fixtures.chromium import chromium_browser
 from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env, free_port
 from tests.oauth.conftest import Stack, stack
 
 __all__ = ["stack"]  # the OAuth stack (emulator + gunicorn in OAuth mode), for the OAuth routes
 pytestmark = pytest.mark.timeout(120)
-CHROMIUM = "/usr/bin/chromium"
 PAGE_PORT = free_port()
 LISTED = f"http://client.example:{PAGE_PORT}"
 UNLISTED = f"http://evil.example:{PAGE_PORT}"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--host-resolver-rules=MAP client.example 127.0.0.1, MAP evil.example 127.0.0.1"]
+HOST_RULES = "--host-resolver-rules=MAP client.example 127.0.0.1, MAP evil.example 127.0.0.1"
 EXPOSED = {"mcp-session-id", "www-authenticate", "mcp-protocol-version"}
 
 
@@ -63,11 +60,8 @@ def pages() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    assert shutil.which(CHROMIUM), "apt-get install -y chromium (make system-deps)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium_browser(HOST_RULES) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

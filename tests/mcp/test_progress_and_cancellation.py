@@ -11,6 +11,7 @@ from flask import Flask
 
 from app import create_app
 from app.mcp.engine import CallContext, Engine, progress_notifier
+from app.tools.selection import EVERYTHING, Selection
 from tests.fixtures.gunicorn import TEST_LIMITS
 from tests.mcp.conftest import modern_headers, modern_request
 
@@ -24,11 +25,20 @@ class SlowTools:
         self.release = threading.Event()
         self.saw_cancel = threading.Event()
 
-    def definitions(self, principal: Any, version: str) -> list[dict[str, Any]]:
+    def definitions(self, principal: Any, version: str, selection: Selection = EVERYTHING) -> list[dict[str, Any]]:
         return self.public_definitions(version)
 
-    def public_definitions(self, version: str) -> list[dict[str, Any]]:
+    def public_definitions(self, version: str, selection: Selection = EVERYTHING) -> list[dict[str, Any]]:
         return [{"name": "wait", "description": "waits", "inputSchema": {"type": "object"}}]
+
+    def select(self, toolsets: list[tuple[str, str]], readonly: list[tuple[str, str | None]]) -> Selection:
+        return EVERYTHING  # the stand-in has one tool and no toolsets to narrow
+
+    def toolsets(self) -> dict[str, int]:
+        return {"wait": 1}
+
+    def call_result(self, principal: Any, name: str, arguments: dict[str, Any], context: CallContext) -> Any:
+        raise NotImplementedError("the stand-in answers MCP calls only")
 
     def scope_challenge(self, principal: Any, name: Any, arguments: Any, context: CallContext) -> None:
         return None  # `wait` needs no scope beyond read

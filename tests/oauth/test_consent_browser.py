@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.fixtures.chromium import chromium_browser
 from tests.fixtures.gunicorn import GunicornServer
 from tests.oauth.conftest import CLIENT_REDIRECT, Stack, authorize_url, pkce, query_of, register
 
 pytestmark = pytest.mark.timeout(120)
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    assert shutil.which(CHROMIUM), "apt-get install -y chromium (make system-deps)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -289,13 +289,16 @@ def test_no_read_tool_lets_repository_text_forge_a_fence(gateway: SecurityWorld,
 
 # --- F6: comments go before the secret scan ------------------------------------------------------
 
-
-@pytest.mark.parametrize(("tool", "where"), [
+# The reads that return the hostile Markdown bodies (issue, comments, pull request, release notes).
+MARKDOWN_READS = [
     ("get_issue", lambda h: {"issue_number": h["issue"]}),
     ("list_issue_comments", lambda h: {"issue_number": h["issue"], "limit": 50}),
     ("get_pull_request", lambda h: {"pull_number": h["pull"]}),
     ("get_release", lambda h: {"release_id": h["release"]}),
-], ids=["get_issue", "list_issue_comments", "get_pull_request", "get_release"])
+]
+
+
+@pytest.mark.parametrize(("tool", "where"), MARKDOWN_READS, ids=[tool for tool, _ in MARKDOWN_READS])
 def test_a_comment_cannot_split_a_token_past_the_scanner(
     gateway: SecurityWorld, hostile: dict[str, Any], tool: str, where: Any
 ) -> None:
@@ -308,12 +311,7 @@ def test_a_comment_cannot_split_a_token_past_the_scanner(
 # --- F10: link-reference comments are hidden on the page, so from the model too ------------------
 
 
-@pytest.mark.parametrize(("tool", "where"), [
-    ("get_issue", lambda h: {"issue_number": h["issue"]}),
-    ("list_issue_comments", lambda h: {"issue_number": h["issue"], "limit": 50}),
-    ("get_pull_request", lambda h: {"pull_number": h["pull"]}),
-    ("get_release", lambda h: {"release_id": h["release"]}),
-], ids=["get_issue", "list_issue_comments", "get_pull_request", "get_release"])
+@pytest.mark.parametrize(("tool", "where"), MARKDOWN_READS, ids=[tool for tool, _ in MARKDOWN_READS])
 def test_link_reference_comments_do_not_reach_the_model(
     gateway: SecurityWorld, hostile: dict[str, Any], tool: str, where: Any
 ) -> None:
