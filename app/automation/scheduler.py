@@ -164,6 +164,9 @@ class LeaderLock:
         self._held.clear()
 
 
+CATCH_UP_PERIODS = 5  # periods a busy leader runs late at most; older ones are skipped
+
+
 class Scheduler:
     """The tick loop: the leader runs due entries (each period claimed once), retries failed ones on the
     next tick, and works the webhook queue."""
@@ -175,6 +178,7 @@ class Scheduler:
         self.tick = settings.automation_scheduler_tick_seconds
         self.lock = LeaderLock(automation, settings.automation_leader_ttl_seconds)
         self.stopping = threading.Event()
+        self.seen: dict[str, int] = {}  # entry -> the last period this process ticked as leader
 
     def run_forever(self) -> None:
         store = self.automation.store
@@ -202,30 +206,39 @@ class Scheduler:
             if not self.lock.held or self.stopping.is_set():
                 break
             try:
-                claimed = self._claim(entry, now, tick_number)
+                claimed = self._claims(entry, now, tick_number)
             except StoreUnavailable:
                 log.error("scheduler cannot reach the store; skipping this tick")
                 return runs
-            if claimed is not None:
-                runs.append(self._run(entry, *claimed))
+            for period, retry in claimed:
+                runs.append(self._run(entry, period, retry))
         try:
             runs += self.automation.drain()
         except StoreUnavailable:
             log.error("scheduler cannot reach the store to work the queue")
         return runs
 
-    def _claim(self, entry: ScheduleEntry, now: float, tick_number: int) -> tuple[int, bool] | None:
-        """(period, retry) when this process won the right to run the entry now, else None."""
+    def _claims(self, entry: ScheduleEntry, now: float, tick_number: int) -> list[tuple[int, bool]]:
+        """(period, retry) of each run this process won the right to make now.
+
+        The current period, and the ones that passed since this leader's last tick (a job that ran longer
+        than its interval held the loop), at most CATCH_UP_PERIODS back: every period runs once, late
+        rather than never. A period another leader claimed is not run again (the claim is in the store)."""
         store = self.automation.store
         period = int(now // entry.every)
-        ttl = max(entry.every * 2, self.lock.ttl * 2)
-        if store.set_if_absent(f"{PREFIX}claim:{entry.key}:{period}", self.lock.owner, ttl=ttl):
-            return period, False
+        last = self.seen.get(entry.key)
+        first = period if last is None else max(last + 1, period - CATCH_UP_PERIODS)
+        self.seen[entry.key] = period
+        ttl = max(entry.every * (CATCH_UP_PERIODS + 2), self.lock.ttl * 2)
+        won = [(due, False) for due in range(first, period + 1)
+               if store.set_if_absent(f"{PREFIX}claim:{entry.key}:{due}", self.lock.owner, ttl=ttl)]
+        if won:
+            return won
         retry = store.get(f"{PREFIX}retry:{entry.key}")
         if retry is not None and store.set_if_absent(f"{PREFIX}retry-claim:{entry.key}:{tick_number}",
                                                      self.lock.owner, ttl=self.lock.ttl * 2):
-            return period, True
-        return None
+            return [(period, True)]
+        return []
 
     def _run(self, entry: ScheduleEntry, period: int, retry: bool) -> dict[str, Any]:
         owner, _, repo = entry.repository.partition("/")

@@ -73,7 +73,7 @@ def test_two_schedulers_run_each_period_once_and_a_killed_leader_is_replaced(
         assert len(periods) == len(set(periods)), "a period ran twice"
         span = max(periods) - min(periods) + 1
         missed = sorted(set(range(min(periods), max(periods))) - set(periods))
-        assert len(missed) <= 2, f"periods missed: {missed} of {span}"
+        assert missed == [], f"periods missed: {missed} of {span}"  # a busy leader runs a passed period late
         assert all(run["status"] == "success" for run in runs), runs[0]
         pids = {process.pid: process for process in processes}
         leader_pid = int(runs[0]["runner"].rsplit(":", 1)[1])
