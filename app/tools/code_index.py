@@ -13,8 +13,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from app.tools.expiring import ExpiringCache
-
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_FILES = 10000
 MAX_FILE_BYTES = 1024 * 1024
@@ -195,8 +193,3 @@ class CodeIndexCache:
             self._entries[key] = index
             while sum(entry.size for entry in self._entries.values()) > self.max_bytes and len(self._entries) > 1:
                 self._entries.popitem(last=False)
-
-
-def resolved_refs() -> ExpiringCache:
-    """Ref -> commit per credential for 30 s, so a repeated search makes no upstream call."""
-    return ExpiringCache(seconds=30.0, max_entries=10000)

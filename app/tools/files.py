@@ -10,8 +10,8 @@ from app.gitea.errors import GiteaNotFound
 from app.gitea.request import encode_segment
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
-from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, index_from_archive, resolved_refs
-from app.tools.refs import commit_for_read, commit_of
+from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, index_from_archive
+from app.tools.refs import commit_for_read, commit_for_search
 from app.tools.registry import Tool
 from app.tools.shaping import UntrustedField, clip, more_hint, short_text, with_untrusted
 from schemas import files as s
@@ -19,7 +19,6 @@ from schemas import files as s
 BINARY_SNIFF_BYTES = 8000
 TREE_PAGES = 20  # Gitea pages of 1000 entries read at most per call
 CODE_INDEX = "code_index"
-RESOLVED_REFS = "resolved_refs"  # a resolved ref (and the access it proved) is trusted 30 s per credential
 PATHS = "file paths in {repository}"
 
 
@@ -251,25 +250,9 @@ def render_tree(out: dict[str, Any]) -> str:
                       more_hint(out)])
 
 
-def head_commit(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> str:
-    """The commit of the ref, resolved with the caller's own credentials (the access check guarding the
-    shared index), remembered per credential for 30 s so a repeated search makes no upstream call."""
-    key = ref_key(call, args)
-    refs = call.runtime.shared(RESOLVED_REFS, resolved_refs)
-    commit = refs.get(key)
-    if commit is None:
-        commit = commit_of(gitea, args["owner"], args["repo"], args.get("ref"))
-        refs.put(key, commit)
-    return commit
-
-
-def ref_key(call: ToolCall, args: dict[str, Any]) -> str:
-    repository = f"{args['owner']}/{args['repo']}".lower()  # Gitea names are case-insensitive, git refs are not
-    return f"ref:{call.credential_digest}:{repository}@{args.get('ref') or ''}"
-
-
 def code_index(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> CodeIndex:
-    commit = head_commit(gitea, args, call)
+    # Resolved with the caller's own credentials: the access check guarding the shared index.
+    commit = commit_for_search(gitea, call, args["owner"], args["repo"], args.get("ref"))
     key = f"{args['owner']}/{args['repo']}@{commit}".lower()
     cache: CodeIndexCache = call.runtime.shared(CODE_INDEX, CodeIndexCache)
     index = cache.get(key)

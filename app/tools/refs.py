@@ -18,6 +18,7 @@ to it, and `secrets/canary.txt` under the tree of `src` would escape a `src/secr
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaConflict, GiteaNotFound
@@ -27,6 +28,9 @@ from app.tools.expiring import ExpiringCache
 
 READ_REFS = "read_refs"
 READ_REF_SECONDS = 5.0  # a file read sees a push at most this late; a burst of reads resolves once
+SEARCH_REFS = "search_refs"
+SEARCH_REF_SECONDS = 30.0  # a repeated search_code serves its cached index with no upstream call
+MAX_REMEMBERED = 10000
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
@@ -48,14 +52,34 @@ def commit_of(gitea: BoundGiteaClient, owner: str, repo: str, ref: str | None) -
 
 
 def commit_for_read(gitea: BoundGiteaClient, call: ToolCall, owner: str, repo: str, ref: str | None) -> str:
-    """commit_of, remembered per credential for READ_REF_SECONDS: an agent reading several files of one
-    ref resolves it once (what one credential resolved is never served to another)."""
-    cache: ExpiringCache = call.shared(READ_REFS, lambda: ExpiringCache(READ_REF_SECONDS, 10000))
-    key = (call.credential_digest, f"{owner}/{repo}".lower(), ref or "")  # git refs are case-sensitive
-    commit: str | None = cache.get(key)
-    if commit is None:
+    """commit_of, refused while a ref shadows the commit, remembered per credential for READ_REF_SECONDS:
+    an agent reading several files of one ref resolves it once."""
+    def resolve() -> str:
         commit = commit_of(gitea, owner, repo, ref)
         refuse_shadowed(gitea, owner, repo, commit)
+        return commit
+
+    return remembered(call, READ_REFS, READ_REF_SECONDS, (owner, repo, ref), resolve)
+
+
+def commit_for_search(gitea: BoundGiteaClient, call: ToolCall, owner: str, repo: str, ref: str | None) -> str:
+    """commit_of, remembered per credential for SEARCH_REF_SECONDS, so a repeated search_code makes no
+    upstream call (it reads an archive of the whole commit: no path for a shadowing ref to redirect)."""
+    return remembered(call, SEARCH_REFS, SEARCH_REF_SECONDS, (owner, repo, ref),
+                      lambda: commit_of(gitea, owner, repo, ref))
+
+
+def remembered(call: ToolCall, cache_name: str, seconds: float, where: tuple[str, str, str | None],
+               resolve: Callable[[], str]) -> str:
+    """A resolution kept `seconds` in the runtime cache `cache_name`, per credential (what one caller
+    resolved, with the access it proved, is never served to another). Repository names are
+    case-insensitive in Gitea; git refs are not."""
+    cache: ExpiringCache = call.shared(cache_name, lambda: ExpiringCache(seconds, MAX_REMEMBERED))
+    owner, repo, ref = where
+    key = (call.credential_digest, f"{owner}/{repo}".lower(), ref or "")
+    commit: str | None = cache.get(key)
+    if commit is None:
+        commit = resolve()
         cache.put(key, commit)
     return commit
 
