@@ -152,10 +152,12 @@ def file_entries(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Per-file summaries with bounded patches (at most `cap`, default MAX_TOOL_RESPONSE_ITEMS); files the
     policy withholds are named, not shown."""
-    shown, _ = call.visible_paths(list(dict.fromkeys(path for patch in patches for path in patch.paths)))
+    named = [patch.paths for patch in patches]
+    shown, _ = call.visible_paths(list(dict.fromkeys(path for paths in named for path in paths)))
     allowed = set(shown)
-    visible = [patch for patch in patches if patch.paths <= allowed]
-    withheld = list(dict.fromkeys(patch.path for patch in patches if not patch.paths <= allowed))
+    visible = [patch for patch, paths in zip(patches, named, strict=True) if paths <= allowed]
+    withheld = list(dict.fromkeys(patch.path for patch, paths in zip(patches, named, strict=True)
+                                  if not paths <= allowed))
     visible = visible[: call.limits.items if cap is None else cap]
     shares = fair_shares([len(patch.patch) for patch in visible], call.limits.chars)
     return [file_entry(patch, share) for patch, share in zip(visible, shares, strict=True)], withheld
