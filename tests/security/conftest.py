@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,14 @@ class SecurityWorld:
         result = body.get("result", body)
         shown = "\n".join(part.get("text", "") for part in result.get("content", []))
         return bool(result.get("isError")), shown + "\n" + json.dumps(result.get("structuredContent"))
+
+    def gitea(self, method: str, path: str, body: dict[str, Any] | None = None, login: str = "alice") -> Any:
+        """Gitea's own API as `login`, the way a person (or a hostile author) using Gitea directly would."""
+        sent = {"params": body} if method == "GET" else {"json": body}
+        response = requests.request(method, f"{self.emulator.base_url}/api/v1{path}", timeout=10, **sent,
+                                    headers={"Authorization": f"token {self.emulator.token(login)}"})
+        response.raise_for_status()
+        return response.json()
 
     def git_dir(self, full_name: str) -> Path:
         owner, name = full_name.split("/")
@@ -95,10 +104,18 @@ class SecurityWorld:
         return [json.loads(line) for line in self.audit_log.read_text().splitlines() if line.strip()]
 
 
+@contextmanager
+def security_world(tmp_path_factory: pytest.TempPathFactory, name: str, policy: str,
+                   **env: str) -> Iterator[SecurityWorld]:
+    """gunicorn with `policy` (and `env`) in front of a fresh emulator, with its audit log."""
+    root = tmp_path_factory.mktemp(name)
+    (root / "policy.yaml").write_text(policy, encoding="utf-8")
+    with gunicorn_with_emulator(root, POLICY_FILE=str(root / "policy.yaml"), AUDIT_LOG_PATH=str(root / "audit.log"),
+                                **env) as (server, emulator):
+        yield SecurityWorld(server, emulator, root / "audit.log")
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecurityWorld]:
-    root = tmp_path_factory.mktemp("security")
-    (root / "policy.yaml").write_text(POLICY, encoding="utf-8")
-    with gunicorn_with_emulator(root, POLICY_FILE=str(root / "policy.yaml"),
-                                AUDIT_LOG_PATH=str(root / "audit.log")) as (server, emulator):
-        yield SecurityWorld(server, emulator, root / "audit.log")
+    with security_world(tmp_path_factory, "security", POLICY) as running:
+        yield running

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import requests
 
 from app.tools.diffs import split_diff
 from tests.security.conftest import SecurityWorld
@@ -26,11 +25,9 @@ def moved(world: SecurityWorld) -> Iterator[dict[str, str]]:
     changed = original.replace(CANARY, "moved", 1) + "\n"
     sha = world.plant("acme/service-a", "move-settings",
                       {"src/secrets/production.py": None, "config/production.py": changed})
-    created = requests.post(f"{world.emulator.base_url}/api/v1/repos/acme/service-a/pulls",
-                            headers={"Authorization": f"token {world.emulator.token('alice')}"},
-                            json={"head": "move-settings", "base": "main", "title": "Move the settings"}, timeout=10)
-    assert created.status_code == 201, created.text
-    yield {"sha": sha, "pull": str(created.json()["number"])}
+    created = world.gitea("POST", "/repos/acme/service-a/pulls",
+                          {"head": "move-settings", "base": "main", "title": "Move the settings"})
+    yield {"sha": sha, "pull": str(created["number"])}
 
 
 def test_the_rename_really_carries_the_denied_lines(world: SecurityWorld, moved: dict[str, str]) -> None:

@@ -11,13 +11,10 @@ import json
 import random
 import string
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import requests
 
-from tests.fixtures.gunicorn import gunicorn_with_emulator
-from tests.security.conftest import SecurityWorld
+from tests.security.conftest import SecurityWorld, security_world
 
 pytestmark = pytest.mark.timeout(120)
 REPO = {"owner": "acme", "repo": "service-a"}
@@ -41,21 +38,9 @@ PEM_BODY = "\n".join(synthetic("", 64, seed, ALNUM + "+/") for seed in range(10,
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecurityWorld]:
     """gunicorn in write mode for acme/service-a (every tool allowed), its emulator and audit log."""
-    root = tmp_path_factory.mktemp("secret-detection")
-    (root / "policy.yaml").write_text(WRITE_POLICY, encoding="utf-8")
-    with gunicorn_with_emulator(root, WRITE_MODE="true", WRITE_REPOSITORY_WHITELIST="acme/service-a",
-                                POLICY_FILE=str(root / "policy.yaml"),
-                                AUDIT_LOG_PATH=str(root / "audit.log")) as (server, emulator):
-        yield SecurityWorld(server, emulator, root / "audit.log")
-
-
-def gitea(gateway: SecurityWorld, method: str, path: str, **fields: object) -> Any:
-    """Gitea's own API as alice, the way a person using Gitea directly would read or write it."""
-    sent = {"params": fields} if method == "GET" else {"json": fields}
-    response = requests.request(method, f"{gateway.emulator.base_url}/api/v1{path}", timeout=10, **sent,
-                                headers={"Authorization": f"token {gateway.emulator.token('alice')}"})
-    response.raise_for_status()
-    return response.json()
+    with security_world(tmp_path_factory, "secret-detection", WRITE_POLICY, WRITE_MODE="true",
+                        WRITE_REPOSITORY_WHITELIST="acme/service-a") as running:
+        yield running
 
 
 def audit_text(gateway: SecurityWorld) -> str:
@@ -79,7 +64,7 @@ def assert_refused(gateway: SecurityWorld, tool: str, kind: str, secret_parts: l
 def test_a_release_tag_glued_to_a_github_token_is_refused_and_not_created(gateway: SecurityWorld) -> None:
     tag = f"rt-{GITHUB}"
     assert_refused(gateway, "create_release", "github_token", [GITHUB[4:]], tag_name=tag, draft=True)
-    releases = gitea(gateway, "GET", "/repos/acme/service-a/releases", draft="true", limit=50)
+    releases = gateway.gitea("GET", "/repos/acme/service-a/releases", {"draft": "true", "limit": 50})
     assert all(GITHUB not in release["tag_name"] for release in releases)
     masked = [e for e in gateway.audit_entries() if e["tool"] == "create_release"][-1]
     assert masked["arguments"]["tag_name"] == "rt-[REDACTED:github_token]"
@@ -106,7 +91,7 @@ def test_an_ordinary_hyphenated_issue_is_still_written(gateway: SecurityWorld) -
     is_error, shown = gateway.text("create_issue", **REPO, title="Release checklist", body=body)
     assert not is_error, shown
     number = json.loads(shown.rsplit("\n", 1)[1])["number"]
-    assert gitea(gateway, "GET", f"/repos/acme/service-a/issues/{number}")["body"] == body
+    assert gateway.gitea("GET", f"/repos/acme/service-a/issues/{number}")["body"] == body
 
 
 def test_a_file_with_a_glued_token_is_read_back_masked(gateway: SecurityWorld) -> None:
@@ -118,8 +103,8 @@ def test_a_file_with_a_glued_token_is_read_back_masked(gateway: SecurityWorld) -
 
 
 def test_an_issue_with_a_glued_token_is_read_back_masked(gateway: SecurityWorld) -> None:
-    issue = gitea(gateway, "POST", "/repos/acme/service-a/issues", title="CI broke",
-                  body=f"the runner printed build-{GITHUB}-done")
+    issue = gateway.gitea("POST", "/repos/acme/service-a/issues",
+                          {"title": "CI broke", "body": f"the runner printed build-{GITHUB}-done"})
     is_error, shown = gateway.text("get_issue", **REPO, issue_number=issue["number"])
     assert not is_error, shown
     assert GITHUB[4:] not in shown and "build-[REDACTED:github_token]-done" in shown
