@@ -29,10 +29,13 @@ from werkzeug.exceptions import HTTPException
 from app.errors import HTTP_CODES, AegisError
 from app.logging import current_request_id
 from app.mcp.jsonrpc import INTERNAL_ERROR, RequestId, RpcError
+from app.mcp.revisions import MODERN_VERSIONS
+from app.tools.call import ToolResult
 
 log = logging.getLogger("aegis.errors")
 # JSON-RPC reserves -32000..-32099 for implementation-defined server errors.
 RPC_CODES = {429: -32029}
+LATEST_REVISION = MODERN_VERSIONS[-1]
 HTTP_MESSAGES = {
     404: "No such endpoint. See GET / for the endpoints this server offers.",
     405: "This method is not allowed here; the Allow header lists the methods that are.",
@@ -81,8 +84,9 @@ def rpc_error_response(exc: AegisError, request_id: RequestId | None) -> Respons
 
 
 def tool_error(exc: AegisError) -> dict[str, Any]:
-    """A CallToolResult with isError: how a refusal reaches a client once its stream has started."""
-    return {"content": [{"type": "text", "text": exc.message}], "isError": True}
+    """A CallToolResult with isError: how a refusal reaches a client once its stream has started.
+    The shape is ToolResult's own (no structured content, so the same at every revision)."""
+    return ToolResult.error(exc.message, exc.code).to_mcp(LATEST_REVISION)
 
 
 # ToolResult.status (app/tools/call.py, app/tools/failures.py) -> the HTTP status of POST /mcp/tool/call.
