@@ -237,7 +237,7 @@ class Settings:
     audit_fail_mode: str = setting("closed", choice(AUDIT_FAIL_MODES), "Reads when audit fails")
     # Tools served
     mcp_toolsets: tuple[str, ...] = setting(
-        (), csv, "Toolsets served, e.g. repos,files,issues (default: all); clients narrow further per connection"
+        (), csv, "Toolsets served, e.g. repos,files,issues; `default` (the unset value) or `all` (adds the opt-in ones)"
     )
     mcp_tools: tuple[str, ...] = setting(
         (), csv, "Single tools served in addition to MCP_TOOLSETS (with it unset: only these)"

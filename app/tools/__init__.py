@@ -18,6 +18,9 @@ from app.tools.registry import Catalog, Tool, enabled_tools
 CATALOG_EXTENSION = "aegis.catalog"
 GITEA_EXTENSION = "aegis.gitea"
 RUNTIME_EXTENSION = "aegis.tools"
+# Toolsets served only when the operator names them in MCP_TOOLSETS (or `all`): what a new toolset costs in
+# tokens and in reach is the operator's choice, not an upgrade's.
+OPT_IN_TOOLSETS: tuple[str, ...] = ()
 
 
 def all_tools() -> tuple[Tool, ...]:
@@ -31,7 +34,7 @@ def all_tools() -> tuple[Tool, ...]:
 def build_catalog(settings: Settings, policy: Callable[[], Any] | None = None) -> Catalog:
     """The tools this server serves (MCP_TOOLSETS / MCP_TOOLS; app.startup refuses unknown names first)."""
     tools = all_tools()
-    enabled = enabled_tools(tools, settings.mcp_toolsets, settings.mcp_tools)
+    enabled = enabled_tools(tools, settings.mcp_toolsets, settings.mcp_tools, OPT_IN_TOOLSETS)
     return Catalog(tools, write_mode=settings.write_mode, policy=policy, enabled=enabled,
                    output_schemas=settings.mcp_output_schemas)
 

@@ -282,21 +282,32 @@ class Catalog:
         return policy is None or not policy.tool_denied_everywhere(tool.name, tool.is_write)
 
 
-def enabled_tools(tools: Iterable[Tool], toolsets: Iterable[str], names: Iterable[str]) -> list[str] | None:
-    """The tool names MCP_TOOLSETS and MCP_TOOLS serve (their union); None when neither is set (all).
-    Raises SelectionError naming the valid toolsets or tools for a name that does not exist."""
-    tools, toolsets, names = list(tools), [t.lower() for t in toolsets], list(names)
-    if not toolsets and not names:
-        return None
+def enabled_tools(
+    tools: Iterable[Tool], toolsets: Iterable[str], names: Iterable[str], opt_in: Iterable[str] = (),
+) -> list[str] | None:
+    """The tool names MCP_TOOLSETS and MCP_TOOLS serve (their union); None when that is every tool.
+
+    In MCP_TOOLSETS, `default` names every toolset but the opt-in ones (`opt_in`: served only when named)
+    and `all` every toolset; neither setting set serves the default toolsets. Raises SelectionError naming
+    the valid toolsets or tools for a name that does not exist."""
+    tools, names = list(tools), list(names)
     valid_sets = list(dict.fromkeys(tool.toolset for tool in tools))
+    defaults = [name for name in valid_sets if name not in set(opt_in)]
+    keywords = {"all": valid_sets, "default": defaults}
+    asked = [t.lower() for t in toolsets] or ([] if names else ["default"])
+    toolsets = [name for t in asked for name in keywords.get(t, [t])]
     valid_names = [tool.name for tool in tools]
     problems = []
     unknown_sets = [t for t in toolsets if t not in valid_sets]
     if unknown_sets:
-        problems.append(f"MCP_TOOLSETS: unknown {', '.join(unknown_sets)}; valid toolsets: {', '.join(valid_sets)}")
+        problems.append(
+            f"MCP_TOOLSETS: unknown {', '.join(unknown_sets)}; valid toolsets: {', '.join(valid_sets)} "
+            "(or default, all)"
+        )
     unknown_names = [n for n in names if n not in valid_names]
     if unknown_names:
         problems.append(f"MCP_TOOLS: unknown {', '.join(unknown_names)}; valid tools: {', '.join(valid_names)}")
     if problems:
         raise SelectionError("\n".join(problems))
-    return [tool.name for tool in tools if tool.toolset in toolsets or tool.name in names]
+    served = [tool.name for tool in tools if tool.toolset in toolsets or tool.name in names]
+    return None if len(served) == len(tools) else served

@@ -108,12 +108,26 @@ def test_readonly_on_a_write_only_selection_leaves_no_tool(tmp_path: Path) -> No
 
 def test_operator_names_are_checked_at_start_up(tmp_path: Path) -> None:
     settings = Settings.from_mapping({"GITEA_URL": "http://127.0.0.1:9", "MCP_API_KEYS": API_KEY,
-                                      "MCP_TOOLSETS": "files,wiki", "MCP_TOOLS": "get_issue,delete_repo"})
+                                      "MCP_TOOLSETS": "files,gists", "MCP_TOOLS": "get_issue,delete_repo"})
     with pytest.raises(SettingsError) as refused:
         preflight(settings)
     message = str(refused.value)
-    assert "MCP_TOOLSETS: unknown wiki; valid toolsets: repos, files," in message
+    assert "MCP_TOOLSETS: unknown gists; valid toolsets: repos, files," in message
     assert "MCP_TOOLS: unknown delete_repo; valid tools: list_repositories," in message
+
+
+def test_opt_in_toolsets_are_served_only_when_named_or_with_all() -> None:
+    from app.tools import all_tools
+    from app.tools.registry import enabled_tools
+
+    tools = all_tools()
+    milestones = {tool.name for tool in tools if tool.toolset == "milestones"}
+    by_default = set(enabled_tools(tools, (), (), opt_in=("milestones",)) or ())
+    assert by_default and not by_default & milestones
+    assert set(enabled_tools(tools, ("default",), (), opt_in=("milestones",)) or ()) == by_default
+    assert enabled_tools(tools, ("all",), (), opt_in=("milestones",)) is None  # None: every tool
+    assert enabled_tools(tools, ("default", "milestones"), (), opt_in=("milestones",)) is None
+    assert enabled_tools(tools, (), ("list_milestones",), opt_in=("milestones",)) == ["list_milestones"]
 
 
 def test_plain_routes_show_toolsets_and_narrow(tmp_path: Path) -> None:
