@@ -8,6 +8,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 TOOL_NAME = re.compile(r"^(?:[a-z0-9_]{1,64}|automation_\*)$")
 REPOSITORY_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}/(?:[A-Za-z0-9_.-]{1,100}|\*)$")
+WIKI_PREFIX = "wiki:"  # app.policy.engine.WIKI_PREFIX: a glob on wiki page titles
 GLOB_CHARS = re.compile(r"^[^\\\x00-\x1f\x7f]{1,512}$")
 
 
@@ -24,13 +25,25 @@ def validate_repository_key(key: str) -> None:
 
 
 def validate_path_glob(glob: str) -> None:
-    """Accept relative globs without traversal, so a rule means what it says."""
+    """Accept relative globs without traversal, so a rule means what it says; `wiki:` globs name wiki pages."""
+    if glob.startswith(WIKI_PREFIX):
+        validate_wiki_glob(glob)
+        return
     if not GLOB_CHARS.match(glob):
         raise ValidationError(f"invalid path glob {glob!r}: empty, too long, backslash or control character")
     if glob.startswith("/") or "//" in glob:
         raise ValidationError(f"invalid path glob {glob!r}: must be relative without empty segments")
     if any(part in (".", "..") for part in glob.split("/")):
         raise ValidationError(f"invalid path glob {glob!r}: '.' and '..' segments are not allowed")
+
+
+def validate_wiki_glob(glob: str) -> None:
+    """A glob on wiki page titles: a title holds no '/' and no '..', so a glob that needs one matches nothing."""
+    title = glob.removeprefix(WIKI_PREFIX)
+    if not GLOB_CHARS.match(title):
+        raise ValidationError(f"invalid wiki glob {glob!r}: empty, too long, backslash or control character")
+    if "/" in title or ".." in title:
+        raise ValidationError(f"invalid wiki glob {glob!r}: wiki page titles hold no '/' or '..'")
 
 
 class ToolListsSchema(Schema):

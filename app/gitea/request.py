@@ -4,6 +4,7 @@ path values that cannot move the URL, and only reads plus the write tools' own w
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +17,14 @@ log = logging.getLogger(__name__)
 READ_METHODS = frozenset({"GET", "HEAD"})
 # Path parameters that Gitea routes as wildcards, so their slashes stay slashes.
 SLASHED_PARAMS = frozenset({"filepath", "branch", "basehead", "archive", "ref"})
+# Path parameters the caller has already escaped the way Gitea spells them (a wiki page's web path, where '+'
+# is a space and '%XX' an escaped byte: Gitea reads the raw segment): sent as they are once checked.
+ESCAPED_PARAMS = frozenset({"pageName"})
+ESCAPED_SEGMENT = re.compile(r"^(?:[A-Za-z0-9_.~+-]|%[0-9A-F]{2})+$")
 # Segments that any URL normaliser (urllib3 included) resolves, so they would move the request elsewhere.
 DOT_SEGMENTS = frozenset({"", ".", ".."})
 # The only requests other than reads this server ever sends: those the write tools need. No DELETE, no
-# content writes, no merges, no administration; a new write endpoint is a reviewed edit of this list.
+# repository file writes, no merges, no administration; a new write endpoint is a reviewed edit of this list.
 ALLOWED_WRITES = frozenset({
     ("POST", "/repos/{owner}/{repo}/issues"),
     ("PATCH", "/repos/{owner}/{repo}/issues/{index}"),
@@ -35,6 +40,8 @@ ALLOWED_WRITES = frozenset({
     ("POST", "/repos/{owner}/{repo}/releases"),
     ("PATCH", "/repos/{owner}/{repo}/releases/{id}"),
     ("POST", "/repos/{owner}/{repo}/branches"),
+    ("POST", "/repos/{owner}/{repo}/wiki/new"),
+    ("PATCH", "/repos/{owner}/{repo}/wiki/page/{pageName}"),
 })
 
 
@@ -84,7 +91,7 @@ class RefusedWrite(GiteaError):
     def __init__(self, call: GiteaRequest) -> None:
         super().__init__(
             f"{call.route} was not sent to Gitea: this server sends only reads and the write requests of its "
-            "write tools (never DELETE, content writes or merges).",
+            "write tools (never DELETE, repository file writes or merges).",
             details={"route": call.route},
         )
 
@@ -104,6 +111,8 @@ def encode_segment(name: str, value: str | int) -> str:
     never reach another repository's route.
     """
     text = str(value)
+    if name in ESCAPED_PARAMS:
+        return escaped_segment(name, text)
     slashed = name in SLASHED_PARAMS
     parts = text.split("/") if slashed else [text]
     for part in parts:
@@ -111,6 +120,15 @@ def encode_segment(name: str, value: str | int) -> str:
             raise UnsafePathValue(name, text, unsafe_reason(part))
     # quote() keeps only letters, digits and '_.-~' (plus '/' here): '?', '#' and '%' are always encoded.
     return quote(text, safe="/" if slashed else "")
+
+
+def escaped_segment(name: str, text: str) -> str:
+    """An already-escaped value: unreserved characters, '+' and '%XX' only, and never a dot segment."""
+    if text in DOT_SEGMENTS:
+        raise UnsafePathValue(name, text, unsafe_reason(text))
+    if not ESCAPED_SEGMENT.match(text):
+        raise UnsafePathValue(name, text, "it is not an escaped page name")
+    return text
 
 
 def unsafe_reason(part: str) -> str:

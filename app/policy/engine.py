@@ -15,6 +15,10 @@ Semantics (documented in docs/policy.md by the lead from this docstring):
   match case-insensitively (a case variant never slips past a deny), allow globs
   case-sensitively. ``*`` crosses ``/``; a directory is covered by a glob that covers its
   children, and an ancestor directory of an allow glob is allowed so trees stay navigable.
+- Wiki pages are a namespace of their own: a path glob written ``wiki:<glob>`` matches wiki page
+  titles (deny case-insensitively, allow case-sensitively, ``*`` matches any characters), and only
+  them; a plain glob matches only repository files. A non-empty ``wiki:`` allow list is exclusive
+  for the repository's wiki pages, as a plain allow list is for its files.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from schemas.policy import PolicyFileSchema
 REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
 AUTOMATION_PREFIX = "automation_"
 AUTOMATION_WILDCARD = "automation_*"
+WIKI_PREFIX = "wiki:"  # a path glob on wiki page titles
+FILES, WIKI = "files", "wiki"  # the namespaces a path may be in
 
 
 class PolicyError(Exception):
@@ -93,23 +99,35 @@ class RepositoryRule:
     tool_deny: frozenset[str]
     path_allow: GlobSet
     path_deny: GlobSet
+    wiki_allow: GlobSet
+    wiki_deny: GlobSet
 
     @classmethod
     def compile(cls, key: str, raw: dict[str, Any]) -> RepositoryRule:
         """Build a rule from its validated file section."""
         tools, paths = raw.get("tools", {}), raw.get("paths", {})
+        allow, deny = paths.get("allow", []), paths.get("deny", [])
         return cls(
             key=key,
             tool_allow=frozenset(tools.get("allow", [])),
             tool_deny=frozenset(tools.get("deny", [])),
-            path_allow=GlobSet(tuple(paths.get("allow", [])), ignore_case=False),
-            path_deny=GlobSet(tuple(paths.get("deny", [])), ignore_case=True),
+            path_allow=GlobSet(in_namespace(allow, FILES), ignore_case=False),
+            path_deny=GlobSet(in_namespace(deny, FILES), ignore_case=True),
+            wiki_allow=GlobSet(in_namespace(allow, WIKI), ignore_case=False),
+            wiki_deny=GlobSet(in_namespace(deny, WIKI), ignore_case=True),
         )
 
     @property
     def label(self) -> str:
         """Name the rule as it appears in the policy file."""
         return f"repositories.{self.key}"
+
+
+def in_namespace(globs: list[str], namespace: str) -> tuple[str, ...]:
+    """The globs of one namespace: `wiki:` globs (prefix removed) or the plain file globs."""
+    if namespace == WIKI:
+        return tuple(glob.removeprefix(WIKI_PREFIX) for glob in globs if glob.startswith(WIKI_PREFIX))
+    return tuple(glob for glob in globs if not glob.startswith(WIKI_PREFIX))
 
 
 def repository_key(repository: str) -> str:
@@ -215,15 +233,20 @@ class Policy:
         key = repository_key(repository)
         return [rule for rule in (self.exact.get(key), self.by_owner.get(key.split("/", 1)[0])) if rule]
 
-    def decide(self, tool: str, is_write: bool, repository: str | None, path: str | None = None) -> PolicyDecision:
-        """Decide whether a tool may run on a repository (and path)."""
+    def decide(self, tool: str, is_write: bool, repository: str | None, path: str | None = None,
+               namespace: str = FILES) -> PolicyDecision:
+        """Decide whether a tool may run on a repository (and path: a file, or a wiki page title)."""
         if repository is not None and not REPOSITORY_NAME.match(repository):
             return _deny(f"repository name {repository[:200]!r} is not owner/name", "repository.name")
         rules = self.rules_for(repository)
         decision = self._decide_tool(tool, is_write, rules)
         if not decision.allowed or path is None:
             return decision
-        return self._decide_path(path, rules) or decision
+        return self._decide_in(namespace, path, rules) or decision
+
+    def _decide_in(self, namespace: str, path: str, rules: list[RepositoryRule]) -> PolicyDecision | None:
+        """A denial for the path in its namespace, or None."""
+        return self._wiki_denial(path, rules) if namespace == WIKI else self._decide_path(path, rules)
 
     def _decide_tool(self, tool: str, is_write: bool, rules: list[RepositoryRule]) -> PolicyDecision:
         """Apply deny lists, exclusive repository allow lists, grants and defaults."""
@@ -270,13 +293,24 @@ class Policy:
                 return _deny(f"path '{path}' is not in {rule.label}.paths.allow", f"{rule.label}.paths.allow")
         return None
 
-    def filter_paths(self, repository: str | None, paths: Iterable[str]) -> tuple[list[str], list[str]]:
-        """Split paths into those that may be shown and those withheld by policy."""
+    def _wiki_denial(self, title: str, rules: list[RepositoryRule]) -> PolicyDecision | None:
+        """Check a wiki page title against the `wiki:` globs of the applying rules."""
+        for rule in rules:
+            if rule.wiki_deny.covers(title):
+                return _deny(f"wiki page '{title}' is denied by {rule.label}.paths.deny", f"{rule.label}.paths.deny")
+        for rule in rules:
+            if rule.wiki_allow.globs and not rule.wiki_allow.covers(title):
+                return _deny(f"wiki page '{title}' is not in {rule.label}.paths.allow", f"{rule.label}.paths.allow")
+        return None
+
+    def filter_paths(self, repository: str | None, paths: Iterable[str],
+                     namespace: str = FILES) -> tuple[list[str], list[str]]:
+        """Split paths (or wiki page titles) into those that may be shown and those withheld by policy."""
         rules = self.rules_for(repository)
         allowed: list[str] = []
         withheld: list[str] = []
         for path in paths:
-            (withheld if self._decide_path(path, rules) else allowed).append(path)
+            (withheld if self._decide_in(namespace, path, rules) else allowed).append(path)
         return allowed, withheld
 
     def tool_denied_everywhere(self, tool: str, is_write: bool) -> bool:

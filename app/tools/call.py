@@ -170,18 +170,19 @@ class ToolCall:
         if self.cancelled.is_set():
             raise ToolCancelled()
 
-    def visible(self, entries: list[T], path_of: Callable[[T], str]) -> tuple[list[T], list[str]]:
+    def visible(self, entries: list[T], path_of: Callable[[T], str],
+                namespace: str = "files") -> tuple[list[T], list[str]]:
         """The entries whose path the policy lets this caller see, and the withheld paths (each once)."""
-        shown, withheld = self.visible_paths(list(dict.fromkeys(path_of(entry) for entry in entries)))
+        shown, withheld = self.visible_paths(list(dict.fromkeys(path_of(entry) for entry in entries)), namespace)
         allowed = set(shown)
         return [entry for entry in entries if path_of(entry) in allowed], withheld
 
-    def visible_paths(self, paths: list[str]) -> tuple[list[str], list[str]]:
-        """Split repository paths into (shown, withheld by policy)."""
+    def visible_paths(self, paths: list[str], namespace: str = "files") -> tuple[list[str], list[str]]:
+        """Split repository paths (or, namespace "wiki", wiki page titles) into (shown, withheld by policy)."""
         policy = self.policy
         if policy is None:
             return paths, []
-        allowed, withheld = policy.filter_paths(self.repository, paths)
+        allowed, withheld = policy.filter_paths(self.repository, paths, namespace)
         return list(allowed), list(withheld)
 
 

@@ -198,7 +198,8 @@ def policy_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
     if policy is None:
         return None
     path = args.get(call.tool.path_argument) if call.tool.path_argument else None
-    decision = policy.decide(call.tool.name, call.tool.is_write, call.repository, path or None)
+    decision = policy.decide(call.tool.name, call.tool.is_write, call.repository, path or None,
+                             call.tool.path_namespace)
     return None if decision.allowed else Denial(f"Denied by policy: {decision.reason}.", decision.rule)
 
 

@@ -142,6 +142,7 @@ class Tool:
     annotations: Annotations = READ_ONLY
     scope: str = READ_SCOPE
     path_argument: str | None = None  # the argument holding a repository path, for path policies
+    path_namespace: str = "files"  # what path_argument names: "files", or "wiki" (a page title, `wiki:` globs)
     # Where repository text sits in the output (app.tools.shaping.with_untrusted fills it in).
     untrusted: tuple[UntrustedField, ...] = ()
     # What a tool on no one repository lists ("repositories", "organizations"): service-PAT mode cuts

@@ -28,6 +28,7 @@ class PlannedWrite(Exception):
     def __init__(self, call: GiteaRequest) -> None:
         super().__init__(call.route)
         self.call = call
+        self.preview: dict[str, Any] = {}  # what a handler adds to the plan (a wiki page's diff)
 
 
 class DryRunGitea:
@@ -74,7 +75,7 @@ def dry_run(handler: Handler, args: dict[str, Any], call: ToolCall) -> dict[str,
         return handler(planner, args, call)
     except PlannedWrite as planned:
         return {"dry_run": True, "request": planned_request(planned.call), "policy": policy_verdict(call),
-                "note": DRY_RUN_NOTE}
+                "note": DRY_RUN_NOTE, **planned.preview}
 
 
 def with_dry_run(handler: Handler) -> Handler:
@@ -87,10 +88,12 @@ def with_dry_run(handler: Handler) -> Handler:
 
 
 def render_dry_run(out: dict[str, Any]) -> str:
+    """A plan with a diff shows the diff, not the body that encodes it (base64 tells a reader nothing)."""
     request, policy = out["request"], out["policy"]
-    body = f"\nbody: {request['body']}" if request["body"] is not None else ""
+    body = f"\nbody: {request['body']}" if request["body"] is not None and "diff" not in out else ""
+    diff = f"\nChange to the content:\n{out['diff'] or '(no change)'}" if "diff" in out else ""
     return (f"{out['note']}\nWould send {request['method']} {request['path']}{body}\n"
-            f"Policy: {'allowed' if policy['allowed'] else 'denied'} ({policy['rule']}: {policy['reason']}).")
+            f"Policy: {'allowed' if policy['allowed'] else 'denied'} ({policy['rule']}: {policy['reason']}).{diff}")
 
 
 def with_dry_run_text(render: Renderer) -> Renderer:
