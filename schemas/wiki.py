@@ -17,16 +17,18 @@ TITLE_HELP = "Give the page title as list_wiki_pages shows it, e.g. 'Home' or 'R
 
 
 def title_problem(title: str) -> str | None:
-    """Why `title` cannot name a wiki page, or None: one spelling, no sub-pages, nothing hidden."""
-    if title != title.strip():
-        return "leading or trailing whitespace (Gitea trims it, so the page would have another name)"
-    for char in title:
-        if unicodedata.category(char) in INVISIBLE:
-            return f"a control or invisible character U+{ord(char):04X}"
-        if char in "/\\" or char in SLASH_LOOKALIKES or slash_after_nfkc(char):
-            return f"the character {char!r}: sub-pages are not reachable through Gitea's wiki API"
+    """Why `title` cannot name a wiki page, or None: nothing hidden, no traversal, no sub-pages, one spelling."""
+    hidden = next((char for char in title if unicodedata.category(char) in INVISIBLE), None)
+    if hidden is not None:
+        return f"a control or invisible character U+{ord(hidden):04X}"
     if ".." in unicodedata.normalize("NFKC", title) or title == ".":
         return "'..' (or a lone '.')"
+    slash = next((char for char in title if char in "/\\" or char in SLASH_LOOKALIKES or slash_after_nfkc(char)), None)
+    if slash is not None:
+        return (f"the character {slash!r} (U+{ord(slash):04X}): sub-pages are not reachable through Gitea's "
+                "wiki API")
+    if title != title.strip():
+        return "leading or trailing whitespace (Gitea trims it, so the page would have another name)"
     return None
 
 

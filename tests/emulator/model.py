@@ -192,6 +192,7 @@ class Repository:
     releases: list[Release] = field(default_factory=list)
     statuses: list[CommitStatus] = field(default_factory=list)
     created: datetime = field(default_factory=now)
+    wiki: GitRepository | None = None  # `<name>.wiki.git`, made by the seed or the first page written
 
     @property
     def full_name(self) -> str:

@@ -86,6 +86,16 @@ def _add_repo(store: Store, spec: dict[str, Any]) -> None:
     )
     store.repos[(repo.owner.lower(), repo.name.lower())] = repo
     _add_metadata(store, repo, spec)
+    if spec.get("wiki"):
+        repo.wiki = _wiki(store, spec)
+
+
+def _wiki(store: Store, spec: dict[str, Any]) -> GitRepository:
+    """The repository's wiki: its own git repository, pages committed on `main` as git paths ("Home.md")."""
+    wiki = GitRepository(os.path.join(store.state_dir, "repositories", spec["owner"], spec["name"] + ".wiki.git"))
+    wiki.init("main")
+    wiki.fast_import(fast_import_stream([{**commit, "branch": "main"} for commit in spec["wiki"]]))
+    return wiki
 
 
 def _add_metadata(store: Store, repo: Repository, spec: dict[str, Any]) -> None:
