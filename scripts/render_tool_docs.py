@@ -68,7 +68,8 @@ def tool_section(tool: Tool) -> list[str]:
     head = [f"#### `{tool.name}`: {tool.title}", "", tool.description, "",
             f"Scope `{tool.scope}`. Hints: {hints_of(tool)}."]
     if tool.path_argument:
-        head.append(f"Path policies apply to `{tool.path_argument}`.")
+        kind = "Wiki page policies (`wiki:` globs)" if tool.path_namespace == "wiki" else "Path policies"
+        head.append(f"{kind} apply to `{tool.path_argument}`.")
     return [*head, "", *argument_rows(tool), ""]
 
 

@@ -188,13 +188,13 @@ def list_pages(owner: str, repo: str) -> Response:
 
 
 @bp.get("/repos/<owner>/<repo>/wiki/page/<pageName>")
-def get_page(owner: str, repo: str, pageName: str) -> Response:  # noqa: N803 - the swagger's name
+def get_page(owner: str, repo: str, pageName: str) -> Response:
     found = readable_repo(owner, repo)
     return jsonify(page_json(found, web_path_from_request(raw_page_name("/wiki/page/"))))
 
 
 @bp.get("/repos/<owner>/<repo>/wiki/revisions/<pageName>")
-def list_revisions(owner: str, repo: str, pageName: str) -> Response:  # noqa: N803 - the swagger's name
+def list_revisions(owner: str, repo: str, pageName: str) -> Response:
     """Revisions newest first, COMMITS_RANGE_SIZE a page; X-Total-Count but no Link header."""
     found = readable_repo(owner, repo)
     web = web_path_from_request(raw_page_name("/wiki/revisions/")) or "Home"
@@ -288,7 +288,7 @@ def create_page(owner: str, repo: str) -> tuple[Response, int]:
 
 
 @bp.patch("/repos/<owner>/<repo>/wiki/page/<pageName>")
-def edit_page(owner: str, repo: str, pageName: str) -> Response:  # noqa: N803 - the swagger's name
+def edit_page(owner: str, repo: str, pageName: str) -> Response:
     """EditWikiPage. Gitea's quirks kept: a body without a title renames the page to "unnamed"
     (UserTitleToWebPath("") is never empty), and editing a page that does not exist creates it."""
     found = writable_repo(owner, repo)

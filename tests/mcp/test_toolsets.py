@@ -137,7 +137,7 @@ def test_plain_routes_show_toolsets_and_narrow(tmp_path: Path) -> None:
     assert meta["toolsets"]["issues"] == 10 and sum(meta["toolsets"].values()) == 43
     tools = client.get("/mcp/tools?toolsets=files,issues&readonly=1").get_json()
     assert tools["toolsets"]["files"] == 3 and {t["name"] for t in tools["tools"]} == READ_FILES_ISSUES
-    bad = client.get("/mcp/tools?toolsets=wiki")
+    bad = client.get("/mcp/tools?toolsets=gists")
     assert bad.status_code == 400 and "Valid toolsets:" in bad.get_data(as_text=True)
     call = client.post("/mcp/tool/call?toolsets=files", json={"tool": "list_issues", "arguments": {}},
                        headers={"Authorization": f"Bearer {API_KEY}"})

@@ -46,6 +46,9 @@ CALLS = {
     "get_branch": {"owner": "acme", "repo": "service-a", "branch": "main"},
     "list_organizations": {}, "list_org_repositories": {"org": "acme"},
     "list_milestones": {"owner": "acme", "repo": "service-a", "state": "all"},
+    "list_wiki_pages": {"owner": "acme", "repo": "service-a"},
+    "get_wiki_page": {"owner": "acme", "repo": "service-a", "title": "Home"},
+    "list_wiki_page_revisions": {"owner": "acme", "repo": "service-a", "title": "Home"},
 }
 
 
@@ -97,7 +100,7 @@ def test_every_tool_has_a_null_field_case() -> None:
 def test_tool_output_stays_valid_when_nullable_fields_are_null(
     name: str, make_runtime: RuntimeFactory, tools_emulator: EmulatorProcess
 ) -> None:
-    runtime = make_runtime()
+    runtime = make_runtime(MCP_TOOLSETS="all")  # the opt-in toolsets too
     runtime.gitea = NullingClient(runtime.gitea)
     result = run_tool(runtime, principal_for(tools_emulator, "alice"), name, CALLS[name])
     assert_ok(result, name)

@@ -67,7 +67,8 @@ def test_list_wiki_pages_shows_titles_sub_urls_and_last_change(wiki: Callable[..
     assert [page["title"] for page in out["items"]] == DEMO_TITLES
     meeting = out["items"][0]
     assert meeting["sub_url"] == "2026-01-05+meeting.-"
-    assert meeting["last_commit"]["author"] == "Bob Builder" and meeting["last_commit"]["date"] == "2026-01-05T11:00:00Z"
+    assert meeting["last_commit"]["author"] == "Bob Builder"
+    assert meeting["last_commit"]["date"] == "2026-01-05T11:00:00Z"
     assert out["withheld"] == 0 and out["has_more"] is False
 
 

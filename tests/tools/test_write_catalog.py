@@ -31,9 +31,13 @@ API_REFERENCE_WRITE_TOOLS = {
     "create_branch": {"owner", "repo", "new_branch_name", "old_branch_name"},
     "create_milestone": {"owner", "repo", "title", "description", "due_on"},
     "edit_issue_comment": {"owner", "repo", "comment_id", "body"},
+    "create_wiki_page": {"owner", "repo", "title", "content", "message"},
+    "update_wiki_page": {"owner", "repo", "title", "content", "message"},
 }
-DESTRUCTIVE = {"update_issue", "update_label", "edit_release", "edit_issue_comment", "remove_labels"}
-NOT_IDEMPOTENT = {"create_issue", "create_issue_comment", "create_pr_comment", "create_label", "create_milestone"}
+DESTRUCTIVE = {"update_issue", "update_label", "edit_release", "edit_issue_comment", "remove_labels",
+               "update_wiki_page"}
+NOT_IDEMPOTENT = {"create_issue", "create_issue_comment", "create_pr_comment", "create_label", "create_milestone",
+                  "create_wiki_page"}
 WRITE_TOOLS = [tool for tool in all_tools() if tool.is_write]
 FORBIDDEN_WORDS = ("merge", "delete", "force", "push", "file", "content", "commit", "admin", "collaborator",
                    "transfer", "archive", "mirror", "hook", "protect", "repo", "fork", "team", "member", "key")
@@ -41,7 +45,7 @@ FORBIDDEN_WORDS = ("merge", "delete", "force", "push", "file", "content", "commi
 UPSTREAM_WRITES = {
     "create_issue", "edit_issue", "create_comment", "edit_comment", "add_issue_labels", "replace_issue_labels",
     "add_assignees", "create_label", "edit_label", "create_pull", "create_release", "edit_release", "create_branch",
-    "create_milestone",
+    "create_milestone", "create_wiki_page", "edit_wiki_page",
 }
 
 
@@ -68,7 +72,7 @@ def test_write_tool_declaration(tool: Tool) -> None:
 @pytest.mark.parametrize("tool", WRITE_TOOLS, ids=lambda t: t.name)
 def test_write_output_names_what_was_written(tool: Tool) -> None:
     result, dry_run = tool.output_schema["anyOf"]
-    assert {"id", "number", "issue_number", "name"} & set(result["required"])
+    assert {"id", "number", "issue_number", "name", "sub_url"} & set(result["required"])
     assert dry_run["required"] == ["dry_run", "request", "policy", "note"]
 
 
