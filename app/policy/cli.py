@@ -14,7 +14,7 @@ policy_cli = AppGroup("policy", help="Validate and explain policy files.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--tool", help="Tool to explain a decision for.")
 @click.option("--repo", "repository", help="Repository owner/name.")
-@click.option("--path", "path", help="Repository path for path-bearing tools.")
+@click.option("--path", "path", help="Repository path (a wiki page title for wiki tools) for path-bearing tools.")
 @click.option("--write", "is_write", is_flag=True, help="Treat the tool as a write tool.")
 def check(file: str, tool: str | None, repository: str | None, path: str | None, is_write: bool) -> None:
     """Validate FILE; with --tool, print the decision and the rule that made it."""
@@ -32,7 +32,8 @@ def check(file: str, tool: str | None, repository: str | None, path: str | None,
     click.echo(f"VALID {file}: {len(policy.exact)} repository rule(s), {len(policy.by_owner)} owner/* rule(s)")
     if tool:
         is_write = is_write or (tool in catalog and catalog[tool].is_write)
-        decision = policy.decide(tool, is_write, repository, path)
+        namespace = catalog[tool].path_namespace if tool in catalog else "files"
+        decision = policy.decide(tool, is_write, repository, path, namespace)
         verdict = "ALLOW" if decision.allowed else "DENY"
         click.echo(f"{verdict} {tool} repo={repository or '-'} path={path if path is not None else '-'}")
         click.echo(f"  reason: {decision.reason}")
