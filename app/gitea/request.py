@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from app.gitea.errors import GiteaError, GiteaValidationError
 
@@ -123,10 +123,12 @@ def encode_segment(name: str, value: str | int) -> str:
 
 
 def escaped_segment(name: str, text: str) -> str:
-    """An already-escaped value: unreserved characters, '+' and '%XX' only, and never a dot segment."""
-    if text in DOT_SEGMENTS:
-        raise UnsafePathValue(name, text, unsafe_reason(text))
-    if not ESCAPED_SEGMENT.match(text):
+    """An already-escaped value: unreserved characters, '+' and '%XX' only; neither it nor its decoded form
+    is a dot segment or holds a slash, so no normaliser (ours, a proxy's, Gitea's) can move the request."""
+    decoded = unquote(text)
+    if text in DOT_SEGMENTS or decoded in DOT_SEGMENTS:
+        raise UnsafePathValue(name, text, unsafe_reason(decoded))
+    if not ESCAPED_SEGMENT.match(text) or "/" in decoded or "\\" in decoded:
         raise UnsafePathValue(name, text, "it is not an escaped page name")
     return text
 
