@@ -78,7 +78,11 @@ def decoded(raw: Mapping[str, Any]) -> bytes:
 
 def list_wiki_pages(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """One page of Gitea's listing, less the pages the policy withholds (`wiki:` globs)."""
-    page = gitea.list_wiki_pages(args["owner"], args["repo"], page=args["page"], limit=args["limit"])
+    try:
+        page = gitea.list_wiki_pages(args["owner"], args["repo"], page=args["page"], limit=args["limit"])
+    except GiteaNotFound:
+        raise ToolFailure(f"list_wiki_pages: {call.repository} has no wiki (or the repository does not exist or "
+                          "is not visible to you).", "not_found") from None
     pages = [page_summary(raw) for raw in page.items if isinstance(raw, Mapping)]
     shown, withheld = call.visible(pages, lambda entry: entry["title"], "wiki")
     envelope = list_envelope(shown, page=args["page"], limit=args["limit"], has_more=page.has_more,
