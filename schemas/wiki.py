@@ -111,7 +111,7 @@ PAGE = obj(
 )
 REVISION_LIST = envelope(REVISION, title=STRING)
 WRITTEN_PAGE = obj({"title": STRING, "sub_url": STRING, "html_url": STRING, "commit_count": INTEGER,
-                    "last_commit": nullable(REVISION)})
+                    "last_commit": nullable(REVISION), "changed": BOOLEAN})
 # The dry run of a wiki write also shows what it would change: a unified diff of the page, bounded.
 WIKI_DRY_RUN = obj({**DRY_RUN["properties"], "diff": STRING, "diff_truncated": BOOLEAN},
                    optional=("diff", "diff_truncated"))

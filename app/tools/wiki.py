@@ -113,7 +113,7 @@ def get_wiki_page(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall)
     shown, clipped = clip(text, call.limits.chars)
     truncation = (f"Cut at {call.limits.chars} of {len(text)} characters; the rest is in the wiki "
                   f"({p.text(raw, 'html_url')}).") if clipped else None
-    return {**written_page(raw), "content": shown, "size": len(content), "binary": binary,
+    return {**page_fields(raw), "content": shown, "size": len(content), "binary": binary,
             "truncated": clipped, "truncation": truncation}
 
 
@@ -153,9 +153,14 @@ def render_revisions(out: dict[str, Any]) -> str:
 
 # --- Writes -----------------------------------------------------------------------------------------------
 
-def written_page(raw: Mapping[str, Any]) -> dict[str, Any]:
+def page_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {"title": p.text(raw, "title"), "sub_url": p.text(raw, "sub_url"), "html_url": p.text(raw, "html_url"),
             "commit_count": p.number(raw, "commit_count"), "last_commit": revision(p.maybe_mapping(raw, "last_commit"))}
+
+
+def written_page(raw: Mapping[str, Any], changed: bool = True) -> dict[str, Any]:
+    """What a write left: the page, and whether it changed (the same text again writes nothing)."""
+    return {**page_fields(raw), "changed": changed}
 
 
 def encoded(text: str) -> str:
@@ -188,10 +193,13 @@ def create_wiki_page(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCa
 
 
 def update_wiki_page(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
-    """Read the page (it must exist: Gitea's edit would create it), then replace its text under its own title."""
+    """Read the page (it must exist: Gitea's edit would create it), then replace its text under its own title;
+    the same text again sends nothing (Gitea would add an empty revision)."""
     owner, repo, title = args["owner"], args["repo"], args["title"]
     current = fetch_page(gitea, args, call)
     old = decoded(current).decode("utf-8", errors="replace")
+    if old == args["content"]:
+        return written_page(current, changed=False)
     raw = with_diff(lambda: gitea.edit_wiki_page(owner, repo, web_path(title), title, encoded(args["content"]),
                                                  message=args.get("message")),
                     old, args["content"], web_path(title), call)
@@ -199,7 +207,10 @@ def update_wiki_page(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCa
 
 
 def render_written(verb: str) -> Callable[[dict[str, Any]], str]:
-    return lambda out: f"Wiki page {verb}: {out['title']} ({out['html_url']}){last_change(out['last_commit'])}."
+    def render(out: dict[str, Any]) -> str:
+        done = verb if out["changed"] else "unchanged (it already has this text; nothing was written)"
+        return f"Wiki page {done}: {out['title']} ({out['html_url']}){last_change(out['last_commit'])}."
+    return render
 
 
 REVISION_TEXTS = (UntrustedField("message", ("author",), "wiki commit {sha} in {repository}", markdown=False),

@@ -223,10 +223,20 @@ def test_update_wiki_page_replaces_the_text_and_keeps_the_title(writes: Callable
                                                                write_emulator: EmulatorProcess) -> None:
     out = assert_ok(writes("update_wiki_page", title="Release Process", content="1. Tag.\n2. Ship.\n"),
                     "update_wiki_page")
-    assert (out["title"], out["sub_url"], out["commit_count"]) == ("Release Process", "Release-Process", 2)
+    assert (out["title"], out["sub_url"], out["commit_count"], out["changed"]) == (
+        "Release Process", "Release-Process", 2, True)
     assert page_text(write_emulator, "Release-Process") == "1. Tag.\n2. Ship.\n"
     titles = [p["title"] for p in gitea_get(write_emulator, "/repos/acme/service-a/wiki/pages", limit=50)]
     assert "unnamed" not in titles and "Release Process" in titles
+
+
+def test_update_with_the_same_text_writes_nothing(writes: Callable[..., ToolResult],
+                                                  write_emulator: EmulatorProcess) -> None:
+    before = writes_received(write_emulator)
+    result = writes("update_wiki_page", title="Home", content=page_text(write_emulator, "Home"))
+    out = assert_ok(result, "update_wiki_page")
+    assert out["changed"] is False and out["commit_count"] == 3 and "nothing was written" in result.text
+    assert writes_received(write_emulator) == before
 
 
 def test_update_of_a_missing_page_creates_nothing(writes: Callable[..., ToolResult],
