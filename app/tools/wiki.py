@@ -66,6 +66,11 @@ def page_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
             "last_commit": revision(p.maybe_mapping(raw, "last_commit"))}
 
 
+def page_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {"title": p.text(raw, "title"), "sub_url": p.text(raw, "sub_url"), "html_url": p.text(raw, "html_url"),
+            "commit_count": p.number(raw, "commit_count"), "last_commit": revision(p.maybe_mapping(raw, "last_commit"))}
+
+
 def decoded(raw: Mapping[str, Any]) -> bytes:
     """The page's bytes; Gitea sends "" for a page larger than its API blob limit."""
     try:
@@ -143,7 +148,8 @@ def list_wiki_page_revisions(gitea: BoundGiteaClient, args: dict[str, Any], call
 
 
 def revision_line(entry: Mapping[str, Any]) -> str:
-    return f"- {entry['sha'][:10]} {p.first_line(entry['message'])} ({entry['author'] or 'unknown'}, {entry['date']})"
+    who, when = entry["author"] or "unknown", entry["date"] or "no date"
+    return f"- {entry['sha'][:10]} {p.first_line(entry['message'])} ({who}, {when})"
 
 
 def render_revisions(out: dict[str, Any]) -> str:
@@ -152,11 +158,6 @@ def render_revisions(out: dict[str, Any]) -> str:
 
 
 # --- Writes -----------------------------------------------------------------------------------------------
-
-def page_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {"title": p.text(raw, "title"), "sub_url": p.text(raw, "sub_url"), "html_url": p.text(raw, "html_url"),
-            "commit_count": p.number(raw, "commit_count"), "last_commit": revision(p.maybe_mapping(raw, "last_commit"))}
-
 
 def written_page(raw: Mapping[str, Any], changed: bool = True) -> dict[str, Any]:
     """What a write left: the page, and whether it changed (the same text again writes nothing)."""

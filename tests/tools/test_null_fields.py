@@ -18,7 +18,7 @@ NULLABLE = (
     "merged_by", "additions", "deletions", "changed_files", "requested_reviewers", "requested_reviewers_teams",
     "parent", "repo_transfer", "internal_tracker", "external_tracker", "external_wiki", "permissions", "author",
     "committer", "stats", "files", "verification", "due_on", "content", "encoding", "target", "submodule_git_url",
-    "download_url", "lfs_oid", "lfs_size", "statuses", "repository", "repo", "last_commit_sha",
+    "download_url", "lfs_oid", "lfs_size", "statuses", "repository", "repo", "last_commit_sha", "last_commit",
 )
 CALLS = {
     "list_repositories": {}, "get_repository_info": {"owner": "acme", "repo": "service-a"},
