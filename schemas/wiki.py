@@ -72,6 +72,8 @@ class ListWikiPagesArgs(RepoArgs, PageArgs):
 
 class GetWikiPageArgs(RepoArgs):
     title = page_title("Page title, e.g. 'Home'.")
+    start_line = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1),
+                                metadata={"description": "First line to show, from 1 (to continue a cut page)."})
 
 
 class ListWikiPageRevisionsArgs(RepoArgs):
@@ -103,6 +105,8 @@ PAGE = obj(
         "content": STRING,
         "size": INTEGER,
         "binary": BOOLEAN,
+        "start_line": INTEGER,
+        "total_lines": INTEGER,
         "truncated": BOOLEAN,
         "truncation": NULLABLE_STRING,
         "commit_count": INTEGER,

@@ -109,17 +109,20 @@ def render_pages(out: dict[str, Any]) -> str:
 
 
 def get_wiki_page(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
-    """The page's text, bounded like a file's; binary content is described, not shown."""
+    """The page's text from start_line on, bounded like a file's; binary content is described, not shown."""
     raw = fetch_page(gitea, args, call)
     content = decoded(raw)
-    text, binary = "", looks_binary(content)
-    if not binary:
-        text = content[: call.limits.file_bytes].decode("utf-8", errors="replace")
-    shown, clipped = clip(text, call.limits.chars)
-    truncation = (f"Cut at {call.limits.chars} of {len(text)} characters; the rest is in the wiki "
-                  f"({p.text(raw, 'html_url')}).") if clipped else None
-    return {**page_fields(raw), "content": shown, "size": len(content), "binary": binary,
-            "truncated": clipped, "truncation": truncation}
+    binary = looks_binary(content)
+    lines = [] if binary else content[: call.limits.file_bytes].decode("utf-8", errors="replace").splitlines(True)
+    start = args["start_line"]
+    if start > max(len(lines), 1):
+        raise ToolFailure(f"start_line {start} is past the end of wiki page {args['title']!r} ({len(lines)} lines).")
+    shown, clipped = clip("".join(lines[start - 1 :]), call.limits.chars)
+    shown_end = start - 1 + shown.count("\n")
+    truncation = (f"Cut at {call.limits.chars} characters after line {shown_end}; call again with "
+                  f"start_line={shown_end + 1} to continue.") if clipped else None
+    return {**page_fields(raw), "content": shown, "size": len(content), "binary": binary, "start_line": start,
+            "total_lines": len(lines), "truncated": clipped, "truncation": truncation}
 
 
 def render_page(out: dict[str, Any]) -> str:
@@ -240,8 +243,9 @@ TOOLS = (
         name="get_wiki_page",
         title="Get wiki page",
         description=(
-            "Read one wiki page by title: its Markdown text (cut at MAX_TOOL_RESPONSE_CHARS), revision count "
-            "and last revision (sha, author, date, message)."
+            "Read one wiki page by title: its Markdown text, revision count and last revision (sha, author, "
+            "date, message). Long pages are cut at MAX_TOOL_RESPONSE_CHARS: call again with the start_line "
+            "the truncation note gives."
         ),
         toolset="wiki",
         arguments=s.GetWikiPageArgs,

@@ -110,10 +110,17 @@ def test_get_wiki_page_masks_secrets_in_the_page(wiki: Callable[..., WikiCaller]
     assert "Break glass" in out["content"]
 
 
-def test_get_wiki_page_is_bounded_and_says_how_much_was_cut(wiki: Callable[..., WikiCaller]) -> None:
-    out = assert_ok(wiki(MAX_TOOL_RESPONSE_CHARS="100")("get_wiki_page", title="Home"), "get_wiki_page")
-    assert out["truncated"] is True and len(out["content"]) <= 200
-    assert out["truncation"] is not None and "Cut at 100 of" in out["truncation"]
+def test_get_wiki_page_is_bounded_and_says_how_to_read_on(wiki: Callable[..., WikiCaller]) -> None:
+    call = wiki(MAX_TOOL_RESPONSE_CHARS="100")
+    first = assert_ok(call("get_wiki_page", title="Home"), "get_wiki_page")
+    assert first["truncated"] is True and first["total_lines"] == 5 and len(first["content"]) <= 200
+    assert first["truncation"] == ("Cut at 100 characters after line 3; call again with start_line=4 to "
+                                   "continue.")
+    rest = assert_ok(call("get_wiki_page", title="Home", start_line=4), "get_wiki_page")
+    assert rest["content"].strip() == "Meeting notes: [[2026-01-05 meeting]]." and rest["truncated"] is False
+    assert rest["start_line"] == 4
+    past = call("get_wiki_page", title="Home", start_line=9)
+    assert past.is_error and "start_line 9 is past the end of wiki page 'Home' (5 lines)" in past.text
 
 
 def test_list_wiki_page_revisions_newest_first_with_authors(wiki: Callable[..., WikiCaller]) -> None:
