@@ -75,7 +75,7 @@ def test_sdk_sse_client_keeps_the_selection_on_the_endpoint_url(server: Gunicorn
 def test_unknown_toolset_in_the_url_reaches_the_user_with_the_valid_names(server: GunicornServer, mode: str) -> None:
     async def run() -> str:
         try:
-            await streamable(f"{server.url}/mcp?toolsets=files,wiki", mode)
+            await streamable(f"{server.url}/mcp?toolsets=files,gists", mode)
         except Exception as exc:
             return repr(exc) + "".join(repr(e) for e in getattr(exc, "exceptions", ()))
         return "no error"
