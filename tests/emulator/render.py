@@ -96,7 +96,7 @@ class Renderer:
             "has_code": True, "has_issues": True, "internal_tracker": {
                 "enable_time_tracker": True, "allow_only_contributors_to_track_time": True,
                 "enable_issue_dependencies": True},
-            "has_wiki": False, "has_pull_requests": True, "has_projects": False, "projects_mode": "all",
+            "has_wiki": True, "has_pull_requests": True, "has_projects": False, "projects_mode": "all",
             "has_releases": True, "has_packages": False, "has_actions": False, "ignore_whitespace_conflicts": False,
             "allow_merge_commits": True, "allow_rebase": True, "allow_rebase_explicit": True,
             "allow_squash_merge": True, "allow_fast_forward_only_merge": True, "allow_rebase_update": True,
