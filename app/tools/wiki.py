@@ -13,7 +13,7 @@ import binascii
 import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaNotFound
@@ -45,7 +45,21 @@ def missing_page(args: dict[str, Any], call: ToolCall) -> ToolFailure:
     )
 
 
+def check_fallback_title(args: dict[str, Any], call: ToolCall) -> None:
+    """Gitea reads a page it cannot find under its file name from that name unescaped (findEntryForFile):
+    the file of the page titled unquote_plus(title) ("C++" -> "C  ", "%41" -> "A"). The policy must allow
+    that title too, or a deny on it could be read around."""
+    fallback = unquote_plus(args["title"])
+    if fallback == args["title"] or call.policy is None:
+        return
+    decision = call.policy.decide(call.tool.name, call.tool.is_write, call.repository, fallback, "wiki")
+    if not decision.allowed:
+        raise ToolFailure(f"Denied by policy: {decision.reason}; Gitea may answer for {args['title']!r} with "
+                          f"the page {fallback!r}.", "denied")
+
+
 def fetch_page(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> JSON:
+    check_fallback_title(args, call)
     try:
         return gitea.get_wiki_page(args["owner"], args["repo"], web_path(args["title"]))
     except GiteaNotFound:
@@ -139,6 +153,7 @@ def last_change(last: Mapping[str, Any] | None) -> str:
 
 
 def list_wiki_page_revisions(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
+    check_fallback_title(args, call)
     try:
         raw = gitea.list_wiki_page_revisions(args["owner"], args["repo"], web_path(args["title"]), page=args["page"])
     except GiteaNotFound:

@@ -14,6 +14,7 @@ from app.policy import Policy
 from app.tools import build_catalog
 from app.tools.call import UnknownTool
 from app.tools.execution import ToolResult, ToolRuntime
+from tests.emulator.gitrepo import GitRepository
 from tests.emulator.process import EmulatorProcess
 from tests.tools.conftest import PLAIN_FENCE_NOTE, assert_ok, emulator_requests, plain_fences, principal_for, run_tool
 from tests.tools.conftest import tool_settings as settings_for
@@ -197,6 +198,17 @@ def test_wiki_allow_glob_is_exclusive_for_wiki_pages_only(wiki: Callable[..., Wi
     assert not call("get_wiki_page", title="Home").is_error
 
 
+def test_a_title_gitea_may_read_as_another_page_needs_that_page_allowed(wiki: Callable[..., WikiCaller]) -> None:
+    """Gitea falls back to the unescaped file name, so 'Secret+Runbook' may be served from 'Secret Runbook'."""
+    call = wiki("repositories:\n  acme/*:\n    paths:\n      deny: ['wiki:Secret Runbook']\n")
+    for tool in ("get_wiki_page", "list_wiki_page_revisions"):
+        for title in ("Secret+Runbook", "Secret%20Runbook"):
+            result = call(tool, title=title)
+            assert result.is_error and result.status == "denied", result.text
+            assert "wiki page 'Secret Runbook' is denied" in result.text
+    assert call("get_wiki_page", title="C++ notes").status == "not_found"  # 'C   notes' is not denied
+
+
 # --- Writes -------------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -313,3 +325,24 @@ def test_a_page_cannot_forge_a_fence_or_hide_text(writes: Callable[..., ToolResu
     assert "hidden order" not in result.text and "After" in result.text
     body = plain_fences(result.text).removesuffix(PLAIN_FENCE_NOTE)
     assert body.count("</untrusted>") == 1  # only the server's own closing tag
+
+
+def test_a_legacy_page_file_cannot_be_read_around_a_deny(write_emulator: EmulatorProcess, tmp_path: Path) -> None:
+    """A file named 'Legacy+Secret.md' (an older wiki's spelling) is the page 'Legacy Secret'; Gitea serves it
+    for the title 'Legacy+Secret' through its unescaping fallback, so a deny on the page must hold there too."""
+    wiki_git = GitRepository(str(Path(write_emulator.state_dir) / "repositories" / "acme" / "service-a.wiki.git"))
+    content = b"Board minutes: layoffs planned.\n"
+    wiki_git.fast_import(b"commit refs/heads/main\ncommitter Old Gitea <old@example.com> 1767603600 +0000\n"
+                         b"data 6\nlegacy\nfrom refs/heads/main^0\nM 100644 inline Legacy+Secret.md\n"
+                         b"data %d\n%s\ndone\n" % (len(content), content))
+    open_policy = write_runtime(write_emulator, tmp_path / "a.log", MCP_TOOLSETS="wiki")
+    served = assert_ok(run(open_policy, writer(write_emulator), "get_wiki_page", **REPO, title="Legacy+Secret"),
+                       "get_wiki_page")
+    assert served["content"] == "Board minutes: layoffs planned.\n"  # the fallback is real
+    policy = WRITE_POLICY + "repositories:\n  acme/service-a:\n    paths:\n      deny: ['wiki:Legacy Secret']\n"
+    guarded = write_runtime(write_emulator, tmp_path / "b.log", policy, MCP_TOOLSETS="wiki")
+    refused = run(guarded, writer(write_emulator), "get_wiki_page", **REPO, title="Legacy+Secret")
+    assert refused.is_error and refused.status == "denied" and "layoffs" not in refused.text
+    assert "wiki page 'Legacy Secret' is denied" in refused.text
+    for runtime in (open_policy, guarded):
+        runtime.gitea.close()
