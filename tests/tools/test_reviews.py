@@ -71,7 +71,8 @@ def test_reviews_list_submitted_ones_and_hide_others_pending_drafts(runtime: Too
     assert "PENDING" in [item["state"] for item in as_bob["items"]]
 
 
-def test_review_shows_inline_comments_on_their_diff_lines(runtime: ToolRuntime, write_emulator: EmulatorProcess) -> None:
+def test_review_shows_inline_comments_on_their_diff_lines(runtime: ToolRuntime,
+                                                         write_emulator: EmulatorProcess) -> None:
     result = run(runtime, writer(write_emulator, "alice"), "get_pull_request_review", **PULL, review_id=1)
     out = assert_ok(result, "get_pull_request_review")
     comment = out["comments"][0]
@@ -152,7 +153,8 @@ def test_approval_is_governed_apart_from_comments(write_emulator: EmulatorProces
     assert (denial["event"], denial["rule"]) == ("access_denied", "repositories.acme/service-a.tools.allow")
     assert_ok(review(runtime, write_emulator, event="COMMENT", body="Comments are fine."),
               "create_pull_request_review")
-    approving = review_runtime(write_emulator, tmp_path, COMMENTS_ONLY.replace("allow: [", "allow: [approve_pull_request, "))
+    with_approvals = COMMENTS_ONLY.replace("allow: [", "allow: [approve_pull_request, ")
+    approving = review_runtime(write_emulator, tmp_path, with_approvals)
     approved = assert_ok(review(approving, write_emulator, event="APPROVE"), "create_pull_request_review")
     assert (approved["state"], approved["official"]) == ("APPROVED", True)
 
