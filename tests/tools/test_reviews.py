@@ -4,6 +4,8 @@ inline comments must land on lines of the diff (or nothing is sent)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -219,3 +221,27 @@ def test_reviews_toolset_through_a_real_mcp_client(server: GunicornServer) -> No
     assert names == ["list_pull_request_reviews", "get_pull_request_review", "get_pull_request_diff"]
     assert reviews.is_error is False and "review 1: COMMENT by bob" in reviews.content[0].text
     assert diff.is_error is False and "-echo deploying" in diff.content[0].text
+
+
+def test_inline_comments_on_a_withheld_file_are_named_not_shown(write_emulator: EmulatorProcess,
+                                                               tmp_path: Path) -> None:
+    policy = WRITE_POLICY + "repositories:\n  acme/service-a:\n    paths:\n      deny: ['src/service_a/metrics.py']\n"
+    runtime = review_runtime(write_emulator, tmp_path, policy)
+    result = run(runtime, writer(write_emulator, "alice"), "get_pull_request_review", **PULL, review_id=1)
+    out = assert_ok(result, "get_pull_request_review")
+    assert out["comments"] == [] and out["withheld_files"] == ["src/service_a/metrics.py"]
+    assert "observe" not in result.text and "comments on 1 files withheld by policy" in result.text
+
+
+def test_policy_files_may_name_the_verdicts_and_misspellings_refuse(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("tools:\n  deny: [approve_pull_request]\n", encoding="utf-8")
+    script = Path(__file__).resolve().parents[2] / "scripts" / "check_policy.py"
+    checked = subprocess.run([sys.executable, str(script), str(policy), "--tool", "request_pull_request_changes",
+                              "--repo", "acme/service-a"], capture_output=True, text=True, timeout=60, check=False)
+    assert checked.returncode == 0 and "DENY request_pull_request_changes" in checked.stdout
+    assert "defaults.write denies write tool" in checked.stdout  # judged as a write without --write
+    policy.write_text("tools:\n  deny: [aprove_pull_request]\n", encoding="utf-8")
+    refused = subprocess.run([sys.executable, str(script), str(policy)], capture_output=True, text=True, timeout=60,
+                             check=False)
+    assert refused.returncode == 1 and "unknown tool 'aprove_pull_request'" in refused.stderr
