@@ -230,12 +230,16 @@ def review_policy_targets(args: dict[str, Any]) -> Iterable[tuple[str, str | Non
     return [*([(verdict, None)] if verdict else []), *(("create_pull_request_review", path) for path in paths)]
 
 
-def comment_problem(index: int, comment: Mapping[str, Any], files: dict[str, FilePatch], cut: bool) -> str | None:
-    """Why one inline comment would not land on a line of the diff, or None when it would."""
+def comment_problem(index: int, comment: Mapping[str, Any], files: dict[str, FilePatch | None],
+                    cut: bool) -> str | None:
+    """Why one inline comment would not land on a line of the diff, or None when it would (`files`: a path
+    the policy withholds maps to None)."""
     where = f"comments[{index}] ({comment['side']} line {comment['line']} of {comment['path']})"
+    if comment["path"] in files and files[comment["path"]] is None:
+        return f"{where}: the policy withholds this file's diff (its other name is denied)"
     patch = files.get(comment["path"])
     if patch is None:
-        named = ", ".join(list(files)[:CHANGED_FILES_NAMED]) or "none"
+        named = ", ".join([path for path, shown in files.items() if shown][:CHANGED_FILES_NAMED]) or "none"
         more = "; the diff is larger than can be read, so later files could not be checked" if cut else ""
         return f"{where}: this pull request does not change that file (changed files: {named}){more}"
     lines = diff_lines(patch.patch).on(comment["side"])
@@ -261,7 +265,7 @@ def check_inline_comments(gitea: BoundGiteaClient, call: ToolCall, args: dict[st
     patches = split_diff(download.text)
     # A section is usable only when the policy allows every path it names (both sides of a rename).
     allowed = set(call.visible_paths(list(dict.fromkeys(path for patch in patches for path in patch.paths)))[0])
-    files = {patch.path: patch for patch in patches if patch.paths <= allowed}
+    files: dict[str, FilePatch | None] = {patch.path: patch if patch.paths <= allowed else None for patch in patches}
     problems = [problem for index, comment in enumerate(args["comments"])
                 if (problem := comment_problem(index, comment, files, download.truncated))]
     if problems:

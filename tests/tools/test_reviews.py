@@ -4,6 +4,7 @@ inline comments must land on lines of the diff (or nothing is sent)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from app.tools.execution import ToolResult, ToolRuntime
 from tests.emulator.process import EmulatorProcess
+from tests.emulator.seeds import empty
 from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, gunicorn_with_emulator
 from tests.tools.conftest import assert_ok
 from tests.tools.write_world import (
@@ -202,25 +204,46 @@ def test_bad_review_input_says_what_to_fix(runtime: ToolRuntime, write_emulator:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GunicornServer]:
-    with gunicorn_with_emulator(tmp_path_factory.mktemp("reviews-e2e"), MCP_TOOLSETS="reviews") as (running, _):
-        yield running
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GunicornServer, EmulatorProcess]]:
+    root = tmp_path_factory.mktemp("reviews-e2e")
+    (root / "policy.yaml").write_text(WRITE_POLICY, encoding="utf-8")
+    with gunicorn_with_emulator(root, MCP_TOOLSETS="reviews", WRITE_MODE="true", POLICY_FILE=str(root / "policy.yaml"),
+                                WRITE_REPOSITORY_WHITELIST="acme/service-a") as (running, emulator):
+        yield running, emulator
 
 
-async def reviews_through_mcp(url: str) -> tuple[list[str], Any, Any]:
+async def reviews_through_mcp(url: str) -> tuple[list[str], dict[str, Any]]:
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TEST_API_KEY}"}, timeout=60)
     async with Client(streamable_http_client(f"{url}/mcp", http_client=http), mode="auto") as client:
         listed = await client.list_tools()
-        reviews = await client.call_tool("list_pull_request_reviews", PULL)
-        diff = await client.call_tool("get_pull_request_diff", {**PULL, "paths": ["scripts"]})
-        return [tool.name for tool in listed.tools], reviews, diff
+        off_diff = [{"path": "src/service_a/handlers.py", "line": 16, "body": "Unchanged."}]
+        on_diff = [{"path": "src/service_a/metrics.py", "line": 9, "body": "Not thread-safe."}]
+        results = {
+            "reviews": await client.call_tool("list_pull_request_reviews", PULL),
+            "diff": await client.call_tool("get_pull_request_diff", {**PULL, "paths": ["scripts"]}),
+            "refused": await client.call_tool("create_pull_request_review",
+                                              {**PULL, "event": "COMMENT", "comments": off_diff}),
+            "sent": await client.call_tool("create_pull_request_review",
+                                           {**PULL, "event": "COMMENT", "body": "One note.", "comments": on_diff}),
+        }
+        return [tool.name for tool in listed.tools], results
 
 
-def test_reviews_toolset_through_a_real_mcp_client(server: GunicornServer) -> None:
-    names, reviews, diff = asyncio.run(reviews_through_mcp(server.url))
-    assert names == ["list_pull_request_reviews", "get_pull_request_review", "get_pull_request_diff"]
-    assert reviews.is_error is False and "review 1: COMMENT by bob" in reviews.content[0].text
-    assert diff.is_error is False and "-echo deploying" in diff.content[0].text
+def test_reviews_toolset_through_a_real_mcp_client(server: tuple[GunicornServer, EmulatorProcess]) -> None:
+    running, emulator = server
+    names, results = asyncio.run(reviews_through_mcp(running.url))
+    assert names == ["list_pull_request_reviews", "get_pull_request_review", "get_pull_request_diff",
+                     "create_pull_request_review"]
+    assert "review 1: COMMENT by bob" in results["reviews"].content[0].text
+    assert results["diff"].is_error is False and "-echo deploying" in results["diff"].content[0].text
+    refused = results["refused"]
+    assert refused.is_error is True and "nearest lines on that side: 13" in refused.content[0].text
+    sent = results["sent"]
+    assert sent.is_error is False and sent.structured_content["comments_count"] == 1
+    landed = gitea_get(emulator, f"{REVIEWS_PATH}/{sent.structured_content['id']}/comments")
+    assert [(c["path"], c["position"], c["body"]) for c in landed] == [
+        ("src/service_a/metrics.py", 9, "Not thread-safe.")]
+    assert sent_reviews(emulator) == 1
 
 
 def test_inline_comments_on_a_withheld_file_are_named_not_shown(write_emulator: EmulatorProcess,
@@ -245,3 +268,49 @@ def test_policy_files_may_name_the_verdicts_and_misspellings_refuse(tmp_path: Pa
     refused = subprocess.run([sys.executable, str(script), str(policy)], capture_output=True, text=True, timeout=60,
                              check=False)
     assert refused.returncode == 1 and "unknown tool 'aprove_pull_request'" in refused.stderr
+
+
+def renames_seed() -> dict[str, Any]:
+    """alice/renames: pull request #1 (by bob) renames secrets/token.txt out of a denied directory, and adds
+    a file whose name git C-quotes in a diff."""
+    who = {"name": "Alice Liddell", "email": "alice@example.com"}
+    token = "".join(f"line {n} of a long enough file for rename detection\n" for n in range(1, 11))
+    commits = [
+        {"branch": "main", "message": "Start", "author": who,
+         "files": {"secrets/token.txt": token, "app.py": "x = 1\n"}},
+        {"branch": "move", "start": "main", "message": "Move the token", "author": who,
+         "files": {"secrets/token.txt": None, "config/token.txt": token.replace("line 10", "line ten"),
+                   "docs/\u00e9t\u00e9.md": "# \u00c9t\u00e9\n\nSummer notes.\n"}},
+    ]
+    repo = {"owner": "alice", "name": "renames", "commits": commits, "collaborators": {"bob": "write"},
+            "issues": [{"title": "Move the token", "user": "bob", "head": "move", "base": "main"}]}
+    return {**empty(), "repos": [repo]}
+
+
+@pytest.fixture(scope="module")
+def renames_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    root = tmp_path_factory.mktemp("renames-emulator")
+    seed = root / "seed.json"
+    seed.write_text(json.dumps(renames_seed()), encoding="utf-8")
+    emulator = EmulatorProcess().start(str(root / "state"), seed=str(seed))
+    yield emulator
+    emulator.stop()
+
+
+def test_renames_out_of_a_denied_path_stay_withheld_in_diffs_and_reviews(renames_emulator: EmulatorProcess,
+                                                                         tmp_path: Path) -> None:
+    policy = WRITE_POLICY + "repositories:\n  alice/renames:\n    paths:\n      deny: ['secrets/*']\n"
+    values = {"WRITE_REPOSITORY_WHITELIST": "alice/renames", "MCP_TOOLSETS": "reviews"}
+    runtime = write_runtime(renames_emulator, tmp_path / "audit.log", policy, **values)
+    pull = {"owner": "alice", "repo": "renames", "pull_number": 1}
+    diff = assert_ok(run(runtime, writer(renames_emulator), "get_pull_request_diff", **pull), "get_pull_request_diff")
+    assert diff["withheld_files"] == ["config/token.txt"] and "line 1 of" not in diff["diff"]
+    assert [f["path"] for f in diff["files"]] == ["docs/\u00e9t\u00e9.md"]
+    comments = [{"path": "config/token.txt", "line": 10, "body": "Why move it?"},
+                {"path": "docs/\u00e9t\u00e9.md", "line": 3, "body": "Quoted name, real line."}]
+    result = run(runtime, writer(renames_emulator), "create_pull_request_review", **pull, event="COMMENT",
+                 comments=comments)
+    assert result.is_error and "comments[0]" in result.text and "comments[1]" not in result.text
+    assert "the policy withholds this file's diff" in result.text and "line ten" not in result.text
+    assert_ok(run(runtime, writer(renames_emulator), "create_pull_request_review", **pull, event="COMMENT",
+                  comments=comments[1:]), "create_pull_request_review")
