@@ -16,11 +16,12 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from app.startup import policy_problems
 from app.tools.execution import ToolResult, ToolRuntime
 from tests.emulator.process import EmulatorProcess
 from tests.emulator.seeds import empty
 from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, gunicorn_with_emulator
-from tests.tools.conftest import assert_ok
+from tests.tools.conftest import assert_ok, tool_settings
 from tests.tools.write_world import (
     REPO,
     WRITE_POLICY,
@@ -314,3 +315,12 @@ def test_renames_out_of_a_denied_path_stay_withheld_in_diffs_and_reviews(renames
     assert "the policy withholds this file's diff" in result.text and "line ten" not in result.text
     assert_ok(run(runtime, writer(renames_emulator), "create_pull_request_review", **pull, event="COMMENT",
                   comments=comments[1:]), "create_pull_request_review")
+
+
+def test_start_up_accepts_a_policy_naming_the_verdicts(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("tools:\n  deny: [approve_pull_request, request_pull_request_changes]\n", encoding="utf-8")
+    assert policy_problems(tool_settings("http://127.0.0.1:9", POLICY_FILE=str(policy))) == []
+    policy.write_text("tools:\n  deny: [approve_pull_requests]\n", encoding="utf-8")
+    assert policy_problems(tool_settings("http://127.0.0.1:9", POLICY_FILE=str(policy))) == [
+        f"POLICY_FILE: invalid {policy}: tools.deny: unknown tool 'approve_pull_requests'"]
