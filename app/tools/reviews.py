@@ -207,9 +207,12 @@ def get_pull_request_diff(gitea: BoundGiteaClient, args: dict[str, Any], call: T
     section = diff_section(call, "".join(patch.patch for patch in chosen), download.truncated)
     files = [{key: entry[key] for key in ("path", "previous_path", "status", "additions", "deletions")}
              for entry in section["files"]]
+    truncation = section["truncation"]
+    if section["omitted_files"]:
+        truncation += "; or call get_pull_request_diff again with paths naming the files or directories left out"
     return {"pull_number": args["pull_number"], "diff": "".join(entry["patch"] for entry in section["files"]),
             "files": files, "withheld_files": section["withheld_files"], "unmatched_paths": unmatched,
-            "truncated": section["truncated"], "truncation": section["truncation"]}
+            "truncated": section["truncated"], "truncation": truncation}
 
 
 def render_pull_diff(out: dict[str, Any]) -> str:

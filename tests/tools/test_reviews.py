@@ -108,6 +108,17 @@ def test_pull_diff_filters_paths_and_removes_sections_the_policy_denies(write_em
     assert some["unmatched_paths"] == ["docs/"] and "handlers" not in some["diff"]
 
 
+def test_pull_diff_past_the_item_cap_says_how_to_get_the_rest(write_emulator: EmulatorProcess,
+                                                               tmp_path: Path) -> None:
+    runtime = write_runtime(write_emulator, tmp_path / "audit.log", WRITE_POLICY, MCP_TOOLSETS="reviews",
+                            MAX_TOOL_RESPONSE_ITEMS="1")
+    result = run(runtime, writer(write_emulator), "get_pull_request_diff", **PULL)
+    out = assert_ok(result, "get_pull_request_diff")
+    assert len(out["files"]) == 1 and out["truncated"] is True
+    assert "2 more changed files are not listed (at most 1 per answer)" in out["truncation"]
+    assert "get_pull_request_diff again with paths" in result.text
+
+
 def test_review_inline_comments_land_on_both_sides_of_the_diff(runtime: ToolRuntime,
                                                               write_emulator: EmulatorProcess) -> None:
     comments = [{"path": "src/service_a/handlers.py", "line": 10, "body": "Count after the lookup?"},
