@@ -250,8 +250,10 @@ def comment_problem(index: int, comment: Mapping[str, Any], files: dict[str, Fil
         return f"{where}: {empty_side_reason(patch, comment['side'])}"
     if comment["line"] in lines:
         return None
+    partial = "; the diff is larger than can be read, so this file's last lines may be missing" if cut else ""
     return (f"{where}: that line is not in the diff; nearest lines on that side: "
-            f"{nearest_lines(lines, comment['line'])} (the diff covers {comment['side']} lines {line_runs(lines)})")
+            f"{nearest_lines(lines, comment['line'])} (the diff covers {comment['side']} lines "
+            f"{line_runs(lines)}){partial}")
 
 
 def empty_side_reason(patch: FilePatch, side: str) -> str:

@@ -119,6 +119,17 @@ def test_pull_diff_past_the_item_cap_says_how_to_get_the_rest(write_emulator: Em
     assert "get_pull_request_diff again with paths" in result.text
 
 
+def test_a_diff_cut_at_the_size_limit_is_named_when_it_refuses_a_comment(write_emulator: EmulatorProcess,
+                                                                        tmp_path: Path) -> None:
+    runtime = write_runtime(write_emulator, tmp_path / "audit.log", WRITE_POLICY, MCP_TOOLSETS="reviews",
+                            MAX_FILE_SIZE_BYTES="1100")  # PR #6's diff is 1,129 bytes: metrics.py loses its end
+    before = sent_reviews(write_emulator)
+    result = review(runtime, write_emulator, event="COMMENT",
+                    comments=[{"path": "src/service_a/metrics.py", "line": 10, "body": "Last line."}])
+    assert result.is_error and "so this file's last lines may be missing" in result.text
+    assert sent_reviews(write_emulator) == before
+
+
 def test_review_inline_comments_land_on_both_sides_of_the_diff(runtime: ToolRuntime,
                                                               write_emulator: EmulatorProcess) -> None:
     comments = [{"path": "src/service_a/handlers.py", "line": 10, "body": "Count after the lookup?"},
