@@ -119,6 +119,7 @@ DIFF_FILE = obj(
         "status": STRING,
         "additions": INTEGER,
         "deletions": INTEGER,
+        "patch_truncated": BOOLEAN,
     }
 )
 

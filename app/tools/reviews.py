@@ -205,14 +205,25 @@ def get_pull_request_diff(gitea: BoundGiteaClient, args: dict[str, Any], call: T
     download = gitea.get_pull_diff(args["owner"], args["repo"], args["pull_number"])
     chosen, unmatched = chosen_patches(split_diff(download.text), args.get("paths"))
     section = diff_section(call, "".join(patch.patch for patch in chosen), download.truncated)
-    files = [{key: entry[key] for key in ("path", "previous_path", "status", "additions", "deletions")}
-             for entry in section["files"]]
+    files = [{key: entry[key] for key in ("path", "previous_path", "status", "additions", "deletions",
+                                          "patch_truncated")} for entry in section["files"]]
     truncation = section["truncation"]
     if section["omitted_files"]:
         truncation += "; or call get_pull_request_diff again with paths naming the files or directories left out"
-    return {"pull_number": args["pull_number"], "diff": "".join(entry["patch"] for entry in section["files"]),
-            "files": files, "withheld_files": section["withheld_files"], "unmatched_paths": unmatched,
+    return {"pull_number": args["pull_number"], "diff": joined_patches(section["files"]), "files": files,
+            "withheld_files": section["withheld_files"], "unmatched_paths": unmatched,
             "truncated": section["truncated"], "truncation": truncation}
+
+
+def joined_patches(entries: list[dict[str, Any]]) -> str:
+    """The bounded patches as one diff text: a cut patch ends on its own line and says it was cut, so the next
+    file's header still starts a line."""
+    parts: list[str] = []
+    for entry in entries:
+        parts.append(entry["patch"] if entry["patch"].endswith("\n") else entry["patch"] + "\n")
+        if entry["patch_truncated"]:
+            parts.append(f"[patch of {entry['path']} cut: {entry['patch_chars']} characters in all]\n")
+    return "".join(parts)
 
 
 def render_pull_diff(out: dict[str, Any]) -> str:

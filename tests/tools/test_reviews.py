@@ -303,7 +303,8 @@ def renames_seed() -> dict[str, Any]:
          "files": {"secrets/token.txt": token, "app.py": "x = 1\n"}},
         {"branch": "move", "start": "main", "message": "Move the token", "author": who,
          "files": {"secrets/token.txt": None, "config/token.txt": token.replace("line 10", "line ten"),
-                   "docs/\u00e9t\u00e9.md": "# \u00c9t\u00e9\n\nSummer notes.\n"}},
+                   "docs/\u00e9t\u00e9.md": "# \u00c9t\u00e9\n\nSummer notes.\n",
+                   "notes.txt": "".join(f"note {n}: longer than a patch's minimum share\n" for n in range(40))}},
     ]
     repo = {"owner": "alice", "name": "renames", "commits": commits, "collaborators": {"bob": "write"},
             "issues": [{"title": "Move the token", "user": "bob", "head": "move", "base": "main"}]}
@@ -328,7 +329,7 @@ def test_renames_out_of_a_denied_path_stay_withheld_in_diffs_and_reviews(renames
     pull = {"owner": "alice", "repo": "renames", "pull_number": 1}
     diff = assert_ok(run(runtime, writer(renames_emulator), "get_pull_request_diff", **pull), "get_pull_request_diff")
     assert diff["withheld_files"] == ["config/token.txt"] and "line 1 of" not in diff["diff"]
-    assert [f["path"] for f in diff["files"]] == ["docs/\u00e9t\u00e9.md"]
+    assert [f["path"] for f in diff["files"]] == ["docs/\u00e9t\u00e9.md", "notes.txt"]
     comments = [{"path": "config/token.txt", "line": 10, "body": "Why move it?"},
                 {"path": "docs/\u00e9t\u00e9.md", "line": 3, "body": "Quoted name, real line."}]
     result = run(runtime, writer(renames_emulator), "create_pull_request_review", **pull, event="COMMENT",
@@ -346,3 +347,15 @@ def test_start_up_accepts_a_policy_naming_the_verdicts(tmp_path: Path) -> None:
     policy.write_text("tools:\n  deny: [approve_pull_requests]\n", encoding="utf-8")
     assert policy_problems(tool_settings("http://127.0.0.1:9", POLICY_FILE=str(policy))) == [
         f"POLICY_FILE: invalid {policy}: tools.deny: unknown tool 'approve_pull_requests'"]
+
+
+def test_pull_diff_patches_cut_by_the_budget_are_marked_and_headers_start_lines(renames_emulator: EmulatorProcess,
+                                                                             tmp_path: Path) -> None:
+    runtime = write_runtime(renames_emulator, tmp_path / "audit.log", WRITE_POLICY, MCP_TOOLSETS="reviews",
+                            MAX_TOOL_RESPONSE_CHARS="100", WRITE_REPOSITORY_WHITELIST="alice/renames")
+    pull = {"owner": "alice", "repo": "renames", "pull_number": 1}
+    out = assert_ok(run(runtime, writer(renames_emulator), "get_pull_request_diff", **pull), "get_pull_request_diff")
+    cut = [f["path"] for f in out["files"] if f["patch_truncated"]]
+    assert "notes.txt" in cut and all(f"\n[patch of {path} cut: " in out["diff"] for path in cut)
+    assert out["diff"].count("diff --git ") == 3
+    assert all(line.startswith("diff --git ") for line in out["diff"].split("\n") if "diff --git" in line)
