@@ -221,8 +221,9 @@ def joined_patches(entries: list[dict[str, Any]]) -> str:
     parts: list[str] = []
     for entry in entries:
         parts.append(entry["patch"] if entry["patch"].endswith("\n") else entry["patch"] + "\n")
-        if entry["patch_truncated"]:
-            parts.append(f"[patch of {entry['path']} cut: {entry['patch_chars']} characters in all]\n")
+        if entry["patch_truncated"]:  # a path may hold a newline (git C-quotes it): kept on the marker's line
+            path = entry["path"].replace("\r", "\\r").replace("\n", "\\n")
+            parts.append(f"[patch of {path} cut: {entry['patch_chars']} characters in all]\n")
     return "".join(parts)
 
 
