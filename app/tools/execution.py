@@ -198,9 +198,13 @@ def policy_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
     if policy is None:
         return None
     path = args.get(call.tool.path_argument) if call.tool.path_argument else None
-    decision = policy.decide(call.tool.name, call.tool.is_write, call.repository, path or None,
-                             call.tool.path_namespace)
-    return None if decision.allowed else Denial(f"Denied by policy: {decision.reason}.", decision.rule)
+    targets = call.tool.policy_targets(args) if call.tool.policy_targets else ()
+    own = (call.tool.name, path or None, call.tool.path_namespace)  # a file path or a wiki page title
+    for name, target, namespace in (own, *((name, target, "files") for name, target in targets)):
+        decision = policy.decide(name, call.tool.is_write, call.repository, target, namespace)
+        if not decision.allowed:
+            return Denial(f"Denied by policy: {decision.reason}.", decision.rule)
+    return None
 
 
 def repository_permission_denial(call: ToolCall) -> Denial | None:

@@ -33,6 +33,7 @@ READ_WALK = [
     f"{REPO}/branches", f"{REPO}/branches/main", f"{REPO}/branches/feature/metrics",
     f"{REPO}/commits/main/status", f"{REPO}/commits/develop/status", f"{REPO}/commits/main/statuses",
     f"{REPO}/languages", f"{REPO}/topics", f"{REPO}/collaborators/bob/permission",
+    f"{REPO}/pulls/6/reviews", f"{REPO}/pulls/6/reviews/1", f"{REPO}/pulls/6/reviews/1/comments",
     f"{REPO}/wiki/pages", f"{REPO}/wiki/pages?limit=2&page=3", f"{REPO}/wiki/page/Home",
     f"{REPO}/wiki/page/2026-01-05+meeting.-", f"{REPO}/wiki/page/_Sidebar", f"{REPO}/wiki/revisions/Home",
 ]
