@@ -35,6 +35,8 @@ ALLOWED_WRITES = frozenset({
     ("POST", "/repos/{owner}/{repo}/releases"),
     ("PATCH", "/repos/{owner}/{repo}/releases/{id}"),
     ("POST", "/repos/{owner}/{repo}/branches"),
+    ("POST", "/repos/{owner}/{repo}/actions/runs/{run}/rerun"),
+    ("POST", "/repos/{owner}/{repo}/actions/runs/{run}/rerun-failed-jobs"),
 })
 
 

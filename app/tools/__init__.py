@@ -20,14 +20,26 @@ GITEA_EXTENSION = "aegis.gitea"
 RUNTIME_EXTENSION = "aegis.tools"
 # Toolsets served only when the operator names them in MCP_TOOLSETS (or `all`): what a new toolset costs in
 # tokens and in reach is the operator's choice, not an upgrade's.
-OPT_IN_TOOLSETS: tuple[str, ...] = ()
+OPT_IN_TOOLSETS: tuple[str, ...] = ("actions",)
 
 
 def all_tools() -> tuple[Tool, ...]:
     """Every tool, grouped by toolset in a stable order."""
-    from app.tools import branches, commits, files, issues, labels, milestones, orgs, pulls, releases, repos
+    from app.tools import (
+        actions,
+        branches,
+        commits,
+        files,
+        issues,
+        labels,
+        milestones,
+        orgs,
+        pulls,
+        releases,
+        repos,
+    )
 
-    toolsets = (repos, files, commits, issues, pulls, labels, releases, branches, orgs, milestones)
+    toolsets = (repos, files, commits, issues, pulls, labels, releases, branches, orgs, milestones, actions)
     return tuple(tool for toolset in toolsets for tool in toolset.TOOLS)
 
 

@@ -6,6 +6,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from tests.emulator.gitrepo import GitRepository
 
@@ -192,6 +193,7 @@ class Repository:
     releases: list[Release] = field(default_factory=list)
     statuses: list[CommitStatus] = field(default_factory=list)
     created: datetime = field(default_factory=now)
+    runs: list[Any] = field(default_factory=list)  # Gitea Actions runs (tests/emulator/actions.py)
 
     @property
     def full_name(self) -> str:

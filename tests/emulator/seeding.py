@@ -8,6 +8,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.emulator.actions import build_runs
 from tests.emulator.gitrepo import GitRepository
 from tests.emulator.model import (
     AccessToken,
@@ -104,6 +105,7 @@ def _add_metadata(store: Store, repo: Repository, spec: dict[str, Any]) -> None:
             store.next_id("status"), sha, item["state"], item.get("context", "default"),
             item.get("description", ""), item.get("target_url", ""), item["creator"],
         ))
+    repo.runs = build_runs(store.next_id, spec.get("runs", []), lambda ref: repo.git.resolve(ref) or "")
 
 
 def _milestone(store: Store, spec: dict[str, Any]) -> Milestone:

@@ -18,6 +18,7 @@ SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots" / "tools"
 UPDATE = os.environ.get("UPDATE_TOOL_SNAPSHOTS") == "1"  # UPDATE_TOOL_SNAPSHOTS=1 pytest tests/tools/test_catalog.py
 LATEST = "2026-07-28"
 TOOLSETS = {"repos", "files", "commits", "issues", "pulls", "labels", "releases", "branches", "orgs", "milestones"}
+TOOLSETS |= {"actions"}
 API_REFERENCE_READ_TOOLS = {
     "list_repositories": set(), "get_repository_info": {"owner", "repo"},
     "get_file_tree": {"owner", "repo", "ref", "recursive"}, "get_file_contents": {"owner", "repo", "filepath", "ref"},
@@ -36,6 +37,12 @@ API_REFERENCE_READ_TOOLS = {
     "list_milestones": {"owner", "repo", "state", "page", "limit"}, "get_commit_status": {"owner", "repo", "sha"},
     "list_org_repositories": {"org", "page", "limit"}, "list_organizations": {"page", "limit"},
     "get_repo_languages": {"owner", "repo"}, "list_repo_topics": {"owner", "repo"},
+}
+API_REFERENCE_READ_TOOLS |= {
+    "list_workflow_runs": {"owner", "repo", "status", "branch", "event", "page", "limit"},
+    "get_workflow_run": {"owner", "repo", "run_id"},
+    "get_job_log": {"owner", "repo", "job_id", "tail", "grep", "context", "start_line", "end_line", "full"},
+    "find_failing_step": {"owner", "repo", "run_id"},
 }
 TOOLS = all_tools()
 READ_TOOLS = tuple(tool for tool in TOOLS if not tool.is_write)  # write tools: tests/tools/test_write_catalog.py

@@ -8,6 +8,8 @@ import struct
 import zlib
 from typing import Any
 
+from tests.emulator.seeds.actions import service_a_runs
+
 ALICE = {"name": "Alice Liddell", "email": "alice@example.com"}
 BOB = {"name": "Bob Builder", "email": "bob@example.com"}
 # Commits by this identity show `author: null`: no Gitea user owns the email.
@@ -205,6 +207,7 @@ def service_a() -> dict[str, Any]:
             {"ref": "main~1", "state": "failure", "context": "ci/build", "description": "Build failed",
              "target_url": "https://ci.acme.example/builds/0", "creator": "alice"},
         ],
+        "runs": service_a_runs(),
     }
 
 
