@@ -94,4 +94,4 @@ FAILING_STEP = obj({"run_id": INTEGER, "run_status": STRING, "run_conclusion": N
                     "job_id": NULLABLE_INTEGER, "job_name": NULLABLE_STRING, "failed_step": NULLABLE_STRING,
                     "error_line": NULLABLE_INTEGER, **LOG_FIELDS, "note": NULLABLE_STRING})
 RUN_WRITTEN = written(RUN_SUMMARY)
-RERUN_FAILED = written(obj({"run_id": INTEGER, "rerun": BOOLEAN, "note": STRING}))
+RERUN_FAILED = written(obj({"id": INTEGER, "rerun": BOOLEAN, "note": STRING}))  # id: the run's

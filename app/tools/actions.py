@@ -289,7 +289,7 @@ def rerun_failed_jobs(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolC
     except GiteaConflict:
         raise still_running(args) from None
     note = f"The failed jobs of run {args['run_id']} are queued again; follow them with get_workflow_run."
-    return {"run_id": args["run_id"], "rerun": True, "note": note}
+    return {"id": args["run_id"], "rerun": True, "note": note}
 
 
 def still_running(args: dict[str, Any]) -> ToolFailure:

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
-from app.tools import all_tools, build_catalog
+from app.tools import OPT_IN_TOOLSETS, all_tools, build_catalog
 from app.tools.registry import Tool
 from tests.tools.conftest import tool_settings
 
@@ -100,7 +100,8 @@ def test_visible_tools_are_every_read_tool_for_a_reader() -> None:
     catalog = build_catalog(tool_settings("http://127.0.0.1:9"))
     reader = Principal("alice", frozenset({READ_SCOPE}), None, "api_key")
     writer = Principal("alice", frozenset({READ_SCOPE, WRITE_SCOPE}), None, "api_key")
-    assert [t.name for t in catalog.visible_tools(reader)] == [t.name for t in READ_TOOLS]
+    served = [t.name for t in READ_TOOLS if t.toolset not in OPT_IN_TOOLSETS]  # opt-in toolsets: only when named
+    assert [t.name for t in catalog.visible_tools(reader)] == served
     assert catalog.visible_tools(writer) == catalog.visible_tools(reader)
     assert catalog.get("list_issues") is not None and catalog.get("merge_everything") is None
 

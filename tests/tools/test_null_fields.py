@@ -20,6 +20,7 @@ NULLABLE = (
     "committer", "stats", "files", "verification", "due_on", "content", "encoding", "target", "submodule_git_url",
     "download_url", "lfs_oid", "lfs_size", "statuses", "repository", "repo", "last_commit_sha",
 )
+NULLABLE += ("actor", "trigger_actor", "previous_attempt_url", "head_repository", "steps")  # Actions (pointers)
 CALLS = {
     "list_repositories": {}, "get_repository_info": {"owner": "acme", "repo": "service-a"},
     "get_repo_languages": {"owner": "acme", "repo": "service-a"},
@@ -46,6 +47,12 @@ CALLS = {
     "get_branch": {"owner": "acme", "repo": "service-a", "branch": "main"},
     "list_organizations": {}, "list_org_repositories": {"org": "acme"},
     "list_milestones": {"owner": "acme", "repo": "service-a", "state": "all"},
+}
+CALLS |= {
+    "list_workflow_runs": {"owner": "acme", "repo": "service-a"},
+    "get_workflow_run": {"owner": "acme", "repo": "service-a", "run_id": 2},
+    "get_job_log": {"owner": "acme", "repo": "service-a", "job_id": 4},
+    "find_failing_step": {"owner": "acme", "repo": "service-a", "run_id": 2},
 }
 
 
@@ -97,7 +104,7 @@ def test_every_tool_has_a_null_field_case() -> None:
 def test_tool_output_stays_valid_when_nullable_fields_are_null(
     name: str, make_runtime: RuntimeFactory, tools_emulator: EmulatorProcess
 ) -> None:
-    runtime = make_runtime()
+    runtime = make_runtime(MCP_TOOLSETS="all")  # opt-in toolsets too
     runtime.gitea = NullingClient(runtime.gitea)
     result = run_tool(runtime, principal_for(tools_emulator, "alice"), name, CALLS[name])
     assert_ok(result, name)

@@ -32,8 +32,11 @@ API_REFERENCE_WRITE_TOOLS = {
     "create_milestone": {"owner", "repo", "title", "description", "due_on"},
     "edit_issue_comment": {"owner", "repo", "comment_id", "body"},
 }
+API_REFERENCE_WRITE_TOOLS |= {"rerun_workflow_run": {"owner", "repo", "run_id"},
+                              "rerun_failed_jobs": {"owner", "repo", "run_id"}}
 DESTRUCTIVE = {"update_issue", "update_label", "edit_release", "edit_issue_comment", "remove_labels"}
 NOT_IDEMPOTENT = {"create_issue", "create_issue_comment", "create_pr_comment", "create_label", "create_milestone"}
+NOT_IDEMPOTENT |= {"rerun_workflow_run", "rerun_failed_jobs"}  # each call queues another attempt
 WRITE_TOOLS = [tool for tool in all_tools() if tool.is_write]
 FORBIDDEN_WORDS = ("merge", "delete", "force", "push", "file", "content", "commit", "admin", "collaborator",
                    "transfer", "archive", "mirror", "hook", "protect", "repo", "fork", "team", "member", "key")
@@ -43,6 +46,7 @@ UPSTREAM_WRITES = {
     "add_assignees", "create_label", "edit_label", "create_pull", "create_release", "edit_release", "create_branch",
     "create_milestone",
 }
+UPSTREAM_WRITES |= {"rerun_run", "rerun_failed_jobs"}
 
 
 def test_catalog_has_exactly_the_write_tools_of_the_api_reference() -> None:
