@@ -26,8 +26,8 @@ def read_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     """Write mode off, though the whitelist and the policy would both allow the write."""
     root = tmp_path_factory.mktemp("write-mode-off")
     (root / "policy.yaml").write_text(WRITE_POLICY, encoding="utf-8")
-    with gunicorn_with_emulator(root, WRITE_MODE="false", WRITE_REPOSITORY_WHITELIST="acme/service-a", MCP_TOOLSETS="all",
-                                POLICY_FILE=str(root / "policy.yaml"),
+    with gunicorn_with_emulator(root, WRITE_MODE="false", WRITE_REPOSITORY_WHITELIST="acme/service-a",
+                                MCP_TOOLSETS="all", POLICY_FILE=str(root / "policy.yaml"),
                                 AUDIT_LOG_PATH=str(root / "audit.log")) as (server, emulator):
         yield server, emulator, root / "audit.log"
 
