@@ -1,4 +1,4 @@
-"""The write half of the catalog: exactly the 15 tools, their hints, and no way to delete, merge or write content."""
+"""The write half of the catalog: exactly the write tools, their hints, and no way to delete, merge or write content."""
 
 from __future__ import annotations
 
