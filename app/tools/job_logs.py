@@ -16,6 +16,8 @@ from typing import Any
 
 # Gitea's row: 2006-01-02T15:04:05.0000000Z then one space. A fixed-width pattern: linear, anchored.
 ROW_STAMP = re.compile(rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) ")
+# Terminal colour and cursor codes (ANSI CSI sequences) that CI tools print: noise for a model, and tokens.
+ANSI_CODES = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
 LINE_CHARS = 2000  # one log line shown at most this long (Gitea allows 64 KiB per line)
 SET_UP, COMPLETE = "Set up job", "Complete job"  # what Gitea's UI calls the lines outside every step
 ZERO_TIME = "1970-01-01T00:00:00"  # Go's zero time.Time as Gitea marshals a step that never ran
@@ -35,7 +37,7 @@ def parse_row(number: int, raw: bytes) -> LogLine:
     """One stored row: its timestamp taken off, its content cut to LINE_CHARS."""
     stamp = ROW_STAMP.match(raw)
     content = raw[stamp.end():] if stamp else raw
-    text = content.rstrip(b"\r").decode("utf-8", errors="replace")
+    text = ANSI_CODES.sub("", content.rstrip(b"\r").decode("utf-8", errors="replace"))
     if len(text) > LINE_CHARS:
         text = text[:LINE_CHARS] + f" [... line cut at {LINE_CHARS} characters]"
     return LogLine(number, stamp.group(1).decode() if stamp else "", text)
