@@ -16,6 +16,7 @@ from app.tools.job_logs import (
     LogLine,
     Shown,
     StepClock,
+    fitting_start,
     log_lines,
     read_first_error,
     read_grep,
@@ -119,7 +120,8 @@ def render_run(out: dict[str, Any]) -> str:
 class LogStream:
     """A job log's chunks, up to the scan limit; counts what it read, explains a missing log."""
 
-    def __init__(self, gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall, job: Mapping[str, Any]):
+    def __init__(self, gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall,
+                 job: Mapping[str, Any]) -> None:
         self.limit = call.limits.file_bytes * LOG_SCAN_FACTOR
         self.job = job
         self.read = 0
@@ -143,6 +145,11 @@ class LogStream:
     def close(self) -> None:
         """Stop reading: the response is closed, the unread rest never leaves Gitea's socket buffer."""
         self._chunks.close()
+
+
+def clock_of(job: Mapping[str, Any]) -> StepClock:
+    """The job's steps as a clock that places each log line."""
+    return StepClock(step for step in p.items(job, "steps") if isinstance(step, Mapping))
 
 
 def read_mode(args: dict[str, Any]) -> str:
@@ -192,14 +199,14 @@ def beyond_scan(stream: LogStream, shown: Shown) -> str | None:
     if not stream.at_limit:
         return None
     shown.complete = False
-    return (f"The log is longer than the {stream.limit} bytes (32 x MAX_FILE_SIZE_BYTES) one call reads; lines "
-            "past them cannot be shown here: open the job's page in Gitea for the rest.")
+    return (f"The log is longer than the {stream.limit} bytes ({LOG_SCAN_FACTOR} x MAX_FILE_SIZE_BYTES) one call "
+            "reads; lines past them cannot be shown here: open the job's page in Gitea for the rest.")
 
 
 def get_job_log(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Read the job (its steps place the lines), then only as much of its log as the mode needs."""
     job = gitea.get_job(args["owner"], args["repo"], args["job_id"])
-    clock, mode = StepClock(s for s in p.items(job, "steps") if isinstance(s, Mapping)), read_mode(args)
+    clock, mode = clock_of(job), read_mode(args)
     with closing(LogStream(gitea, args, call, job)) as stream:
         shown, matches = read_log(log_lines(stream), args, mode, call.limits.chars)
     hint = continuation(shown, mode) or beyond_scan(stream, shown)
@@ -244,7 +251,7 @@ def find_failing_step(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolC
     if job is None:
         return no_failure(run)
     step = failed_step_of(job)
-    clock = StepClock(s for s in p.items(job, "steps") if isinstance(s, Mapping))
+    clock = clock_of(job)
     with closing(LogStream(gitea, args, call, job)) as stream:
         shown, found = read_first_error(log_lines(stream), clock, step, ERROR_BEFORE, ERROR_AFTER)
     shown.lines = fitting_start(shown.lines, call.limits.chars)
@@ -255,17 +262,6 @@ def find_failing_step(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolC
     return {"run_id": run["id"], "run_status": run["status"], "run_conclusion": run["conclusion"],
             "job_id": p.number(job, "id"), "job_name": p.text(job, "name"), "failed_step": step, "error_line": found,
             **log_fields(shown, clock, None), "note": note + more}
-
-
-def fitting_start(lines: list[LogLine], chars: int) -> list[LogLine]:
-    """The longest start of `lines` within `chars`."""
-    kept, used = [], 0
-    for line in lines:
-        used += len(str(line.number)) + len(line.text) + 3
-        if used > chars:
-            break
-        kept.append(line)
-    return kept
 
 
 def render_failing_step(out: dict[str, Any]) -> str:

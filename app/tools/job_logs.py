@@ -135,6 +135,17 @@ def fitting_end(lines: list[LogLine], chars: int) -> list[LogLine]:
     return lines[start:]
 
 
+def fitting_start(lines: list[LogLine], chars: int) -> list[LogLine]:
+    """The longest start of `lines` within `chars`."""
+    kept, used = [], 0
+    for line in lines:
+        used += cost(line)
+        if used > chars:
+            break
+        kept.append(line)
+    return kept
+
+
 def read_window(lines: Iterable[LogLine], start: int, end: int | None, chars: int) -> Shown:
     """Lines start..end (end None: to the end), stopping at the end line or when `chars` are used."""
     shown, used = Shown(complete=True), 0
