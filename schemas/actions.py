@@ -10,7 +10,8 @@ from schemas.common import MAX_REF, RepoArgs, RepoPageArgs, check_ref, number_fi
 from schemas.shapes import BOOLEAN, INTEGER, NULLABLE_INTEGER, NULLABLE_STRING, STRING, STRINGS, array, envelope, obj
 from schemas.write_fields import StrictBoolean, WriteArgs, written
 
-RUN_STATUSES = ("pending", "queued", "in_progress", "waiting", "success", "failure", "cancelled", "skipped")
+RUN_STATUSES = ("pending", "queued", "in_progress", "waiting", "completed", "success", "failure", "cancelled",
+                "skipped")
 MAX_TAIL = 2000
 MAX_CONTEXT = 20
 MAX_NEEDLE = 200
@@ -18,8 +19,8 @@ MAX_NEEDLE = 200
 
 class ListWorkflowRunsArgs(RepoPageArgs):
     status = fields.String(validate=validate.OneOf(RUN_STATUSES), metadata={
-        "description": "Only runs in this state (queued, in_progress, ...) or with this result (success, failure, "
-                       "cancelled, skipped)."})
+        "description": "Only runs in this state (queued, in_progress, completed, ...) or with this result "
+                       "(success, failure, cancelled, skipped)."})
     branch = fields.String(validate=[validate.Length(min=1, max=MAX_REF), check_ref],
                            metadata={"description": "Only runs of this branch."})
     event = fields.String(validate=validate.Regexp(r"^[a-z_]{1,40}$", error="An event name such as push or "

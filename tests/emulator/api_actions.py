@@ -16,8 +16,16 @@ from tests.emulator.repo_access import readable_repo, store, world, writable_rep
 
 bp = Blueprint("gitea_actions", __name__)
 RUNNER = "gitea-runner"
-# The `status` filter of the run lists mixes states and results (models/actions/status.go names).
-RESULTS = ("success", "failure", "cancelled", "skipped")
+# The `status` filter of the run list (routers/api/v1/shared/action.go convertToInternal): state or result names.
+STATUS_FILTER = {
+    "pending": ("status", ("pending", "waiting")), "waiting": ("status", ("pending", "waiting")),
+    "requested": ("status", ("pending", "waiting")), "action_required": ("status", ("pending", "waiting")),
+    "queued": ("status", ("queued",)), "in_progress": ("status", ("in_progress",)),
+    "completed": ("status", ("completed",)), "success": ("conclusion", ("success",)),
+    "failure": ("conclusion", ("failure",)), "skipped": ("conclusion", ("skipped",)),
+    "neutral": ("conclusion", ("skipped",)), "cancelled": ("conclusion", ("cancelled",)),
+    "timed_out": ("conclusion", ("cancelled",)),
+}
 
 
 def _time(moment: datetime) -> str:
@@ -77,12 +85,20 @@ def _job(repo: Repository, job_id: int) -> tuple[Run, Job]:
     raise not_found("job not found")
 
 
+def _status_ok(run: Run) -> bool:
+    """Any of the repeated `status` values matches; an unknown one is 400 like Gitea's."""
+    wanted = request.args.getlist("status")
+    for status in wanted:
+        if status not in STATUS_FILTER:
+            raise GiteaError(400, f"Invalid status {status}")
+    return not wanted or any(getattr(run, STATUS_FILTER[s][0]) in STATUS_FILTER[s][1] for s in wanted)
+
+
 def _matches(run: Run) -> bool:
     args = request.args
-    status = args.get("status")
-    state_ok = not status or (run.conclusion == status if status in RESULTS else run.status == status)
-    return (state_ok and args.get("branch", run.branch) == run.branch and args.get("event", run.event) == run.event
-            and args.get("actor", run.actor) == run.actor and args.get("head_sha", run.sha) == run.sha)
+    return (_status_ok(run) and args.get("branch", run.branch) == run.branch
+            and args.get("event", run.event) == run.event and args.get("actor", run.actor) == run.actor
+            and args.get("head_sha", run.sha) == run.sha)
 
 
 @bp.get("/repos/<owner>/<repo>/actions/runs")

@@ -54,6 +54,7 @@ def test_runs_are_listed_newest_first_with_their_result(actions: Caller) -> None
 def test_run_filters_and_paging(actions: Caller) -> None:
     assert [r["id"] for r in actions("list_workflow_runs", status="failure").structured["items"]] == [FAILED_RUN]
     assert [r["id"] for r in actions("list_workflow_runs", status="queued").structured["items"]] == [4]
+    assert [r["id"] for r in actions("list_workflow_runs", status="completed").structured["items"]] == [3, 2, 1]
     assert [r["id"] for r in actions("list_workflow_runs", event="pull_request").structured["items"]] == [2]
     assert [r["id"] for r in actions("list_workflow_runs", branch="main").structured["items"]] == [4, 3, 1]
     page = assert_ok(actions("list_workflow_runs", limit=3), "list_workflow_runs")

@@ -36,6 +36,7 @@ READ_WALK = [
 ]
 READ_WALK += [  # Gitea Actions: runs (filtered, paged), a run, its jobs, one job with steps, a job never started
     f"{REPO}/actions/runs", f"{REPO}/actions/runs?status=failure&branch=feature/metrics&event=pull_request",
+    f"{REPO}/actions/runs?status=completed&status=queued",
     f"{REPO}/actions/runs?limit=1&page=2", f"{REPO}/actions/runs/2", f"{REPO}/actions/runs/4",
     f"{REPO}/actions/runs/2/jobs", f"{REPO}/actions/jobs/4", f"{REPO}/actions/jobs/6",
 ]
@@ -114,5 +115,7 @@ def test_actions_reruns_answer_201_with_swagger_bodies_and_409_while_running(
     assert alice.post(gitea.api + path, timeout=10).status_code == 409
     failed = alice.post(gitea.api + f"{REPO}/actions/runs/3/rerun-failed-jobs", timeout=10)
     assert failed.status_code == 400  # run 3 succeeded: nothing failed to rerun
+    bad = alice.get(gitea.api + f"{REPO}/actions/runs?status=broken", timeout=10)
+    assert bad.status_code == 400 and bad.json()["message"] == "Invalid status broken"
     log = alice.get(gitea.api + f"{REPO}/actions/jobs/6/logs", timeout=10)
     assert log.status_code == 404 and log.json()["message"] == "job not started"
