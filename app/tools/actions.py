@@ -125,11 +125,13 @@ class LogStream:
         self.limit = call.limits.file_bytes * LOG_SCAN_FACTOR
         self.job = job
         self.read = 0
+        self._call = call
         self._chunks = gitea.job_log_chunks(args["owner"], args["repo"], p.number(job, "id"), self.limit)
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             for chunk in self._chunks:
+                self._call.check_cancelled()  # a client that gave up stops a 32 MiB read at the next chunk
                 self.read += len(chunk)
                 yield chunk
         except GiteaNotFound:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -181,6 +182,26 @@ def test_a_line_window_stops_reading_the_log_early(tools_emulator: EmulatorProce
                             headers={"Authorization": f"token {tools_emulator.token('alice')}"}, timeout=10).content)
     client.close()
     assert len(shown.lines) == 20 and sum(read) < size / 3  # one 64 KiB chunk of a ~300 KB log
+
+
+class CancelledAfter(threading.Event):
+    """A cancel flag the client sets after `checks` looks at it: mid-read, as a client giving up would."""
+
+    def __init__(self, checks: int) -> None:
+        super().__init__()
+        self.checks = checks
+
+    def is_set(self) -> bool:
+        self.checks -= 1
+        return self.checks < 0
+
+
+def test_a_cancelled_call_stops_reading_the_log(tools_emulator: EmulatorProcess, make_runtime: RuntimeFactory) -> None:
+    runtime = make_runtime(MCP_TOOLSETS="actions")
+    alice = principal_for(tools_emulator, "alice")
+    whole = run_tool(runtime, alice, "get_job_log", {**REPO, "job_id": BUILD_JOB}, cancelled=CancelledAfter(1000))
+    cut = run_tool(runtime, alice, "get_job_log", {**REPO, "job_id": BUILD_JOB}, cancelled=CancelledAfter(3))
+    assert not whole.is_error and cut.is_error and cut.status == "cancelled"
 
 
 def test_find_failing_step_shows_the_failure_around_its_first_error_marker(actions: Caller) -> None:
