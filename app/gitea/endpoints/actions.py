@@ -6,6 +6,7 @@ from collections.abc import Generator
 
 from app.gitea.download import CHUNK, read_chunk
 from app.gitea.endpoints.base import JSON, Endpoints, present
+from app.gitea.pagination import header_int
 from app.gitea.request import GiteaRequest
 
 ACTIONS = "/repos/{owner}/{repo}/actions"
@@ -38,17 +39,19 @@ class ActionEndpoints(Endpoints):
         """GET .../actions/jobs/{job_id}/logs as chunks, at most `limit` bytes; the caller may stop at any chunk.
 
         Nothing is kept here: a consumer that keeps only what it shows holds a 50 MB log in a few kilobytes.
-        Stopping early (closing the generator) closes the response, so the rest is never read."""
+        Stopped early (the generator closed), a rest of at most MAX_FILE_SIZE_BYTES is drained off the caller's
+        thread so the connection goes back to the pool, as for file reads; a longer rest closes it."""
         call = GiteaRequest("GET", ACTIONS + "/jobs/{job_id}/logs", {"owner": owner, "repo": repo, "job_id": job_id},
                             stream=True)
         response = self._send(call)
+        declared, read = header_int(response.headers, "Content-Length"), 0
         try:
-            remaining = limit
-            while remaining > 0 and (chunk := read_chunk(response, min(CHUNK, remaining))):
-                remaining -= len(chunk)
+            while read < limit and (chunk := read_chunk(response, min(CHUNK, limit - read))):
+                read += len(chunk)
                 yield chunk
         finally:
-            response.close()
+            if read == declared or not self._client.drains.take(response, declared, read, self._client.max_file_bytes):
+                response.close()
 
     def rerun_run(self, owner: str, repo: str, run_id: int) -> JSON:
         """POST .../actions/runs/{run}/rerun (201: the run's new attempt; 409 while it is still running)."""
