@@ -145,7 +145,7 @@ class LogStream:
         return self.read >= self.limit
 
     def close(self) -> None:
-        """Stop reading: the response is closed, the unread rest never leaves Gitea's socket buffer."""
+        """Stop reading: the rest of the log is drained off this thread or dropped with its connection."""
         self._chunks.close()
 
 
@@ -226,10 +226,17 @@ def render_log(out: dict[str, Any]) -> str:
     return "\n".join([head, out["content"], *tail])
 
 
-def first_failed_job(gitea: BoundGiteaClient, args: dict[str, Any]) -> Mapping[str, Any] | None:
+def failed_jobs(gitea: BoundGiteaClient, args: dict[str, Any]) -> list[Mapping[str, Any]]:
+    """The run's failed jobs in the workflow's order."""
     raw = gitea.list_run_jobs(args["owner"], args["repo"], args["run_id"], limit=JOBS_PAGE)
-    jobs = [j for j in p.items(raw, "jobs") if isinstance(j, Mapping)]
-    return next((j for j in jobs if p.text(j, "conclusion") == "failure"), None)
+    return [j for j in p.items(raw, "jobs") if isinstance(j, Mapping) and p.text(j, "conclusion") == "failure"]
+
+
+def others_note(jobs: list[Mapping[str, Any]]) -> str:
+    """Name the failed jobs after the first, so a model knows there is more than one failure."""
+    if len(jobs) < 2:
+        return ""
+    return " Other failed jobs: " + ", ".join(f"{p.text(j, 'name')} (job {p.number(j, 'id')})" for j in jobs[1:]) + "."
 
 
 def failed_step_of(job: Mapping[str, Any]) -> str | None:
@@ -249,9 +256,10 @@ def no_failure(run: Mapping[str, Any]) -> dict[str, Any]:
 def find_failing_step(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """The first failed job's failed step, and about 50 lines around its first error marker."""
     run = run_summary(gitea.get_run(args["owner"], args["repo"], args["run_id"]))
-    job = first_failed_job(gitea, args)
-    if job is None:
+    failed = failed_jobs(gitea, args)
+    if not failed:
         return no_failure(run)
+    job = failed[0]
     step = failed_step_of(job)
     clock = clock_of(job)
     with closing(LogStream(gitea, args, call, job)) as stream:
@@ -263,7 +271,7 @@ def find_failing_step(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolC
     more = f" More: get_job_log(job_id={p.number(job, 'id')}, start_line=...) or grep=..."
     return {"run_id": run["id"], "run_status": run["status"], "run_conclusion": run["conclusion"],
             "job_id": p.number(job, "id"), "job_name": p.text(job, "name"), "failed_step": step, "error_line": found,
-            **log_fields(shown, clock, None), "note": note + more}
+            **log_fields(shown, clock, None), "note": note + others_note(failed) + more}
 
 
 def render_failing_step(out: dict[str, Any]) -> str:

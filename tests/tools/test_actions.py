@@ -45,17 +45,17 @@ def actions(tools_emulator: EmulatorProcess, make_runtime: RuntimeFactory) -> Ca
 
 def test_runs_are_listed_newest_first_with_their_result(actions: Caller) -> None:
     out = assert_ok(actions("list_workflow_runs"), "list_workflow_runs")
-    assert [r["id"] for r in out["items"]] == [4, 3, 2, 1] and out["total"] == 4 and out["has_more"] is False
-    failed = out["items"][2]
+    assert [r["id"] for r in out["items"]] == [5, 4, 3, 2, 1] and out["total"] == 5 and out["has_more"] is False
+    failed = out["items"][3]
     assert (failed["workflow"], failed["branch"], failed["event"], failed["conclusion"]) == (
         "ci.yml", "feature/metrics", "pull_request", "failure")
-    assert failed["duration_seconds"] == 22 and out["items"][0]["started_at"] is None  # never started: no 1970
+    assert failed["duration_seconds"] == 22 and out["items"][1]["started_at"] is None  # never started: no 1970
 
 
 def test_run_filters_and_paging(actions: Caller) -> None:
-    assert [r["id"] for r in actions("list_workflow_runs", status="failure").structured["items"]] == [FAILED_RUN]
+    assert [r["id"] for r in actions("list_workflow_runs", status="failure").structured["items"]] == [5, FAILED_RUN]
     assert [r["id"] for r in actions("list_workflow_runs", status="queued").structured["items"]] == [4]
-    assert [r["id"] for r in actions("list_workflow_runs", status="completed").structured["items"]] == [3, 2, 1]
+    assert [r["id"] for r in actions("list_workflow_runs", status="completed").structured["items"]] == [5, 3, 2, 1]
     assert [r["id"] for r in actions("list_workflow_runs", event="pull_request").structured["items"]] == [2]
     assert [r["id"] for r in actions("list_workflow_runs", branch="main").structured["items"]] == [4, 3, 1]
     page = assert_ok(actions("list_workflow_runs", limit=3), "list_workflow_runs")
@@ -212,6 +212,13 @@ def test_find_failing_step_shows_the_failure_around_its_first_error_marker(actio
     assert out["first_line"] == 153 and out["last_line"] - out["first_line"] < 51
     assert "E       assert 41 == 42" in out["content"]
     assert "Run 2: job 4 test failed in step 'Run tests'." in result.text
+
+
+def test_find_failing_step_names_the_other_failed_jobs(actions: Caller) -> None:
+    out = assert_ok(actions("find_failing_step", run_id=5), "find_failing_step")
+    assert (out["job_name"], out["failed_step"], out["error_line"]) == ("test-py312", "Install", 22)
+    assert "ERROR: Could not find a version that satisfies the requirement flask==9.9" in out["content"]
+    assert "Other failed jobs: test (job 8)." in out["note"]
 
 
 def test_find_failing_step_of_a_green_run_is_an_answer(actions: Caller) -> None:

@@ -67,7 +67,8 @@ def step(name: str, lines: list[str], conclusion: str = "success", seconds: int 
 
 
 def service_a_runs() -> list[dict[str, Any]]:
-    """Oldest first: run 1 green, run 2 red (pytest), run 3 a long green build, run 4 waiting."""
+    """Oldest first: run 1 green, run 2 red (pytest), run 3 a long green build, run 4 waiting, run 5 two
+    failed jobs (a pip error, then the pytest failure)."""
     lint = job("lint", "success", [step("Checkout", CHECKOUT), step("Lint", LINT)])
     green = job("test", "success", [step("Checkout", CHECKOUT), step("Set up Python", SETUP_PYTHON),
                                     step("Install", INSTALL, seconds=6), step("Run tests", passing_tests(), seconds=5)])
@@ -76,6 +77,9 @@ def service_a_runs() -> list[dict[str, Any]]:
                                   step("Run tests", failing_tests(), "failure", seconds=5),
                                   step("Upload coverage", [], "skipped", seconds=0)])
     build = job("build", "success", [step("Checkout", CHECKOUT), step("Build", long_build(), seconds=40)])
+    pip_error = [*INSTALL[:10], "ERROR: Could not find a version that satisfies the requirement flask==9.9",
+                 "ERROR: No matching distribution found for flask==9.9", "Error: Process completed with exit code 1."]
+    py312 = job("test-py312", "failure", [step("Checkout", CHECKOUT), step("Install", pip_error, "failure")])
     return [
         {"workflow": "ci.yml", "title": "Count requests in the handlers", "branch": "main", "status": "completed",
          "conclusion": "success", "jobs": [lint, green]},
@@ -85,4 +89,6 @@ def service_a_runs() -> list[dict[str, Any]]:
          "conclusion": "success", "actor": "bob", "jobs": [build]},
         {"workflow": "deploy.yml", "title": "Deploy 1.0.0", "branch": "main", "status": "queued",
          "jobs": [{"name": "deploy", "status": "queued"}]},
+        {"workflow": "nightly.yml", "title": "Nightly", "event": "schedule", "branch": "develop",
+         "status": "completed", "conclusion": "failure", "jobs": [py312, red]},
     ]
