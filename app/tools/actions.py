@@ -211,6 +211,9 @@ def get_job_log(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -
     clock, mode = clock_of(job), read_mode(args)
     with closing(LogStream(gitea, args, call, job)) as stream:
         shown, matches = read_log(log_lines(stream), args, mode, call.limits.chars)
+    if mode == "lines" and not shown.lines and shown.complete:
+        raise ToolFailure(f"start_line {args['start_line']} is past the end of the log of job {args['job_id']} "
+                          f"({shown.total} lines).", "invalid_arguments")
     hint = continuation(shown, mode) or beyond_scan(stream, shown)
     return {"job_id": p.number(job, "id"), "job_name": p.text(job, "name"), "status": p.text(job, "status"),
             "conclusion": p.maybe_text(job, "conclusion") or None, "mode": mode, "matches": matches,

@@ -123,6 +123,8 @@ def test_a_line_window_and_bad_combinations(actions: Caller) -> None:
     out = assert_ok(actions("get_job_log", job_id=FAILED_JOB, start_line=168, end_line=171), "get_job_log")
     assert (out["first_line"], out["last_line"], out["total_lines"]) == (168, 171, None)
     assert out["content"].endswith("171: E       assert 41 == 42")
+    past = actions("get_job_log", job_id=FAILED_JOB, start_line=500)
+    assert past.is_error and past.status == "invalid_arguments" and "past the end" in past.text and "179" in past.text
     for args, says in (({"tail": 5, "grep": "x"}, "not tail and grep"), ({"end_line": 4}, "end_line needs"),
                        ({"start_line": 9, "end_line": 4}, "must not be before"), ({"tail": 0}, "tail")):
         bad = actions("get_job_log", job_id=FAILED_JOB, **args)
