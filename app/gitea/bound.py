@@ -11,6 +11,7 @@ from app.gitea.endpoints.milestones import MilestoneEndpoints
 from app.gitea.endpoints.pulls import PullEndpoints
 from app.gitea.endpoints.releases import ReleaseEndpoints
 from app.gitea.endpoints.repos import RepositoryEndpoints
+from app.gitea.endpoints.reviews import ReviewEndpoints
 
 
 class BoundGiteaClient(
@@ -23,5 +24,6 @@ class BoundGiteaClient(
     MilestoneEndpoints,
     ReleaseEndpoints,
     ActionEndpoints,
+    ReviewEndpoints,
 ):
     """What a tool handler receives: GiteaClient.bind(credentials)."""

@@ -249,7 +249,7 @@ def test_repository_rules_of_the_policy_govern_the_actions_tools(
 
 def test_rerun_failed_jobs_queues_them_again_and_a_running_run_is_refused(write_emulator: EmulatorProcess,
                                                                           tmp_path: Path) -> None:
-    runtime = write_runtime(write_emulator, tmp_path / "audit.log")
+    runtime = write_runtime(write_emulator, tmp_path / "audit.log", MCP_TOOLSETS="actions")
     done = run(runtime, writer(write_emulator), "rerun_failed_jobs", **REPO, run_id=FAILED_RUN)
     assert not done.is_error and done.structured == {
         "id": FAILED_RUN, "rerun": True, "note": done.structured["note"]}
@@ -265,7 +265,7 @@ def test_rerun_failed_jobs_queues_them_again_and_a_running_run_is_refused(write_
 
 
 def test_rerun_workflow_run_starts_a_new_attempt(write_emulator: EmulatorProcess, tmp_path: Path) -> None:
-    runtime = write_runtime(write_emulator, tmp_path / "audit.log")
+    runtime = write_runtime(write_emulator, tmp_path / "audit.log", MCP_TOOLSETS="actions")
     result = run(runtime, writer(write_emulator), "rerun_workflow_run", **REPO, run_id=GREEN_RUN)
     out = assert_ok(result, "rerun_workflow_run")
     assert (out["id"], out["attempt"], out["status"]) == (GREEN_RUN, 2, "queued")

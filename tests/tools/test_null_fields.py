@@ -18,7 +18,7 @@ NULLABLE = (
     "merged_by", "additions", "deletions", "changed_files", "requested_reviewers", "requested_reviewers_teams",
     "parent", "repo_transfer", "internal_tracker", "external_tracker", "external_wiki", "permissions", "author",
     "committer", "stats", "files", "verification", "due_on", "content", "encoding", "target", "submodule_git_url",
-    "download_url", "lfs_oid", "lfs_size", "statuses", "repository", "repo", "last_commit_sha",
+    "download_url", "lfs_oid", "lfs_size", "statuses", "repository", "repo", "last_commit_sha", "team", "resolver",
 )
 NULLABLE += ("actor", "trigger_actor", "previous_attempt_url", "head_repository", "steps")  # Actions (pointers)
 CALLS = {
@@ -47,6 +47,9 @@ CALLS = {
     "get_branch": {"owner": "acme", "repo": "service-a", "branch": "main"},
     "list_organizations": {}, "list_org_repositories": {"org": "acme"},
     "list_milestones": {"owner": "acme", "repo": "service-a", "state": "all"},
+    "list_pull_request_reviews": {"owner": "acme", "repo": "service-a", "pull_number": 6},
+    "get_pull_request_review": {"owner": "acme", "repo": "service-a", "pull_number": 6, "review_id": 1},
+    "get_pull_request_diff": {"owner": "acme", "repo": "service-a", "pull_number": 6},
 }
 CALLS |= {
     "list_workflow_runs": {"owner": "acme", "repo": "service-a"},

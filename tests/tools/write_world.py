@@ -59,8 +59,7 @@ def audit_entries(path: Path) -> list[dict[str, Any]]:
 def write_runtime(emulator: EmulatorProcess, audit_log: Path, policy: str = WRITE_POLICY,
                   **settings: str) -> ToolRuntime:
     """A runtime in write mode for acme/service-a, with a policy and a real audit chain."""
-    values = {"WRITE_MODE": "true", "WRITE_REPOSITORY_WHITELIST": "acme/service-a", "MCP_TOOLSETS": "all",
-              **settings}  # every toolset, opt-in ones too: each write tool is held to the same gates
+    values = {"WRITE_MODE": "true", "WRITE_REPOSITORY_WHITELIST": "acme/service-a", **settings}
     config = tool_settings(emulator.base_url, **values)
     compiled = Policy.parse(policy)
     client = GiteaClient(emulator.base_url, 10.0, 4, config.max_file_size_bytes)

@@ -30,6 +30,10 @@ NULLABLE = {
     "GitBlobResponse": {"lfs_oid", "lfs_size"},
     "GitTreeResponse": {"tree"},
     "CombinedStatus": {"statuses", "repository"},
+    # convert.ToPullReview / ToPullReviewCommentList: ToTeam(nil) and ToUser(nil) are nil (no team asked,
+    # comment not resolved).
+    "PullReview": {"team"},
+    "PullReviewComment": {"resolver"},
 }
 # A first attempt's previous_attempt_url is a *string without omitempty: null on purpose (services/convert).
 NULLABLE["ActionWorkflowRun"] = {"previous_attempt_url"}
