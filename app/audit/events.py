@@ -158,3 +158,29 @@ def security_event(
         "severity": severity,
         "details": audited_value(details or {}),
     }
+
+
+def flow_event(
+    context: AuditContext,
+    *,
+    enforced: bool,
+    tool: str,
+    sink: dict[str, Any],
+    sources: list[dict[str, Any]],
+    arguments: dict[str, Any],
+    reason: str,
+) -> dict[str, Any]:
+    """Build a flow_denied event (FLOW_GUARD=enforce) or flow_warned (warn: the write went ahead)."""
+    return {
+        "event": "flow_denied" if enforced else "flow_warned",
+        **context.fields(),
+        "tool": tool,
+        "repository": sink.get("repository"),
+        "arguments": audited_value(arguments),
+        "decision": "deny" if enforced else "allow",
+        "status": "denied" if enforced else "warned",
+        "sink": audited_value(sink),
+        "sources": audited_value(sources),
+        "reason": audited_value(reason),
+        "rule": "flow_guard",
+    }

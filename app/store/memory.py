@@ -14,9 +14,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_KEYS = 100_000
 # Security marks the memory store never evicts to make room: revoked grant families, used refresh tokens
-# and codes (app/oauth), seen webhook deliveries (app/automation). They carry their own TTL.
+# and codes (app/oauth), seen webhook deliveries (app/automation), the flow guard's labels (app/tools/flow_guard:
+# evicting them would reset a caller's window). They carry their own TTL.
 UNEVICTABLE_PREFIXES = ("oauth:family-revoked:", "oauth:refresh-used:", "oauth:code-used:",
-                        "aegis:automation:delivery:")
+                        "aegis:automation:delivery:", "aegis:flow:")
 SUBSCRIBER_QUEUE_SIZE = 1_000
 
 # Named once here because MemoryStore.set shadows the builtin inside the class.

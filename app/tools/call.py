@@ -79,6 +79,7 @@ class ToolRuntime:
     policy: Callable[[], Any] | None = None  # returns the current app.policy.Policy
     audit: Any = None  # app.audit.AuditRecorder: .record(event, is_write=...)
     repository_permission: Callable[[Principal, Tool, str], str | None] | None = None  # service-PAT seam
+    store: Any = None  # app.store.Store: the flow guard's labels (app.tools.flow_guard)
     cache: dict[str, Any] = field(default_factory=dict)  # immutable upstream data (search_code archives)
     cache_lock: threading.Lock = field(default_factory=threading.Lock)
 

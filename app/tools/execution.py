@@ -10,7 +10,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from app.audit.chain import AuditWriteError
-from app.audit.events import access_denied, tool_invocation
+from app.audit.events import access_denied, flow_event, tool_invocation
 from app.auth.pat_mode import RepositoryPermissions
 from app.errors import AegisError
 from app.gitea.errors import GiteaError
@@ -18,6 +18,7 @@ from app.logging import log_event
 from app.safety.inbound import check_inbound, refusal_message
 from app.safety.secrets import sanitize_value
 from app.safety.text import model_text
+from app.store.base import StoreUnavailable
 from app.tools.call import (
     InsufficientScope,
     ToolCall,
@@ -29,6 +30,7 @@ from app.tools.call import (
     UpstreamUnauthorized,
 )
 from app.tools.failures import upstream_failure
+from app.tools.flow_guard import flow_violation, record_read
 from app.tools.registry import Tool
 from app.tools.shaping import FENCE_TAG, fence_note, mark_untrusted, new_fence_nonce, without_hidden_markdown
 from app.tools.tool_metrics import record_tool_call
@@ -60,6 +62,7 @@ class Denial:
 
     reason: str
     rule: str
+    event: dict[str, Any] | None = None  # the audit entry when it is not a plain access_denied (flow_denied)
 
 
 def execute_tool(runtime: ToolRuntime, call: ToolCall) -> ToolResult:
@@ -162,7 +165,27 @@ def authorize(call: ToolCall, args: dict[str, Any]) -> Denial | None:
         return refusal
     if not call.principal.has_scope(call.tool.scope):
         raise InsufficientScope(call.runtime.settings, call.tool.scope)
-    return policy_denial(call, args) or repository_permission_denial(call) or inbound_secret_denial(call, args)
+    return (policy_denial(call, args) or repository_permission_denial(call) or flow_denial(call, args)
+            or inbound_secret_denial(call, args))
+
+
+def flow_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
+    """The toxic-flow guard (app.tools.flow_guard): enforce refuses, warn audits flow_warned and lets the write go."""
+    violation = flow_violation(call)
+    if violation is None:
+        return None
+    enforced = call.runtime.settings.flow_guard == "enforce"
+    sink, sources = violation.audit_fields()
+    event = flow_event(call.audit_context(), enforced=enforced, tool=call.tool.name, sink=sink, sources=sources,
+                       arguments=args, reason=violation.reason(enforced))
+    if enforced:
+        return Denial(violation.reason(True), "flow_guard", event)
+    try:
+        _audit(call.runtime, call.tool, event)
+    except AuditWriteError:
+        return Denial("The audit log cannot be written, so this flagged write was refused; tell the operator.",
+                      "audit_unavailable")
+    return None
 
 
 def gate_before_scope(call: ToolCall) -> Denial | None:
@@ -253,6 +276,8 @@ def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
     except AuditWriteError:
         return AUDIT_REFUSAL
     result = _invoke(call, args)
+    if not result.is_error and not call.tool.is_write:
+        result = labelled(call, result)
     done = not result.is_error or result.status == WRITTEN_UNSHOWN
     outcome, error = (success_status(args), None) if done else ("error", result.text)
     try:
@@ -260,6 +285,16 @@ def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
     except AuditWriteError:
         log.error("audit outcome write failed", extra={"tool": call.tool.name})
         return result if call.tool.is_write else AUDIT_REFUSAL
+    return result
+
+
+def labelled(call: ToolCall, result: ToolResult) -> ToolResult:
+    """The read's result once the flow guard has its label; without the store the data is withheld."""
+    try:
+        record_read(call, result.structured)
+    except StoreUnavailable:
+        return ToolResult.error("The result was withheld: the flow guard could not record this read because "
+                                "the shared state is unavailable; retry shortly.", "unavailable")
     return result
 
 
@@ -360,8 +395,8 @@ def _refuse(call: ToolCall, *, arguments: Any, denial: Denial, status: str) -> T
     """Audit a refused call (bad arguments or denied) and return the isError result."""
     args = arguments if isinstance(arguments, dict) else {}
     # access_denied masks the arguments (a refused write's text may hold the very secret it was refused for).
-    event = access_denied(call.audit_context(), tool=call.tool.name, repository=repository_of(args),
-                          arguments=args, reason=denial.reason, rule=denial.rule)
+    event = denial.event or access_denied(call.audit_context(), tool=call.tool.name, repository=repository_of(args),
+                                          arguments=args, reason=denial.reason, rule=denial.rule)
     try:
         _audit(call.runtime, call.tool, event)
     except AuditWriteError:

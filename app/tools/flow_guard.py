@@ -1,0 +1,205 @@
+"""The toxic-flow guard: a write may not carry what was read from a more confidential repository.
+
+Each call is judged alone by scope, write gates and policy; an injected agent chains allowed calls
+(read a private file, write it into a public issue) and the chain is the leak. So every successful
+read leaves a label in the store — the confidentiality of its repository — under the caller's flow
+key for FLOW_GUARD_WINDOW_SECONDS, and every write is checked against the labels in the window.
+
+Lattice (`may_flow`): public data goes anywhere; internal data (every signed-in user of the
+instance may read it) goes to internal and private repositories; private data goes only to private
+repositories of the same owner or of the same fork network (the source's fork or its parent).
+Anything else needs a `flows.allow` grant in the policy file.
+
+The flow key is the principal plus its client (OAuth client_id or API key id), never the MCP
+session or connection: a new session with the same credential must not start from a clean window.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from app.gitea.errors import GiteaError
+from app.tools.call import ToolCall
+from app.tools.expiring import ExpiringCache
+
+LEVELS = ("public", "internal", "private")
+FACTS = "repository_facts"
+FACTS_SECONDS = 60.0  # a repository made private is labelled so within a minute
+MAX_FACTS = 20000
+KEY_PREFIX = "aegis:flow:"  # kept from eviction by the memory store (a security mark)
+
+
+@dataclass(frozen=True)
+class Repository:
+    """What the guard needs to know about a repository: its name, confidentiality and fork parent."""
+
+    name: str
+    level: str
+    parent: str | None = None
+
+    @property
+    def owner(self) -> str:
+        return self.name.split("/", 1)[0].lower()
+
+
+@dataclass(frozen=True)
+class Read:
+    """The label one successful read left: which repository, how confidential, by which tool, when."""
+
+    repository: Repository
+    tool: str
+    untrusted: bool
+    at: float
+
+    def encoded(self) -> bytes:
+        return json.dumps({**asdict(self), "repository": asdict(self.repository)}).encode()
+
+    @classmethod
+    def decoded(cls, raw: bytes) -> Read:
+        data = json.loads(raw)
+        return cls(Repository(**data["repository"]), data["tool"], data["untrusted"], data["at"])
+
+
+def level_of(raw: Mapping[str, Any]) -> str:
+    """Gitea's repository fields as a level; anything unclear counts as private (fail closed)."""
+    if raw.get("private") is False and raw.get("internal") is not True:
+        return "public"
+    return "internal" if raw.get("private") is False else "private"
+
+
+def repository_of_raw(raw: Mapping[str, Any]) -> Repository:
+    parent = raw.get("parent")
+    parent_name = parent.get("full_name") if isinstance(parent, Mapping) else None
+    return Repository(str(raw.get("full_name", "")), level_of(raw), parent_name or None)
+
+
+def facts_cache(call: ToolCall) -> ExpiringCache:
+    return call.shared(FACTS, lambda: ExpiringCache(FACTS_SECONDS, MAX_FACTS))
+
+
+def remember_repository(call: ToolCall, raw: Mapping[str, Any]) -> None:
+    """A repository object a tool fetched anyway: the guard needs no request of its own for it."""
+    if isinstance(raw.get("full_name"), str):
+        facts_cache(call).put((call.credential_digest, raw["full_name"].lower()), repository_of_raw(raw))
+
+
+def repository_facts(call: ToolCall, name: str, unknown: str) -> Repository:
+    """The repository's label, from the cache or one GET /repos with the caller's credentials.
+
+    When Gitea cannot tell, `unknown` decides: "private" for a source (it restricts), "public" for a sink."""
+    key = (call.credential_digest, name.lower())
+    found: Repository | None = facts_cache(call).get(key)
+    if found is None:
+        owner, _, repo = name.partition("/")
+        if call.principal.upstream is None:
+            return Repository(name, unknown)
+        try:
+            found = repository_of_raw(call.runtime.gitea.bind(call.principal.upstream).get_repository(owner, repo))
+        except GiteaError:
+            return Repository(name, unknown)
+        facts_cache(call).put(key, found)
+    return found
+
+
+def may_flow(source: Repository, sink: Repository) -> bool:
+    """The lattice: may data read from `source` be written to `sink`?"""
+    if source.level == "public" or source.name.lower() == sink.name.lower():
+        return True
+    if source.level == "internal":
+        return sink.level != "public"
+    return sink.level == "private" and (source.owner == sink.owner or same_network(source, sink))
+
+
+def same_network(source: Repository, sink: Repository) -> bool:
+    """A fork and its parent (either way round): the fork was made from the very data."""
+    return (sink.parent or "").lower() == source.name.lower() or (source.parent or "").lower() == sink.name.lower()
+
+
+def flow_key(call: ToolCall) -> str:
+    """Principal and client, no session: see the module docstring."""
+    principal = call.principal
+    return f"{KEY_PREFIX}{principal.kind}:{principal.login.lower()}:{principal.client_id or '-'}"
+
+
+def guarding(call: ToolCall) -> bool:
+    """Off, read-only servers (no write can leak) and runtimes without a store keep no flow state."""
+    settings = call.runtime.settings
+    return settings.flow_guard != "off" and settings.write_mode and call.runtime.store is not None
+
+
+def read_sources(call: ToolCall, structured: Mapping[str, Any]) -> list[Repository]:
+    """What a successful read drew from: its repository, or every repository a list names (the maximum)."""
+    if call.repository is not None:
+        return [repository_facts(call, call.repository, unknown="private")]
+    if call.tool.lists != "repositories" or not isinstance(structured.get("items"), list):
+        return []  # organization lists name the caller's own memberships, no repository content
+    return [listed_repository(call, item) for item in structured["items"] if isinstance(item, Mapping)]
+
+
+def listed_repository(call: ToolCall, item: Mapping[str, Any]) -> Repository:
+    name = str(item.get("full_name", ""))
+    known: Repository | None = facts_cache(call).get((call.credential_digest, name.lower()))
+    return known or Repository(name, "public" if item.get("private") is False else "private")
+
+
+def record_read(call: ToolCall, structured: Mapping[str, Any] | None) -> None:
+    """Label a read that succeeded; public sources restrict nothing and are not stored."""
+    if not guarding(call) or call.tool.is_write:
+        return
+    window = call.runtime.settings.flow_guard_window_seconds
+    now = time.time()
+    for source in read_sources(call, structured or {}):
+        if source.level != "public":
+            label = Read(source, call.tool.name, bool(call.tool.untrusted), now)
+            call.runtime.store.hset(flow_key(call), source.name.lower(), label.encoded(), ttl=window)
+
+
+def window_reads(call: ToolCall) -> list[Read]:
+    """The labels of this principal and client still inside the window."""
+    oldest = time.time() - call.runtime.settings.flow_guard_window_seconds
+    reads = [Read.decoded(raw) for raw in call.runtime.store.hgetall(flow_key(call)).values()]
+    return [read for read in reads if read.at >= oldest]
+
+
+@dataclass(frozen=True)
+class FlowViolation:
+    """A write whose sink is less confidential than reads in the window, and why."""
+
+    sink: Repository
+    reads: list[Read]
+    window: int
+
+    def reason(self, enforced: bool) -> str:
+        minutes = max(1, self.window // 60)
+        sources = "; ".join(f"{read.repository.level} data from {read.repository.name} ({read.tool} at "
+                            f"{time.strftime('%H:%M:%S', time.gmtime(read.at))} UTC)" for read in self.reads)
+        verdict = "Refused by the flow guard; nothing was written" if enforced else "Flow guard warning"
+        return (f"{verdict}: in the last {minutes} minutes this client read {sources}, and this write goes "
+                f"to {self.sink.name}, which is {self.sink.level}: it could disclose what was read. If this flow "
+                f"is intended, the operator can grant it in the policy file (flows.allow from "
+                f"{self.reads[0].repository.name} to {self.sink.name}).")
+
+    def audit_fields(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        sink = {"repository": self.sink.name, "level": self.sink.level}
+        sources = [{"repository": read.repository.name, "level": read.repository.level, "tool": read.tool,
+                    "untrusted_text": read.untrusted,
+                    "read_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(read.at))} for read in self.reads]
+        return sink, sources
+
+
+def flow_violation(call: ToolCall) -> FlowViolation | None:
+    """The reads in the window this write may not carry (no lattice path, no policy grant), or None."""
+    if not guarding(call) or not call.tool.is_write or call.repository is None:
+        return None
+    reads = window_reads(call)
+    if not reads:
+        return None  # nothing restricting was read: no need to know the sink
+    sink = repository_facts(call, call.repository, unknown="public")
+    policy = call.policy
+    blocked = [read for read in reads if not may_flow(read.repository, sink)
+               and (policy is None or policy.flow_grant(read.repository.name, sink.name) is None)]
+    return FlowViolation(sink, blocked, call.runtime.settings.flow_guard_window_seconds) if blocked else None
