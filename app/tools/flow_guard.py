@@ -16,11 +16,12 @@ session or connection: a new session with the same credential must not start fro
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import orjson
 
 from app.gitea.errors import GiteaError
 from app.tools.call import ToolCall
@@ -30,12 +31,15 @@ LEVELS = ("public", "internal", "private")
 FACTS = "repository_facts"
 FACTS_SECONDS = 60.0  # a repository made private is labelled so within a minute
 MAX_FACTS = 20000
+RECORDED = "flow_labels_recorded"
+RECORDED_SECONDS = 60.0
 KEY_PREFIX = "aegis:flow:"  # kept from eviction by the memory store (a security mark)
 
 
-@dataclass(frozen=True)
-class Repository:
-    """What the guard needs to know about a repository: its name, confidentiality and fork parent."""
+class Repository(NamedTuple):
+    """What the guard needs to know about a repository: its name, confidentiality and fork parent.
+
+    Named tuples, not dataclasses: every write decodes the whole window, and this keeps it a few microseconds."""
 
     name: str
     level: str
@@ -46,8 +50,7 @@ class Repository:
         return self.name.split("/", 1)[0].lower()
 
 
-@dataclass(frozen=True)
-class Read:
+class Read(NamedTuple):
     """The label one successful read left: which repository, how confidential, by which tool, when."""
 
     repository: Repository
@@ -56,12 +59,13 @@ class Read:
     at: float
 
     def encoded(self) -> bytes:
-        return json.dumps({**asdict(self), "repository": asdict(self.repository)}).encode()
+        source = self.repository
+        return orjson.dumps([source.name, source.level, source.parent, self.tool, self.untrusted, self.at])
 
     @classmethod
     def decoded(cls, raw: bytes) -> Read:
-        data = json.loads(raw)
-        return cls(Repository(**data["repository"]), data["tool"], data["untrusted"], data["at"])
+        name, level, parent, tool, untrusted, at = orjson.loads(raw)
+        return cls(Repository(name, level, parent), tool, untrusted, at)
 
 
 def level_of(raw: Mapping[str, Any]) -> str:
@@ -151,11 +155,26 @@ def record_read(call: ToolCall, structured: Mapping[str, Any] | None) -> None:
     if not guarding(call) or call.tool.is_write:
         return
     window = call.runtime.settings.flow_guard_window_seconds
-    now = time.time()
+    now, key = time.time(), flow_key(call)
     for source in read_sources(call, structured or {}):
-        if source.level != "public":
+        if source.level != "public" and not recently_recorded(call, key, source):
             label = Read(source, call.tool.name, bool(call.tool.untrusted), now)
-            call.runtime.store.hset(flow_key(call), source.name.lower(), label.encoded(), ttl=window)
+            call.runtime.store.hset(key, source.name.lower(), label.encoded(), ttl=window)
+
+
+def recently_recorded(call: ToolCall, key: str, source: Repository) -> bool:
+    """Whether this process stored the same label less than a minute ago (a sixtieth of the window when that is
+    shorter): then it is not stored again.
+
+    An agent reading fifty files of one private repository costs one store write a minute, not fifty; the
+    label's time is then at most that old, so it leaves the window at most that early."""
+    seconds = min(RECORDED_SECONDS, call.runtime.settings.flow_guard_window_seconds / 60)
+    recorded: ExpiringCache = call.shared(f"{RECORDED}:{seconds}", lambda: ExpiringCache(seconds, MAX_FACTS))
+    entry = (key, source.name.lower(), source.level)
+    if recorded.get(entry):
+        return True
+    recorded.put(entry, True)
+    return False
 
 
 def window_reads(call: ToolCall) -> list[Read]:
@@ -195,9 +214,10 @@ def flow_violation(call: ToolCall) -> FlowViolation | None:
     """The reads in the window this write may not carry (no lattice path, no policy grant), or None."""
     if not guarding(call) or not call.tool.is_write or call.repository is None:
         return None
-    reads = window_reads(call)
+    sink_name = call.repository.lower()
+    reads = [read for read in window_reads(call) if read.repository.name.lower() != sink_name]
     if not reads:
-        return None  # nothing restricting was read: no need to know the sink
+        return None  # nothing restricting was read elsewhere: no need to know the sink
     sink = repository_facts(call, call.repository, unknown="public")
     policy = call.policy
     blocked = [read for read in reads if not may_flow(read.repository, sink)
