@@ -81,3 +81,18 @@ def two_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowWorld]:
     with ExitStack() as stack:
         redis = stack.enter_context(RedisServer())
         yield flow_world(stack, tmp_path_factory.mktemp("flows-redis"), 2, REDIS_URL=redis.url)
+
+
+@pytest.fixture(scope="module")
+def warned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowWorld]:
+    """FLOW_GUARD=warn: flagged writes go ahead and are audited as flow_warned."""
+    with ExitStack() as stack:
+        yield flow_world(stack, tmp_path_factory.mktemp("flows-warn"), 1, FLOW_GUARD="warn")
+
+
+@pytest.fixture(scope="module")
+def sdk_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowWorld]:
+    """For the mcp SDK client: MCP_OUTPUT_SCHEMAS=off, because the SDK refuses the tool list when a write
+    tool's outputSchema is a top-level anyOf without "type": "object" (reported, not this suite's subject)."""
+    with ExitStack() as stack:
+        yield flow_world(stack, tmp_path_factory.mktemp("flows-sdk"), 1, MCP_OUTPUT_SCHEMAS="off")
