@@ -16,6 +16,7 @@ session or connection: a new session with the same credential must not start fro
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ KEY_PREFIX = "aegis:flow:"  # kept from eviction by the memory store (a security
 class Repository(NamedTuple):
     """What the guard needs to know about a repository: its name, confidentiality and fork parent.
 
-    Named tuples, not dataclasses: every write decodes the whole window, and this keeps it a few microseconds."""
+    Names are lower-cased once, when made (Gitea's are case-insensitive). Named tuples, not dataclasses:
+    every write reads the whole window, and this keeps it a few microseconds."""
 
     name: str
     level: str
@@ -47,7 +49,7 @@ class Repository(NamedTuple):
 
     @property
     def owner(self) -> str:
-        return self.name.split("/", 1)[0].lower()
+        return self.name.partition("/")[0]
 
 
 class Read(NamedTuple):
@@ -64,8 +66,14 @@ class Read(NamedTuple):
 
     @classmethod
     def decoded(cls, raw: bytes) -> Read:
-        name, level, parent, tool, untrusted, at = orjson.loads(raw)
-        return cls(Repository(name, level, parent), tool, untrusted, at)
+        return decoded_read(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def decoded_read(raw: bytes) -> Read:
+    """A stored label; cached, since a label is read back at every write of its window."""
+    name, level, parent, tool, untrusted, at = orjson.loads(raw)
+    return Read(Repository(name, level, parent), tool, untrusted, at)
 
 
 def level_of(raw: Mapping[str, Any]) -> str:
@@ -78,7 +86,8 @@ def level_of(raw: Mapping[str, Any]) -> str:
 def repository_of_raw(raw: Mapping[str, Any]) -> Repository:
     parent = raw.get("parent")
     parent_name = parent.get("full_name") if isinstance(parent, Mapping) else None
-    return Repository(str(raw.get("full_name", "")), level_of(raw), parent_name or None)
+    return Repository(str(raw.get("full_name", "")).lower(), level_of(raw),
+                      str(parent_name).lower() if parent_name else None)
 
 
 def facts_cache(call: ToolCall) -> ExpiringCache:
@@ -100,18 +109,18 @@ def repository_facts(call: ToolCall, name: str, unknown: str) -> Repository:
     if found is None:
         owner, _, repo = name.partition("/")
         if call.principal.upstream is None:
-            return Repository(name, unknown)
+            return Repository(name.lower(), unknown)
         try:
             found = repository_of_raw(call.runtime.gitea.bind(call.principal.upstream).get_repository(owner, repo))
         except GiteaError:
-            return Repository(name, unknown)
+            return Repository(name.lower(), unknown)
         facts_cache(call).put(key, found)
     return found
 
 
 def may_flow(source: Repository, sink: Repository) -> bool:
     """The lattice: may data read from `source` be written to `sink`?"""
-    if source.level == "public" or source.name.lower() == sink.name.lower():
+    if source.level == "public" or source.name == sink.name:
         return True
     if source.level == "internal":
         return sink.level != "public"
@@ -120,7 +129,7 @@ def may_flow(source: Repository, sink: Repository) -> bool:
 
 def same_network(source: Repository, sink: Repository) -> bool:
     """A fork and its parent (either way round): the fork was made from the very data."""
-    return (sink.parent or "").lower() == source.name.lower() or (source.parent or "").lower() == sink.name.lower()
+    return sink.parent == source.name or source.parent == sink.name
 
 
 def flow_key(call: ToolCall) -> str:
@@ -147,7 +156,7 @@ def read_sources(call: ToolCall, structured: Mapping[str, Any]) -> list[Reposito
 def listed_repository(call: ToolCall, item: Mapping[str, Any]) -> Repository:
     name = str(item.get("full_name", ""))
     known: Repository | None = facts_cache(call).get((call.credential_digest, name.lower()))
-    return known or Repository(name, "public" if item.get("private") is False else "private")
+    return known or Repository(name.lower(), "public" if item.get("private") is False else "private")
 
 
 def record_read(call: ToolCall, structured: Mapping[str, Any] | None) -> None:
@@ -159,7 +168,7 @@ def record_read(call: ToolCall, structured: Mapping[str, Any] | None) -> None:
     for source in read_sources(call, structured or {}):
         if source.level != "public" and not recently_recorded(call, key, source):
             label = Read(source, call.tool.name, bool(call.tool.untrusted), now)
-            call.runtime.store.hset(key, source.name.lower(), label.encoded(), ttl=window)
+            call.runtime.store.hset(key, source.name, label.encoded(), ttl=window)
 
 
 def recently_recorded(call: ToolCall, key: str, source: Repository) -> bool:
@@ -170,7 +179,7 @@ def recently_recorded(call: ToolCall, key: str, source: Repository) -> bool:
     label's time is then at most that old, so it leaves the window at most that early."""
     seconds = min(RECORDED_SECONDS, call.runtime.settings.flow_guard_window_seconds / 60)
     recorded: ExpiringCache = call.shared(f"{RECORDED}:{seconds}", lambda: ExpiringCache(seconds, MAX_FACTS))
-    entry = (key, source.name.lower(), source.level)
+    entry = (key, source.name, source.level)
     if recorded.get(entry):
         return True
     recorded.put(entry, True)
@@ -215,7 +224,7 @@ def flow_violation(call: ToolCall) -> FlowViolation | None:
     if not guarding(call) or not call.tool.is_write or call.repository is None:
         return None
     sink_name = call.repository.lower()
-    reads = [read for read in window_reads(call) if read.repository.name.lower() != sink_name]
+    reads = [read for read in window_reads(call) if read.repository.name != sink_name]
     if not reads:
         return None  # nothing restricting was read elsewhere: no need to know the sink
     sink = repository_facts(call, call.repository, unknown="public")
