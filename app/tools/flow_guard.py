@@ -28,7 +28,6 @@ from app.gitea.errors import GiteaError
 from app.tools.call import ToolCall
 from app.tools.expiring import ExpiringCache
 
-LEVELS = ("public", "internal", "private")
 FACTS = "repository_facts"
 FACTS_SECONDS = 60.0  # a repository made private is labelled so within a minute
 MAX_FACTS = 20000
@@ -133,9 +132,14 @@ def same_network(source: Repository, sink: Repository) -> bool:
 
 
 def flow_key(call: ToolCall) -> str:
-    """Principal and client, no session: see the module docstring."""
+    """Principal and client, no session: see the module docstring.
+
+    An API key is its own identity (as for legacy sessions, app.mcp.sessions): its login turns from
+    `api-key-N` into GITEA_TOKEN's user once that lookup succeeds, which must not start a new window."""
     principal = call.principal
-    return f"{KEY_PREFIX}{principal.kind}:{principal.login.lower()}:{principal.client_id or '-'}"
+    if principal.kind == "api_key":
+        return f"{KEY_PREFIX}api_key:{principal.client_id}"
+    return f"{KEY_PREFIX}{principal.kind}:{principal.client_id or '-'}:{principal.login.lower()}"
 
 
 def guarding(call: ToolCall) -> bool:
