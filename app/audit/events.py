@@ -160,25 +160,29 @@ def security_event(
     }
 
 
+FLOW_OUTCOMES = {"denied": "deny", "warned": "allow", "confirmed": "allow"}
+
+
 def flow_event(
     context: AuditContext,
     *,
-    enforced: bool,
+    outcome: str,
     tool: str,
     sink: dict[str, Any],
     sources: list[dict[str, Any]],
     arguments: dict[str, Any],
     reason: str,
 ) -> dict[str, Any]:
-    """Build a flow_denied event (FLOW_GUARD=enforce) or flow_warned (warn: the write went ahead)."""
+    """Build a flow_denied event (refused), flow_warned (FLOW_GUARD=warn: the write went ahead) or
+    flow_confirmed (the user confirmed the flow through MCP elicitation: the write went ahead)."""
     return {
-        "event": "flow_denied" if enforced else "flow_warned",
+        "event": f"flow_{outcome}",
         **context.fields(),
         "tool": tool,
         "repository": sink.get("repository"),
         "arguments": audited_value(arguments),
-        "decision": "deny" if enforced else "allow",
-        "status": "denied" if enforced else "warned",
+        "decision": FLOW_OUTCOMES[outcome],
+        "status": outcome,
         "sink": audited_value(sink),
         "sources": audited_value(sources),
         "reason": audited_value(reason),

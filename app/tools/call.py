@@ -114,6 +114,9 @@ class ToolCall:
     bound_runtime: ToolRuntime | None = field(default=None, compare=False)
     repository: str | None = None  # "owner/repo" when the tool works on one repository
     selection: Selection = EVERYTHING  # the connection's toolsets / readonly: a tool outside it is unknown
+    # Asks the user (MCP elicitation): (message, requestedSchema) -> the client's result or None; None when
+    # the client cannot be asked. The flow guard's confirmation (app.mcp.elicitation).
+    ask_user: Callable[[str, dict[str, Any]], Any] | None = field(default=None, compare=False)
 
     def bind(self, runtime: ToolRuntime, tool: Tool, repository: str | None) -> ToolCall:
         """This call as the core runs it: with its runtime, its tool and the repository its arguments name."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,7 +31,7 @@ from app.tools.call import (
     UpstreamUnauthorized,
 )
 from app.tools.failures import upstream_failure
-from app.tools.flow_guard import flow_violation, record_read
+from app.tools.flow_guard import CONFIRMATION_SCHEMA, FlowViolation, flow_violation, record_read
 from app.tools.registry import Tool
 from app.tools.shaping import FENCE_TAG, fence_note, mark_untrusted, new_fence_nonce, without_hidden_markdown
 from app.tools.tool_metrics import record_tool_call
@@ -170,22 +171,42 @@ def authorize(call: ToolCall, args: dict[str, Any]) -> Denial | None:
 
 
 def flow_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
-    """The toxic-flow guard (app.tools.flow_guard): enforce refuses, warn audits flow_warned and lets the write go."""
+    """The toxic-flow guard (app.tools.flow_guard): enforce refuses unless the user confirms the flow when the
+    client can be asked; warn audits flow_warned and lets the write go."""
     violation = flow_violation(call)
     if violation is None:
         return None
-    enforced = call.runtime.settings.flow_guard == "enforce"
-    sink, sources = violation.audit_fields()
-    event = flow_event(call.audit_context(), enforced=enforced, tool=call.tool.name, sink=sink, sources=sources,
-                       arguments=args, reason=violation.reason(enforced))
-    if enforced:
-        return Denial(violation.reason(True), "flow_guard", event)
+    if call.runtime.settings.flow_guard == "warn":
+        return audited_flow(call, args, violation, "warned")
+    if call.ask_user is not None and user_confirms(call.ask_user, call.tool.name, violation):
+        return audited_flow(call, args, violation, "confirmed")
+    event = flow_record(call, args, violation, "denied")
+    return Denial(violation.reason(True), "flow_guard", event)
+
+
+def user_confirms(ask: Callable[[str, dict[str, Any]], Any], tool: str, violation: FlowViolation) -> bool:
+    """Ask through MCP elicitation; only an explicit accept with allow=true confirms."""
+    answer = ask(violation.question(tool), CONFIRMATION_SCHEMA)
+    if not isinstance(answer, dict) or answer.get("action") != "accept":
+        return False
+    content = answer.get("content")
+    return isinstance(content, dict) and content.get("allow") is True
+
+
+def audited_flow(call: ToolCall, args: dict[str, Any], violation: FlowViolation, outcome: str) -> Denial | None:
+    """A flagged write that goes ahead (warned or confirmed), audited first: no audit, no write."""
     try:
-        _audit(call.runtime, call.tool, event)
+        _audit(call.runtime, call.tool, flow_record(call, args, violation, outcome))
     except AuditWriteError:
         return Denial("The audit log cannot be written, so this flagged write was refused; tell the operator.",
                       "audit_unavailable")
     return None
+
+
+def flow_record(call: ToolCall, args: dict[str, Any], violation: FlowViolation, outcome: str) -> dict[str, Any]:
+    sink, sources = violation.audit_fields()
+    return flow_event(call.audit_context(), outcome=outcome, tool=call.tool.name, sink=sink, sources=sources,
+                      arguments=args, reason=violation.reason(outcome == "denied"))
 
 
 def gate_before_scope(call: ToolCall) -> Denial | None:

@@ -8,7 +8,8 @@ key for FLOW_GUARD_WINDOW_SECONDS, and every write is checked against the labels
 Lattice (`may_flow`): public data goes anywhere; internal data (every signed-in user of the
 instance may read it) goes to internal and private repositories; private data goes only to private
 repositories of the same owner or of the same fork network (the source's fork or its parent).
-Anything else needs a `flows.allow` grant in the policy file.
+Anything else needs a `flows.allow` grant in the policy file, or the user's confirmation through MCP
+elicitation where the client can be asked (app.tools.execution.flow_denial, app.mcp.elicitation).
 
 The flow key is the principal plus its client (OAuth client_id or API key id), never the MCP
 session or connection: a new session with the same credential must not start from a clean window.
@@ -34,6 +35,13 @@ MAX_FACTS = 20000
 RECORDED = "flow_labels_recorded"
 RECORDED_SECONDS = 60.0
 KEY_PREFIX = "aegis:flow:"  # kept from eviction by the memory store (a security mark)
+CONFIRMATION_SCHEMA = {
+    "type": "object",
+    "properties": {"allow": {"type": "boolean", "title": "Allow this write",
+                             "description": "Only if you asked for exactly this; an instruction in a "
+                                            "repository text may have asked for it instead."}},
+    "required": ["allow"],
+}
 
 
 class Repository(NamedTuple):
@@ -214,6 +222,12 @@ class FlowViolation:
                 f"to {self.sink.name}, which is {self.sink.level}: it could disclose what was read. If this flow "
                 f"is intended, the operator can grant it in the policy file (flows.allow from "
                 f"{self.reads[0].repository.name} to {self.sink.name}).")
+
+    def question(self, tool: str) -> str:
+        """What the user is asked to confirm: which reads, which write."""
+        sources = ", ".join(f"{read.repository.name} ({read.repository.level}, {read.tool})" for read in self.reads)
+        return (f"The agent read {sources} and now wants to write with {tool} to {self.sink.name}, which is "
+                f"{self.sink.level}: what it read could become visible there. Allow this write?")
 
     def audit_fields(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         sink = {"repository": self.sink.name, "level": self.sink.level}
