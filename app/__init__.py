@@ -63,7 +63,7 @@ def create_app(config: Any = None) -> Flask:
     startup.init_app(app, shared)  # policy file, Gitea OIDC, one session secret per Redis: every launcher
     limits.init_app(app)
     cors.init_app(app)  # preflights answered after the Host check and the rate limits
-    policies, audit = governance.init_app(app, known_tools=[tool.name for tool in tools.all_tools()])
+    policies, audit = governance.init_app(app, known_tools=tools.policy_names())
     gitea = tools.build_gitea_client(settings)
     authenticator = auth.init_app(app, gitea, shared, audit)  # API keys; OAuth mode registers its resolvers next
     repository_permission = oauth.init_app(app, shared, gitea, authenticator)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from flask import Flask
 
@@ -17,7 +17,7 @@ POLICY_EXTENSION = "aegis.policy"
 AUDIT_EXTENSION = "aegis.audit"
 
 
-def init_app(app: Flask, known_tools: list[str]) -> tuple[PolicyStore, AuditRecorder]:
+def init_app(app: Flask, known_tools: Iterable[str]) -> tuple[PolicyStore, AuditRecorder]:
     """Audit recorder first (the policy reports refused reloads to it), then the policy store."""
     settings = app.config["SETTINGS"]
     recorder = AuditRecorder(_open_chain(settings.audit_log_path), settings.audit_fail_mode)

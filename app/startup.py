@@ -38,10 +38,10 @@ def policy_problems(settings: Settings) -> list[str]:
     if not settings.policy_file:
         return []
     from app.policy import Policy, PolicyError
-    from app.tools import all_tools
+    from app.tools import policy_names
 
     try:
-        Policy.load(settings.policy_file, known_tools=[tool.name for tool in all_tools()])
+        Policy.load(settings.policy_file, known_tools=policy_names())
     except PolicyError as exc:
         return [f"POLICY_FILE: invalid {settings.policy_file}: {problem}" for problem in exc.errors]
     except OSError as exc:

@@ -42,7 +42,8 @@ END_TO_END_ROUNDS = 300
 
 def runtime_for(emulator: EmulatorProcess, store: Store, guard: str) -> ToolRuntime:
     settings = Settings.from_mapping({"GITEA_URL": emulator.base_url, "MCP_API_KEYS": "k" * 40, "WRITE_MODE": "true",
-                                      "WRITE_ALLOW_ALL_TOKEN_REPOS": "true", "FLOW_GUARD": guard})
+                                      "WRITE_ALLOW_ALL_TOKEN_REPOS": "true", "FLOW_GUARD": guard,
+                                      "MCP_TOOLSETS": "all"})
     policy = Policy.parse(POLICY)
     gitea = GiteaClient(emulator.base_url, 60.0, 4, 1 << 20)
     return ToolRuntime(settings, build_catalog(settings, lambda: policy), gitea, policy=lambda: policy, store=store)

@@ -68,6 +68,9 @@ DEMO_CALLS: dict[str, list[dict[str, Any]]] = {
     "list_organizations": [{}],
     "list_org_repositories": [{"org": "acme"}],
     "list_milestones": [A, {**A, "state": "all"}],
+    "list_pull_request_reviews": [{**A, "pull_number": 6}],
+    "get_pull_request_review": [{**A, "pull_number": 6, "review_id": 1}],
+    "get_pull_request_diff": [{**A, "pull_number": 6}, {**A, "pull_number": 6, "paths": ["src/"]}],
 }
 
 LARGE_CALLS: list[tuple[str, str, dict[str, Any]]] = [
@@ -76,6 +79,7 @@ LARGE_CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("300-file PR", "list_pull_request_files", {**BIG, "pull_number": MANY_ISSUES + 1, "limit": 50}),
     ("300-file PR", "compare_refs", {**BIG, "base": "main", "head": "wide"}),
     ("300-file PR", "get_commit_diff", {**BIG, "sha": "wide"}),
+    ("300-file PR", "get_pull_request_diff", {**BIG, "pull_number": MANY_ISSUES + 1}),
     ("5,000-line file", "get_file_contents", {**BIG, "filepath": "long.txt"}),
     ("5,000-line file", "get_file_contents", {**BIG, "filepath": "long.txt", "start_line": 4990}),
     ("5,000-line file", "search_code", {**BIG, "query": "line"}),
@@ -129,7 +133,7 @@ def main() -> int:
         emulator = EmulatorProcess().start(os.path.join(directory, "emulator"), seed=seed_file(directory), timeout=300)
         try:
             settings = Settings.from_mapping({"GITEA_URL": emulator.base_url, "MCP_API_KEYS": "k" * 40,
-                                              "AUDIT_LOG_PATH": "/dev/null"})
+                                              "AUDIT_LOG_PATH": "/dev/null", "MCP_TOOLSETS": "all"})
             runtime = ToolRuntime(settings, build_catalog(settings), GiteaClient(emulator.base_url, 60.0, 4, 1 << 20))
             alice = Principal("alice", frozenset({READ_SCOPE}), None, "api_key",
                               GiteaCredentials("token", emulator.token("alice")))

@@ -94,14 +94,20 @@ def selection_body(app: Any, selection: str) -> bytes:
 
 
 def measure() -> dict[str, Any]:
-    """Every number of the report: per tool (write mode), per toolset, per profile."""
-    from app.tools import all_tools
+    """Every number of the report: per tool (write mode, opt-in toolsets too), per toolset, per profile."""
+    from app.tools import OPT_IN_TOOLSETS, all_tools
 
     write_app, read_app = app_for(write_mode=True), app_for(write_mode=False)
     all_body, read_body = tools_list_body(write_app), tools_list_body(read_app)
     selection_bodies = {name: selection_body(read_app, name) for name in SELECTIONS}
     selection_bodies.update({f"{name} (write mode)": selection_body(write_app, name) for name in SELECTIONS[:2]})
-    tools = tools_of(all_body)
+    # Opt-in toolsets are served only when named: measured on a server with MCP_TOOLSETS=all, each alone too.
+    everything_app = app_for(write_mode=True, MCP_TOOLSETS="all")
+    everything_body = tools_list_body(everything_app)
+    selection_bodies["MCP_TOOLSETS=all (write mode)"] = everything_body
+    selection_bodies.update({f"{name} (opt-in, write mode)": selection_body(everything_app, name)
+                             for name in OPT_IN_TOOLSETS})
+    tools = tools_of(everything_body)
     toolset_of = {tool.name: tool.toolset for tool in all_tools()}
     parts = [compact(tool) for tool in tools]
     parts += [compact(tool["description"]) for tool in tools]

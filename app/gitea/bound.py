@@ -10,6 +10,7 @@ from app.gitea.endpoints.milestones import MilestoneEndpoints
 from app.gitea.endpoints.pulls import PullEndpoints
 from app.gitea.endpoints.releases import ReleaseEndpoints
 from app.gitea.endpoints.repos import RepositoryEndpoints
+from app.gitea.endpoints.reviews import ReviewEndpoints
 
 
 class BoundGiteaClient(
@@ -21,5 +22,6 @@ class BoundGiteaClient(
     LabelEndpoints,
     MilestoneEndpoints,
     ReleaseEndpoints,
+    ReviewEndpoints,
 ):
     """What a tool handler receives: GiteaClient.bind(credentials)."""

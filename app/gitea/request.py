@@ -32,6 +32,7 @@ ALLOWED_WRITES = frozenset({
     ("PATCH", "/repos/{owner}/{repo}/labels/{id}"),
     ("POST", "/repos/{owner}/{repo}/milestones"),
     ("POST", "/repos/{owner}/{repo}/pulls"),
+    ("POST", "/repos/{owner}/{repo}/pulls/{index}/reviews"),
     ("POST", "/repos/{owner}/{repo}/releases"),
     ("PATCH", "/repos/{owner}/{repo}/releases/{id}"),
     ("POST", "/repos/{owner}/{repo}/branches"),

@@ -18,9 +18,9 @@ policy_cli = AppGroup("policy", help="Validate and explain policy files.")
 @click.option("--write", "is_write", is_flag=True, help="Treat the tool as a write tool.")
 def check(file: str, tool: str | None, repository: str | None, path: str | None, is_write: bool) -> None:
     """Validate FILE; with --tool, print the decision and the rule that made it."""
-    from app.tools import all_tools
+    from app.tools import policy_names
 
-    catalog = {t.name: t for t in all_tools()}
+    catalog = policy_names()
     try:
         # The same check start-up makes: a misspelt tool name is an error, not a rule that denies nothing.
         policy = Policy.load(file, known_tools=catalog)
@@ -31,7 +31,7 @@ def check(file: str, tool: str | None, repository: str | None, path: str | None,
         raise SystemExit(1) from exc
     click.echo(f"VALID {file}: {len(policy.exact)} repository rule(s), {len(policy.by_owner)} owner/* rule(s)")
     if tool:
-        is_write = is_write or (tool in catalog and catalog[tool].is_write)
+        is_write = is_write or catalog.get(tool, False)
         decision = policy.decide(tool, is_write, repository, path)
         verdict = "ALLOW" if decision.allowed else "DENY"
         click.echo(f"{verdict} {tool} repo={repository or '-'} path={path if path is not None else '-'}")

@@ -21,15 +21,34 @@ GITEA_EXTENSION = "aegis.gitea"
 RUNTIME_EXTENSION = "aegis.tools"
 # Toolsets served only when the operator names them in MCP_TOOLSETS (or `all`): what a new toolset costs in
 # tokens and in reach is the operator's choice, not an upgrade's.
-OPT_IN_TOOLSETS: tuple[str, ...] = ()
+OPT_IN_TOOLSETS: tuple[str, ...] = ("reviews",)
 
 
 def all_tools() -> tuple[Tool, ...]:
     """Every tool, grouped by toolset in a stable order."""
-    from app.tools import branches, commits, files, issues, labels, milestones, orgs, pulls, releases, repos
+    from app.tools import (
+        branches,
+        commits,
+        files,
+        issues,
+        labels,
+        milestones,
+        orgs,
+        pulls,
+        releases,
+        repos,
+        reviews,
+    )
 
-    toolsets = (repos, files, commits, issues, pulls, labels, releases, branches, orgs, milestones)
+    toolsets = (repos, files, commits, issues, pulls, labels, releases, branches, orgs, milestones, reviews)
     return tuple(tool for toolset in toolsets for tool in toolset.TOOLS)
+
+
+def policy_names() -> dict[str, bool]:
+    """Every name a policy file may govern (tools, and the names tools ask about besides their own), each
+    with whether it is judged as a write."""
+    names = {tool.name: tool.is_write for tool in all_tools()}
+    return {**names, **{name: True for tool in all_tools() for name in tool.policy_names}}
 
 
 def build_catalog(settings: Settings, policy: Callable[[], Any] | None = None) -> Catalog:

@@ -242,8 +242,12 @@ def policy_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
     if policy is None:
         return None
     path = args.get(call.tool.path_argument) if call.tool.path_argument else None
-    decision = policy.decide(call.tool.name, call.tool.is_write, call.repository, path or None)
-    return None if decision.allowed else Denial(f"Denied by policy: {decision.reason}.", decision.rule)
+    targets = call.tool.policy_targets(args) if call.tool.policy_targets else ()
+    for name, target in ((call.tool.name, path or None), *targets):
+        decision = policy.decide(name, call.tool.is_write, call.repository, target)
+        if not decision.allowed:
+            return Denial(f"Denied by policy: {decision.reason}.", decision.rule)
+    return None
 
 
 def repository_permission_denial(call: ToolCall) -> Denial | None:

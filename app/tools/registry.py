@@ -147,6 +147,11 @@ class Tool:
     # What a tool on no one repository lists ("repositories", "organizations"): service-PAT mode cuts
     # such a list to what the signed-in user may see; a listing tool without it is refused there.
     lists: str | None = None
+    # Further questions the policy must answer "allow" before a call runs: (policy name, repository path)
+    # pairs drawn from its arguments, e.g. an approving review's own name and each inline comment's path.
+    policy_targets: Callable[[dict[str, Any]], Iterable[tuple[str, str | None]]] | None = None
+    # Names a policy file may use that are not tools: the ones policy_targets asks about (write names).
+    policy_names: tuple[str, ...] = ()
 
     @property
     def is_write(self) -> bool:

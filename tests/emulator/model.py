@@ -109,6 +109,35 @@ class Comment:
 
 
 @dataclass
+class ReviewComment:
+    """An inline (code) comment of a review; `line` is Gitea's signed line: > 0 new side, < 0 old side."""
+
+    id: int
+    path: str
+    line: int
+    body: str
+    user: str
+    commit_id: str
+    diff_hunk: str  # "" when the line is in no hunk of the diff: Gitea stores such a comment anyway
+    created: datetime = field(default_factory=now)
+
+
+@dataclass
+class Review:
+    """A pull request review: state APPROVED, REQUEST_CHANGES, COMMENT or PENDING (seen by its author only)."""
+
+    id: int
+    user: str
+    state: str
+    body: str
+    commit_id: str
+    official: bool = False
+    comments: list[ReviewComment] = field(default_factory=list)
+    dismissed: bool = False
+    created: datetime = field(default_factory=now)
+
+
+@dataclass
 class PullInfo:
     """The pull-request half of an issue."""
 
@@ -119,6 +148,7 @@ class PullInfo:
     merged_at: datetime | None = None
     merge_commit_sha: str | None = None
     merged_by: str | None = None
+    reviews: list[Review] = field(default_factory=list)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.emulator.api_reviews import hunk_around
 from tests.emulator.gitrepo import GitRepository
 from tests.emulator.model import (
     AccessToken,
@@ -20,6 +21,8 @@ from tests.emulator.model import (
     PullInfo,
     Release,
     Repository,
+    Review,
+    ReviewComment,
     Store,
     User,
     normalize_color,
@@ -129,10 +132,23 @@ def _add_issue(store: Store, repo: Repository, spec: dict[str, Any], created: da
         issue.updated = issue.closed_at
     if spec.get("head"):
         issue.pull = PullInfo(store.next_id("pull"), spec["head"], spec.get("base", repo.default_branch))
+        issue.pull.reviews = [_review(store, repo, issue.pull, item, created) for item in spec.get("reviews", [])]
     for offset, comment in enumerate(spec.get("comments", []), start=1):
         at = created + timedelta(hours=offset)
         issue.comments.append(Comment(store.next_id("comment"), number, comment["user"], comment["body"], at, at))
     repo.issues[number] = issue
+
+
+def _review(store: Store, repo: Repository, pull: PullInfo, spec: dict[str, Any], created: datetime) -> Review:
+    """A submitted review of the pull request's head, its inline comments given as Gitea stores them."""
+    head = repo.git.resolve(f"refs/heads/{pull.head_branch}") or ""
+    base = repo.git.merge_base(repo.git.resolve(f"refs/heads/{pull.base_branch}") or "", head) or ""
+    comments = [ReviewComment(store.next_id("comment"), item["path"], item["line"], item["body"], spec["user"], head,
+                              hunk_around(repo.git.run("diff", "-M", base, head, "--", item["path"]).decode(),
+                                          item["line"]), created)
+                for item in spec.get("comments", [])]
+    return Review(store.next_id("review"), spec["user"], spec["state"], spec.get("body", ""), head,
+                  spec.get("official", False), comments, created=created + timedelta(hours=2))
 
 
 def _add_release(store: Store, repo: Repository, spec: dict[str, Any], created: datetime) -> None:

@@ -54,6 +54,7 @@ def gateway_env(root: Path, emulator: EmulatorProcess, name: str, **env: str) ->
     (root / "policy.yaml").write_text(POLICY, encoding="utf-8")
     return base_env(GITEA_URL=emulator.base_url, GITEA_TOKEN=emulator.token("alice"), MCP_API_KEYS=",".join(KEYS),
                     WRITE_MODE="true", WRITE_ALLOW_ALL_TOKEN_REPOS="true", POLICY_FILE=str(root / "policy.yaml"),
+                    MCP_TOOLSETS="all",
                     AUDIT_LOG_PATH=str(root / f"audit-{name}.log"), **env)
 
 

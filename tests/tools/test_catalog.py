@@ -10,14 +10,15 @@ import jsonschema
 import pytest
 
 from app.auth.principal import READ_SCOPE, WRITE_SCOPE, Principal
-from app.tools import all_tools, build_catalog
+from app.tools import OPT_IN_TOOLSETS, all_tools, build_catalog
 from app.tools.registry import Tool
 from tests.tools.conftest import tool_settings
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots" / "tools"
 UPDATE = os.environ.get("UPDATE_TOOL_SNAPSHOTS") == "1"  # UPDATE_TOOL_SNAPSHOTS=1 pytest tests/tools/test_catalog.py
 LATEST = "2026-07-28"
-TOOLSETS = {"repos", "files", "commits", "issues", "pulls", "labels", "releases", "branches", "orgs", "milestones"}
+TOOLSETS = {"repos", "files", "commits", "issues", "pulls", "labels", "releases", "branches", "orgs", "milestones",
+            "reviews"}
 API_REFERENCE_READ_TOOLS = {
     "list_repositories": set(), "get_repository_info": {"owner", "repo"},
     "get_file_tree": {"owner", "repo", "ref", "recursive"}, "get_file_contents": {"owner", "repo", "filepath", "ref"},
@@ -36,6 +37,9 @@ API_REFERENCE_READ_TOOLS = {
     "list_milestones": {"owner", "repo", "state", "page", "limit"}, "get_commit_status": {"owner", "repo", "sha"},
     "list_org_repositories": {"org", "page", "limit"}, "list_organizations": {"page", "limit"},
     "get_repo_languages": {"owner", "repo"}, "list_repo_topics": {"owner", "repo"},
+    "list_pull_request_reviews": {"owner", "repo", "pull_number", "page", "limit"},
+    "get_pull_request_review": {"owner", "repo", "pull_number", "review_id"},
+    "get_pull_request_diff": {"owner", "repo", "pull_number", "paths"},
 }
 TOOLS = all_tools()
 READ_TOOLS = tuple(tool for tool in TOOLS if not tool.is_write)  # write tools: tests/tools/test_write_catalog.py
@@ -93,7 +97,8 @@ def test_visible_tools_are_every_read_tool_for_a_reader() -> None:
     catalog = build_catalog(tool_settings("http://127.0.0.1:9"))
     reader = Principal("alice", frozenset({READ_SCOPE}), None, "api_key")
     writer = Principal("alice", frozenset({READ_SCOPE, WRITE_SCOPE}), None, "api_key")
-    assert [t.name for t in catalog.visible_tools(reader)] == [t.name for t in READ_TOOLS]
+    served = [t.name for t in READ_TOOLS if t.toolset not in OPT_IN_TOOLSETS]  # opt-in: only when named
+    assert [t.name for t in catalog.visible_tools(reader)] == served
     assert catalog.visible_tools(writer) == catalog.visible_tools(reader)
     assert catalog.get("list_issues") is not None and catalog.get("merge_everything") is None
 

@@ -31,9 +31,11 @@ API_REFERENCE_WRITE_TOOLS = {
     "create_branch": {"owner", "repo", "new_branch_name", "old_branch_name"},
     "create_milestone": {"owner", "repo", "title", "description", "due_on"},
     "edit_issue_comment": {"owner", "repo", "comment_id", "body"},
+    "create_pull_request_review": {"owner", "repo", "pull_number", "event", "body", "comments"},
 }
 DESTRUCTIVE = {"update_issue", "update_label", "edit_release", "edit_issue_comment", "remove_labels"}
-NOT_IDEMPOTENT = {"create_issue", "create_issue_comment", "create_pr_comment", "create_label", "create_milestone"}
+NOT_IDEMPOTENT = {"create_issue", "create_issue_comment", "create_pr_comment", "create_label", "create_milestone",
+                  "create_pull_request_review"}
 WRITE_TOOLS = [tool for tool in all_tools() if tool.is_write]
 FORBIDDEN_WORDS = ("merge", "delete", "force", "push", "file", "content", "commit", "admin", "collaborator",
                    "transfer", "archive", "mirror", "hook", "protect", "repo", "fork", "team", "member", "key")
@@ -41,7 +43,7 @@ FORBIDDEN_WORDS = ("merge", "delete", "force", "push", "file", "content", "commi
 UPSTREAM_WRITES = {
     "create_issue", "edit_issue", "create_comment", "edit_comment", "add_issue_labels", "replace_issue_labels",
     "add_assignees", "create_label", "edit_label", "create_pull", "create_release", "edit_release", "create_branch",
-    "create_milestone",
+    "create_milestone", "create_pull_review",
 }
 
 

@@ -156,6 +156,8 @@ DRY_RUNS: dict[str, tuple[dict[str, Any], str, str]] = {
     "create_branch": ({"new_branch_name": "dry/branch", "old_branch_name": "v1.0.0"},
                       "POST", "/api/v1/repos/acme/service-a/branches"),
     "create_milestone": ({"title": "dry"}, "POST", "/api/v1/repos/acme/service-a/milestones"),
+    "create_pull_request_review": ({"pull_number": 6, "event": "COMMENT", "body": "dry"},
+                                   "POST", "/api/v1/repos/acme/service-a/pulls/6/reviews"),
 }
 
 
@@ -169,7 +171,7 @@ def test_dry_run_returns_the_exact_request_and_policy_and_writes_nothing(
     write_emulator: EmulatorProcess, tmp_path: Path, name: str
 ) -> None:
     arguments, method, path = DRY_RUNS[name]
-    runtime = write_runtime(write_emulator, tmp_path / "audit.log")
+    runtime = write_runtime(write_emulator, tmp_path / "audit.log", MCP_TOOLSETS="all")
     before = writes_received(write_emulator)
     result = run(runtime, writer(write_emulator), name, **REPO, **arguments, dry_run=True)
     assert not result.is_error, result.text

@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from app.tools import all_tools
+from app.tools import OPT_IN_TOOLSETS, all_tools
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, gunicorn_with_emulator
 from tests.tools.write_world import REPO, WRITE_POLICY, audit_entries, gitea_get, writes_received
@@ -45,7 +45,7 @@ def test_write_tools_are_absent_and_refused_when_write_mode_is_off(
 ) -> None:
     server, emulator, audit_log = read_only_server
     listed, created = asyncio.run(list_and_create(server.url))
-    assert listed == [tool.name for tool in all_tools() if not tool.is_write]
+    assert listed == [tool.name for tool in all_tools() if not tool.is_write and tool.toolset not in OPT_IN_TOOLSETS]
     text = created.content[0].text
     assert created.is_error is True and "WRITE_MODE=false" in text and "create_issue" in text
     titles = [i["title"] for i in gitea_get(emulator, "/repos/acme/service-a/issues", state="all", limit=50)]

@@ -12,13 +12,14 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from app.tools import all_tools
+from app.tools import OPT_IN_TOOLSETS, all_tools
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, gunicorn_with_emulator
 from tests.tools.write_world import REPO, WRITE_POLICY, audit_entries, gitea_get, recorded_requests
 
 pytestmark = pytest.mark.timeout(180)
-WRITE_TOOLS = [tool.name for tool in all_tools() if tool.is_write]
+SERVED = [tool for tool in all_tools() if tool.toolset not in OPT_IN_TOOLSETS]  # MCP_TOOLSETS unset here
+WRITE_TOOLS = [tool.name for tool in SERVED if tool.is_write]
 
 
 class WriteWorld:
@@ -81,7 +82,7 @@ def written(world: WriteWorld) -> tuple[list[str], dict[str, Any]]:
 
 def test_write_mode_lists_every_tool(written: tuple[list[str], dict[str, Any]]) -> None:
     listed, _ = written
-    assert listed == [tool.name for tool in all_tools()] and len(WRITE_TOOLS) == 15
+    assert listed == [tool.name for tool in SERVED] and len(WRITE_TOOLS) == 15
 
 
 def test_dry_run_over_mcp_returns_the_request(written: tuple[list[str], dict[str, Any]],

@@ -30,6 +30,10 @@ NULLABLE = {
     "GitBlobResponse": {"lfs_oid", "lfs_size"},
     "GitTreeResponse": {"tree"},
     "CombinedStatus": {"statuses", "repository"},
+    # convert.ToPullReview / ToPullReviewCommentList: ToTeam(nil) and ToUser(nil) are nil (no team asked,
+    # comment not resolved).
+    "PullReview": {"team"},
+    "PullReviewComment": {"resolver"},
 }
 # Enum fields that Gitea also sends empty: the all-zero CombinedStatus of a commit without statuses.
 EMPTY_ENUM = {"CombinedStatus": {"state"}}

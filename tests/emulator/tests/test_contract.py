@@ -33,6 +33,7 @@ READ_WALK = [
     f"{REPO}/branches", f"{REPO}/branches/main", f"{REPO}/branches/feature/metrics",
     f"{REPO}/commits/main/status", f"{REPO}/commits/develop/status", f"{REPO}/commits/main/statuses",
     f"{REPO}/languages", f"{REPO}/topics", f"{REPO}/collaborators/bob/permission",
+    f"{REPO}/pulls/6/reviews", f"{REPO}/pulls/6/reviews/1", f"{REPO}/pulls/6/reviews/1/comments",
 ]
 TEXT_ROUTES = [
     f"{REPO}/raw/README.md", f"{REPO}/raw/develop/docs/ROADMAP.md", f"{REPO}/git/commits/main.diff",
