@@ -253,7 +253,8 @@ def notice(message: Message, scope: str) -> None:
 
 
 def respond(message: Message, context: CallContext, scope: str | None) -> Response:
-    """JSON, or an SSE stream when a tool call asked for progress and the client reads SSE."""
+    """JSON, or an SSE stream when a tool call asked for progress, or is a write in a session whose client can
+    be asked to confirm a flagged flow (elicitation), and the client reads SSE."""
     runtime = mcp_runtime()
     wants_progress = message.method == "tools/call" and "progressToken" in message.meta
     if (wants_progress or may_ask(runtime, message, scope)) and accepts_sse(request.headers.get("Accept")):
