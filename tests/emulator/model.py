@@ -224,6 +224,8 @@ class Repository:
     statuses: list[CommitStatus] = field(default_factory=list)
     created: datetime = field(default_factory=now)
     runs: list[Any] = field(default_factory=list)  # Gitea Actions runs (tests/emulator/actions.py)
+    internal: bool = False  # visible to every signed-in user, not to anonymous callers
+    parent: str | None = None  # owner/name of the repository this one is a fork of
 
     @property
     def full_name(self) -> str:
@@ -268,8 +270,8 @@ class Store:
 
     def access(self, repo: Repository, login: str | None) -> str:
         """Return none/read/write/admin/owner for a user (None = anonymous) on a repository."""
-        public = "none" if repo.private else "read"
         user = self.user(login) if login else None
+        public = "none" if repo.private or (repo.internal and user is None) else "read"
         if user is None:
             return public
         org = self.org(repo.owner)

@@ -88,6 +88,7 @@ def _add_repo(store: Store, spec: dict[str, Any]) -> None:
         spec.get("description", ""), spec.get("website", ""), default_branch, list(spec.get("topics", [])),
         dict(spec.get("collaborators", {})),
     )
+    repo.internal, repo.parent = spec.get("internal", False), spec.get("parent")
     store.repos[(repo.owner.lower(), repo.name.lower())] = repo
     _add_metadata(store, repo, spec)
 
