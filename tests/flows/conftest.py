@@ -93,7 +93,6 @@ def warned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowWorld]:
 
 @pytest.fixture(scope="module")
 def sdk_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowWorld]:
-    """For the mcp SDK client: MCP_OUTPUT_SCHEMAS=off, because the SDK refuses the tool list when a write
-    tool's outputSchema is a top-level anyOf without "type": "object" (reported, not this suite's subject)."""
+    """For the mcp SDK client, with the default (compact) output schemas the SDK validates."""
     with ExitStack() as stack:
-        yield flow_world(stack, tmp_path_factory.mktemp("flows-sdk"), 1, MCP_OUTPUT_SCHEMAS="off")
+        yield flow_world(stack, tmp_path_factory.mktemp("flows-sdk"), 1)

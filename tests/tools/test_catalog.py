@@ -119,6 +119,8 @@ def test_output_schema_modes_publish_the_same_fields(tool: Tool) -> None:
     compact_branches = compact["outputSchema"].get("anyOf", [compact["outputSchema"]])
     assert [set(b["properties"]) for b in compact_branches] == [set(b["properties"]) for b in branches]
     jsonschema.Draft202012Validator.check_schema(compact["outputSchema"])
+    # MCP's Tool.outputSchema is an object schema at its top level (the SDKs refuse a tools/list without it)
+    assert full["outputSchema"]["type"] == compact["outputSchema"]["type"] == "object"
 
 
 def test_published_hints_mean_what_the_full_hints_say() -> None:
