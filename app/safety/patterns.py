@@ -26,6 +26,8 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.safety.allowlist import is_documented_example, is_filler, is_placeholder, is_template, shannon_entropy
+
 _RUN_CHARS = r"A-Za-z0-9_\-"  # characters that continue a token: a match never starts mid-run
 _B64 = r"a-zA-Z0-9+/="
 
@@ -35,17 +37,20 @@ _ASSIGN = r"\d{0,2}+[\"']?\]?(?::[\w\[\]|., ]{1,40}+)?\s{0,5}+(?:=>|:=|=|:)\s{0,
 _QUOTED = r"\"(?P<dq>[^\"\s]{6,512}+)\"|'(?P<sq>[^'\s]{6,512}+)'|`(?P<bq>[^`\s]{6,512}+)`"
 # Passwords, secrets, tokens and API keys may hold spaces when quoted (passphrases): one line at most.
 _QUOTED_SPACED = r"\"(?P<dq>[^\"\n]{6,512}+)\"|'(?P<sq>[^'\n]{6,512}+)'|`(?P<bq>[^`\n]{6,512}+)`"
-_BARE = r"(?P<bare>[^\s\"'`,;&()\[\]{}<>]{8,256}+)(?![^\s,;])"
-_VALUE_GROUPS = ("value", "dq", "sq", "bq", "bare")
-
-_PLACEHOLDER_START = ("$", "{", "<", "%s", "%(", "^", "~", ">=", "<=", "*", "…", "...")
-_PLACEHOLDER_WORDS = frozenset(
-    {
-        "string", "password", "passwd", "secret", "token", "changeme", "example", "redacted",
-        "required", "optional", "undefined", "none", "null", "true", "false", "hidden",
-        "placeholder", "your_token", "your-token", "yourtoken", "your_password", "xxxxxxxx",
-    }
-)  # fmt: skip
+# An unquoted value ends at a space, a separator, a quote (`-H "X-API-Key: …"`), the next query
+# parameter (`?api_key=…&page=2`) or a tag (`password=…</value>`).
+_BARE = r"(?P<bare>[^\s\"'`,;&()\[\]{}<>]{8,256}+)(?![^\s,;\"'`&<)])"
+# `<password>…</password>` (Maven settings, Spring, .NET config): the value runs to the closing tag.
+_XML = (r"[\w.\-]{0,30}+(?:[\"']?>(?P<xml>[^<\s]{4,256}+)</"
+        r"|[\"']\s{1,5}+value\s{0,3}+=\s{0,3}+[\"'](?P<xmlv>[^\"'<>\s]{4,256}+)[\"'])")
+# `client.SetToken("…")`, `WithPassword('…')`: a quoted literal as a call's first argument.
+_CALL = r"[a-z_]{0,20}+\(\s{0,5}+(?:\"(?P<cdq>[^\"\s]{8,512}+)\"|'(?P<csq>[^'\s]{8,512}+)')"
+# Prose and Markdown in an issue: "the password is `…`", "token **…**", "password is Kx9…".
+_PROSE = (r"[`*'\"]{0,2}+[ \t]{1,3}+(?:(?P<verb>is|was|to|set to|changed to|becomes|=)[ \t]{1,3}+)?+"
+          r"(?:`(?P<pbq>[^`\s]{4,256}+)`|\*\*(?P<pstar>[^*\s]{4,256}+)\*\*"
+          r"|(?P<pbare>[^\s`\"'<>()\[\]{},;]{8,128}+)(?![^\s,;.!?)]))")
+_VALUE_GROUPS = ("value", "dq", "sq", "bq", "bare", "xml", "xmlv", "cdq", "csq", "pbq", "pstar", "pbare")
+_CALLED, _PROSE_GROUPS = ("cdq", "csq"), ("pbq", "pstar", "pbare")
 _LABEL = re.compile(r"[A-Z]?[a-z]+")
 _CAPITALISED = re.compile(r"[A-Z][a-z]+")
 # Words that make a quoted phrase read as a sentence or UI text, not as a passphrase.
@@ -90,9 +95,13 @@ class Detector:
             if start < 0:
                 continue
             value = text[start:end]
-            if self.accept is None or self.accept(match, value):
+            if (self.accept is None or self.accept(match, value)) and not self._allowed(value):
                 found.append((self._kind_for(value), start, end))
         return found
+
+    def _allowed(self, value: str) -> bool:
+        """True for a vendor's documented example, or a token body padded with filler (`ghp_xxxx…`)."""
+        return is_documented_example(value) or (self.kind != "jwt" and is_filler(value))
 
     def _kind_for(self, value: str) -> str:
         """Name the finding: a 40-hex value in an assignment is a Gitea token."""
@@ -103,12 +112,17 @@ class Detector:
 
 def _value_span(match: re.Match[str]) -> tuple[int, int]:
     """The span of the secret itself: the value group that matched, else the match."""
+    return match.span(_value_group(match))
+
+
+def _value_group(match: re.Match[str]) -> str | int:
+    """The name of the value group that matched, or 0 (the whole match)."""
     names = match.re.groupindex
     if names:  # token patterns have no groups: the common case on hostile input
         for group in _VALUE_GROUPS:
             if group in names and match.start(group) >= 0:
-                return match.span(group)
-    return match.span()
+                return group
+    return 0
 
 
 _DIGIT, _UPPER, _LOWER = re.compile(r"\d"), re.compile("[A-Z]"), re.compile("[a-z]")
@@ -117,6 +131,11 @@ _DIGIT, _UPPER, _LOWER = re.compile(r"\d"), re.compile("[A-Z]"), re.compile("[a-
 def _mixed(_match: re.Match[str], value: str) -> bool:
     """True for random-looking values: digits and letters of both cases."""
     return bool(_DIGIT.search(value) and _UPPER.search(value) and _LOWER.search(value))
+
+
+def _both_cases(_match: re.Match[str], value: str) -> bool:
+    """True if the value mixes upper- and lower-case letters."""
+    return bool(_UPPER.search(value) and _LOWER.search(value))
 
 
 def _has_digit(_match: re.Match[str], value: str) -> bool:
@@ -159,31 +178,90 @@ def _random_key(match: re.Match[str], value: str) -> bool:
     return _OPENAI_MARKER in value or any(_mixed(match, run.group()) for run in _RANDOM_RUN.finditer(value))
 
 
-def _placeholder(value: str) -> bool:
-    """True for template values such as `${DB_PASSWORD}`, `<token>`, `changeme`."""
-    return value.startswith(_PLACEHOLDER_START) or value.lower() in _PLACEHOLDER_WORDS
-
-
 def _real_password(_match: re.Match[str], value: str) -> bool:
     """Reject URL passwords that are placeholders."""
-    return not _placeholder(value)
+    return not is_placeholder(value)
 
 
 def _real_assignment(match: re.Match[str], value: str) -> bool:
     """Reject placeholders and labels; unquoted values must not be code or paths.
 
     A quoted lower-case word (`password = "correcthorse"`) is a value someone chose; a bare one
-    (`token: generated`) is as likely prose, and a capitalised one (`"Password"`) a label.
+    (`token: generated`) is as likely prose, and a capitalised one (`"Password"`) a label. A call's
+    argument or a value in prose must look random: `check_password("…")` in a test, "the token is
+    `GITEA_TOKEN`" in a README name or describe a credential more often than they hold one.
     """
-    if _placeholder(value) or len(set(value)) <= 2:
+    if is_placeholder(value):
         return False
+    if _matched(match, _CALLED):
+        return _random_looking(value) and not _code_or_path(value)
+    if _matched(match, _PROSE_GROUPS):
+        return _said_in_prose(match, value)
     if match.start("bare") < 0:
         return _real_quoted(value)
-    if _LABEL.fullmatch(value):
+    return not (_LABEL.fullmatch(value) or _code_or_path(value))
+
+
+def _said_in_prose(match: re.Match[str], value: str) -> bool:
+    """A password in an issue: quoted in code or bold with a digit or symbol; bare, random-looking."""
+    if _code_or_path(value):
         return False
-    if value.startswith(("/", ".", "~")) or "://" in value:
+    if match.start("pbare") >= 0:
+        return _mixed(match, value) or _random_looking(value)
+    return _DIGIT.search(value) is not None or not value.isalnum()
+
+
+def _matched(match: re.Match[str], groups: tuple[str, ...]) -> bool:
+    """True if one of the named value groups took part in the match."""
+    return any(match.start(group) >= 0 for group in groups)
+
+
+def _code_or_path(value: str) -> bool:
+    """A path, a URL, a command-line flag or a dotted name without digits (`self.password`)."""
+    if value.startswith(("/", ".", "~", "-")) or "://" in value:
+        return True
+    return _CODE_REFERENCE.fullmatch(value) is not None and _DIGIT.search(value) is None
+
+
+# Tuned on the labelled corpus (bench/bench_secrets.py prints recall and false positives per kind):
+# random keys of 16+ characters carry 3.3+ bits a character (hex 3.0+); words, slugs and versions less.
+RANDOM_MIN_LENGTH, RANDOM_MIN_BITS, RANDOM_MIN_BITS_HEX = 16, 3.3, 3.0
+_HEX = re.compile(r"[0-9a-f]++|[0-9A-F]++")
+
+
+def _random_looking(value: str) -> bool:
+    """True for a value with letters, digits and the entropy of a generated key."""
+    if len(value) < RANDOM_MIN_LENGTH or _DIGIT.search(value) is None or not any(c.isalpha() for c in value):
         return False
-    return not (_CODE_REFERENCE.fullmatch(value) and not _has_digit(match, value))
+    floor = RANDOM_MIN_BITS_HEX if _HEX.fullmatch(value) else RANDOM_MIN_BITS
+    return shannon_entropy(value) >= floor
+
+
+# Names ending in `key` that label something other than a secret.
+_PUBLIC_KEY_NAMES = ("public", "pub_", "pub-", "pubkey", "cache", "primary", "foreign", "sort", "partition",
+                     "idempotency", "dedup", "lookup", "hot", "monkey", "turkey", "donkey", "hockey", "whiskey",
+                     "jockey", "i18n", "translation", "host", "index", "group", "routing", "object", "row",
+                     "column", "map", "dict", "sign_in", "keyboard", "license_plate")  # fmt: skip
+_CHECKSUM_PREFIXES = ("sha1", "sha256", "sha384", "sha512", "md5", "blake2", "h1:")
+
+
+def _generic_key(match: re.Match[str], value: str) -> bool:
+    """`ENCRYPTION_KEY=…`, `signingKey: "…"`: a random-looking value under a `*key` name not known as public."""
+    name = match.string[max(0, match.start() - 16) : match.start()].rstrip("_-.")
+    if name.endswith(_PUBLIC_KEY_NAMES) or _UUID.fullmatch(value) or _labelled_checksum(match, value):
+        return False
+    return not is_placeholder(value) and _random_looking(value)
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_CHECKSUM_LABEL = re.compile(r"(?:sha(?:1|224|256|384|512)|md5|blake2[bs]?|h1)[:=\-]$")
+
+
+def _labelled_checksum(match: re.Match[str], value: str) -> bool:
+    """A digest, labelled with its algorithm before it (`sha256:…`) or inside it."""
+    start = match.span(_value_group(match))[0]
+    label = match.string[max(0, start - 8) : start]
+    return value.lower().startswith(_CHECKSUM_PREFIXES) or _CHECKSUM_LABEL.search(label) is not None
 
 
 def _real_quoted(value: str) -> bool:
@@ -200,7 +278,7 @@ def _passphrase(words: list[str]) -> bool:
     """Two to eight words, lower-case first, no sentence words, placeholders or closing punctuation."""
     if not 2 <= len(words) <= 8 or words[0][0].isupper() or words[-1][-1] in ".?!:":
         return False
-    return not any(word.lower() in _PROSE_WORDS or _placeholder(word) for word in words)
+    return not any(word.lower() in _PROSE_WORDS or is_template(word) for word in words)
 
 
 def _token(prefixes: str, body: str, extra: str = "") -> str:
@@ -257,7 +335,7 @@ _ASSIGNMENT_KINDS = {
     "password": r"pass(?:word|wd|phrase)|pwd",
     "secret": r"secret(?:[_-]?key)?",
     "token": r"token",
-    "api_key": "key" + _after(*(f"{q}key" for q in ("api", "api_", "api-", "access", "access_",
+    "api_key": "key" + _after(*(f"{q}key" for q in ("api", "api_", "api-", "api ", "access", "access_",
                                                      "access-", "auth_", "private", "private_",
                                                      "private-", "secret_", "secret-"))),
     "credential": r"credentials?",
@@ -271,7 +349,7 @@ _PASSPHRASE_KINDS = frozenset({"password", "secret", "token", "api_key"})
 def _assignment(kind: str, name: str) -> Detector:
     """`password = "..."`, `API_KEY: ...`, `"token": "..."` in any common syntax."""
     quoted = _QUOTED_SPACED if kind in _PASSPHRASE_KINDS else _QUOTED
-    pattern = _compile(f"(?:{name}){_ASSIGN}(?:{quoted}|{_BARE})")
+    pattern = _compile(f"(?:{name})(?:{_ASSIGN}(?:{quoted}|{_BARE})|{_XML}|{_CALL}|{_PROSE})")
     anchors = _ASSIGNMENT_ANCHORS.get(kind, (kind,))
     return Detector(kind, pattern, anchors, on_lowered=True, accept=_real_assignment)
 
@@ -339,6 +417,23 @@ def _token_detectors() -> tuple[Detector, ...]:
         Detector("openai_key", _compile(_glued("sk-", r"[a-z0-9_\-]{20}", r"[a-z0-9_\-]")), ("sk-",),
                  on_lowered=True, accept=_openai_key),
         Detector("jwt", _compile(_JWT_PAYLOAD), ("eyj",), begin=_jwt_header),
+        *_registry_detectors(),
+    )  # fmt: skip
+
+
+def _registry_detectors() -> tuple[Detector, ...]:
+    """Package registries, model hubs and SaaS APIs whose tokens carry a fixed prefix (free-standing only)."""
+    return (
+        Detector("npm_token", _compile(_token("npm_", "[A-Za-z0-9]{36}")), ("npm_",), accept=_has_digit),
+        Detector("pypi_token", _compile(_token("pypi-AgEIcHlwaS5vcmc", r"[A-Za-z0-9_\-]{50,1000}+")),
+                 ("pypi-ageichlwas5vcmc",)),
+        Detector("dockerhub_token", _compile(_token("dckr_pat_", r"[A-Za-z0-9_\-]{27}")), ("dckr_pat_",)),
+        Detector("huggingface_token", _compile(_token("hf_", "[A-Za-z]{34}")), ("hf_",), accept=_both_cases),
+        Detector("sendgrid_key", _compile(_token(r"SG\.", r"[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}")), ("sg.",)),
+        Detector("digitalocean_token", _compile(_token("do[opr]_v1_", "[a-f0-9]{64}")),
+                 ("doo_v1_", "dop_v1_", "dor_v1_")),
+        Detector("shopify_token", _compile(_token("shpat_|shpca_|shppa_|shpss_", "[a-fA-F0-9]{32}")),
+                 ("shpat_", "shpca_", "shppa_", "shpss_")),
     )  # fmt: skip
 
 
@@ -362,6 +457,8 @@ def _keyed_detectors() -> tuple[Detector, ...]:
             r"[ \t]{1,5}+(?P<value>[a-z0-9._~+/=\-]{16,4096}+)"),
             ("authorization",), on_lowered=True, accept=_has_digit),
         *(_assignment(kind, name) for kind, name in _ASSIGNMENT_KINDS.items()),
+        Detector("generic_key", _compile(rf"key(?<=[a-z0-9_.\-]key){_ASSIGN}(?:{_QUOTED}|{_BARE})"), ("key",),
+                 on_lowered=True, accept=_generic_key),
     )  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import string
@@ -40,29 +41,35 @@ def scanner() -> SecretScanner:
 
 
 def load(name: str) -> list[dict[str, str]]:
-    return [json.loads(line) for line in (CORPUS / name).open()]
+    with gzip.open(CORPUS / name, "rt") as rows:
+        return [json.loads(line) for line in rows]
 
 
 # --- the labelled corpus -------------------------------------------------------------
 
+# Negative kinds on which not a single false positive is acceptable: they fill every repository.
+ZERO_TOLERANCE = ("git_sha", "uuid", "package_lock", "yarn_lock", "poetry_lock", "go_sum", "cargo_lock")
+
 
 def test_corpus_is_big_enough_and_covers_every_required_kind():
-    secrets, clean = load("secrets.jsonl"), load("clean.jsonl")
+    secrets, clean = load("secrets.jsonl.gz"), load("clean.jsonl.gz")
     required = {"private_key", "jwt", "aws_access_key_id", "aws_secret_key", "github_token",
                 "github_pat", "gitlab_token", "slack_token", "stripe_key", "google_api_key",
                 "openai_key", "anthropic_key", "azure_storage_key", "url_password", "password",
-                "api_key", "gitea_token"}  # fmt: skip
-    assert len(secrets) >= 100 and len(clean) >= 200
+                "api_key", "gitea_token", "gitea_client_token", "password_prose", "password_xml",
+                "api_key_header", "api_key_query", "generic_secret", "generic_key"}  # fmt: skip
+    negative = {"placeholder", "interpolation", "example_key", "git_sha", "uuid", "package_lock", "yarn_lock",
+                "png_data_uri", "minified_js", "public_key", "checksum", *ZERO_TOLERANCE}  # fmt: skip
+    assert len(secrets) >= 600 and len({row["kind"] for row in secrets}) >= 25
     assert required <= {row["kind"] for row in secrets}
-    assert {"package_lock", "yarn_lock", "poetry_lock", "go_sum", "git_log", "uuid",
-            "png_data_uri", "css", "gitea_url"} <= {row["kind"] for row in clean}  # fmt: skip
+    assert negative <= {row["kind"] for row in clean} and len({row["kind"] for row in clean}) >= 15
 
 
-def test_recall_on_labelled_secrets_is_at_least_98_percent(scanner):
-    rows = load("secrets.jsonl")
+def test_recall_on_labelled_secrets_is_at_least_99_5_percent(scanner):
+    rows = load("secrets.jsonl.gz")
     missed = [row for row in rows if row["secret"] in scanner.mask(row["text"])[0]]
     recall = 1 - len(missed) / len(rows)
-    assert recall >= 0.98, f"recall {recall:.3f}; missed: {[r['text'][:80] for r in missed]}"
+    assert recall >= 0.995, f"recall {recall:.4f}; missed: {[(r['kind'], r['text'][:80]) for r in missed]}"
 
 
 def every_detector(text: str) -> list[SecretFinding]:
@@ -74,21 +81,23 @@ def every_detector(text: str) -> list[SecretFinding]:
     return _without_overlaps(spans)
 
 
-@pytest.mark.parametrize("corpus", ["secrets.jsonl", "clean.jsonl"])
+@pytest.mark.parametrize("corpus", ["secrets.jsonl.gz", "clean.jsonl.gz"])
 def test_the_anchor_prefilter_loses_no_finding(scanner, corpus):
     # Every match of a detector must contain one of its anchors, or the one-pass pre-filter would skip it.
     padding = "\n" + "# filler line of a long file\n" * 200
     long_padding = padding * (PREFILTERED_TEXT // len(padding) + 1)  # past the pre-filtered size
     for row in load(corpus):
-        glued = f"rt-{row['text']}-x" if corpus == "secrets.jsonl" else f"x{row['text']}y"
+        glued = f"rt-{row['text']}-x" if corpus == "secrets.jsonl.gz" else f"x{row['text']}y"
         for text in (row["text"], row["text"] + padding, padding + row["text"].upper(), row["text"] + long_padding,
                      glued, glued.upper(), glued + long_padding):
             assert scanner.find(text) == every_detector(text), text[:80]
 
 
-def test_no_false_positive_on_secret_free_code_lockfiles_shas_and_uuids(scanner):
-    false_positives = [(row["kind"], row["text"][:80]) for row in load("clean.jsonl") if scanner.find(row["text"])]
-    assert false_positives == []
+def test_false_positives_stay_under_one_percent_and_none_on_shas_uuids_or_lockfiles(scanner):
+    rows = load("clean.jsonl.gz")
+    false_positives = [(row["kind"], scanner.mask(row["text"])[0][:120]) for row in rows if scanner.find(row["text"])]
+    assert len(false_positives) / len(rows) <= 0.01, false_positives
+    assert [fp for fp in false_positives if fp[0] in ZERO_TOLERANCE] == []
 
 
 # --- each kind, as a user sees it ----------------------------------------------------
