@@ -42,9 +42,10 @@ _QUOTED_SPACED = r"\"(?P<dq>[^\"\n]{6,512}+)\"|'(?P<sq>[^'\n]{6,512}+)'|`(?P<bq>
 _BARE = r"(?P<bare>[^\s\"'`,;&()\[\]{}<>]{8,256}+)(?![^\s,;\"'`&<)])"
 # `<password>…</password>` (Maven settings, Spring, .NET config): the value runs to the closing tag.
 _XML = (r"[\w.\-]{0,30}+(?:[\"']?>(?P<xml>[^<\s]{4,256}+)</"
-        r"|[\"']\s{1,5}+value\s{0,3}+=\s{0,3}+[\"'](?P<xmlv>[^\"'<>\s]{4,256}+)[\"'])")
-# `client.SetToken("…")`, `WithPassword('…')`: a quoted literal as a call's first argument.
-_CALL = r"[a-z_]{0,20}+\(\s{0,5}+(?:\"(?P<cdq>[^\"\s]{8,512}+)\"|'(?P<csq>[^'\s]{8,512}+)')"
+        r"|[\"']\s{1,5}+value\s{0,3}+=\s{0,3}+[\"'](?P<xmlv>[^\"'<>\s]{4,256}+)[\"'](?=\s{0,5}+/?>))")
+# `client.SetToken("…")`, `WithPassword('…')`: a quoted literal as a call's first argument (16 characters
+# at least, as `_random_looking` asks: shorter ones fail here, in the engine, not one by one in Python).
+_CALL = r"[a-z_]{0,20}+\(\s{0,5}+(?:\"(?P<cdq>[^\"\s]{16,512}+)\"|'(?P<csq>[^'\s]{16,512}+)')"
 # Prose and Markdown in an issue: "the password is `…`", "token **…**", "password is Kx9…" (unquoted:
 # only with a digit, checked ahead so that ordinary prose after a credential word fails in the engine).
 _PROSE = (r"[`*'\"]{0,2}+[ \t]{1,3}+(?:(?P<verb>is|was|to|set to|changed to|becomes|=)[ \t]{1,3}+)?+"

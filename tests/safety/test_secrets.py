@@ -436,6 +436,13 @@ ADVERSARIAL = {
     "mixed prefixes": ('password = "' + "ghp_" + "eyJ" + "://u:" + "-----BEGIN ") * (MIB // 32),
     "unclosed passphrase": 'secret = "' + "ab " * (MIB // 3),
     "many short phrases": 'token: "ab cd" ' * (MIB // 15),
+    "password in prose": "password is `" * (MIB // 13),
+    "bare prose value": ("password is a1" + "b" * 113 + " ") * (MIB // 128),
+    "xml tags": "<password>" * (MIB // 10),
+    "xml value attribute": 'password" value="' * (MIB // 17),
+    "client calls": 'settoken("' * (MIB // 10),
+    "any key name": "_key=" * (MIB // 5),
+    "underscore tokens": "npm_hf_dckr_pat_" * (MIB // 16),
 }
 
 
@@ -471,3 +478,69 @@ def _timed(run: Any) -> float:
     start = time.perf_counter()
     run()
     return time.perf_counter() - start
+
+
+# --- issue 17: the forms people write, and what only looks like a secret ------------------------
+
+RANDOM_32 = synthetic("", 32, 40)
+HEX_40 = synthetic("", 40, 41, "0123456789abcdef")
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "kind"),
+    [
+        ("The staging password is `Tr0ub4dor&3x` until Friday.", "Tr0ub4dor&3x", "password"),
+        ("Log in with password `Kx9#mPq2vL`.", "Kx9#mPq2vL", "password"),
+        ("The new password is **Zq7-plover-41**", "Zq7-plover-41", "password"),
+        ("db password is rSQq3A7qsMwQ for now", "rSQq3A7qsMwQ", "password"),
+        ("<server><id>nexus</id><password>Mvn-Pw-2026x</password></server>", "Mvn-Pw-2026x", "password"),
+        ('<property name="db.password" value="Sp1ng-Pw-x9"/>', "Sp1ng-Pw-x9", "password"),
+        (f'curl -H "X-API-Key: {RANDOM_32}" https://api.example.com/v1', RANDOM_32, "api_key"),
+        (f"https://api.example.com/v1/items?api_key={RANDOM_32}&page=2", RANDOM_32, "api_key"),
+        (f"fetch(`/api/items?access_token={RANDOM_32}`)", RANDOM_32, "token"),
+        (f"ENCRYPTION_KEY={RANDOM_32}", RANDOM_32, "generic_key"),
+        (f'signingKey: "{RANDOM_32}"', RANDOM_32, "generic_key"),
+        (f"WEBHOOK_SECRET={RANDOM_32}", RANDOM_32, "secret"),
+        (f'client, _ := gitea.NewClient(url, gitea.SetToken("{HEX_40}"))', HEX_40, "gitea_token"),
+        (f'opts := Options{{URL: base, Token: "{HEX_40}"}}', HEX_40, "gitea_token"),
+        ("NPM_TOKEN=npm_" + RANDOM_32 + "ab12", "npm_" + RANDOM_32 + "ab12", "npm_token"),
+        ("huggingface-cli login --token hf_" + synthetic("", 34, 42, string.ascii_letters),
+         "hf_" + synthetic("", 34, 42, string.ascii_letters), "huggingface_token"),
+    ],
+)
+def test_a_credential_in_prose_xml_a_header_a_query_or_a_client_call_is_masked_keeping_its_name(
+    scanner, text, secret, kind
+):
+    masked, findings = scanner.mask(text)
+    assert secret not in masked and [f.kind for f in findings] == [kind], masked
+    assert masked == text.replace(secret, f"[REDACTED:{kind}]")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AWS_ACCESS_KEY_ID=your-access-key-id\nAWS_SECRET_ACCESS_KEY=your-secret-access-key",
+        "OPENAI_API_KEY=YOUR_API_KEY_HERE",
+        "token: <token>",
+        "GITEA_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "STRIPE_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+        "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "password: changeme",
+        "DB_PASSWORD=${DB_PASSWORD}",
+        "      API_TOKEN: ${API_TOKEN:?must be set}",
+        "SECRET=$SECRET",
+        "token: {{ secrets.GITEA_TOKEN }}",
+        "password: %env(DB_PASSWORD)%",
+        "AKIAIOSFODNN7EXAMPLE",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "Set `GITEA_TOKEN` to the token you created; the password is stored in `DB_PASSWORD`.",
+        "Use `--password-stdin` so the password does not end up in your shell history.",
+        "public_key = MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + RANDOM_32,
+        "cache_key = v1-linux-node-18-" + HEX_40,
+        "tenant_key = 123e4567-e89b-42d3-a456-426614174000",
+        "checksum_key: sha256:" + "ab12" * 16,
+        "the key is 42",
+    ],
+)
+def test_placeholders_interpolation_example_keys_and_documentation_are_left_readable(scanner, text):
+    assert scanner.mask(text) == (text, [])
