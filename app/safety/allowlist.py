@@ -41,6 +41,8 @@ _NAMING_WORDS = frozenset(
 # One pass over the value finds any of them (a regex alternation of literals runs in C).
 _MARKS = re.compile("|".join(re.escape(mark) for mark in _INTERPOLATION + _PLACEHOLDER_MARKS))
 _WORD = re.compile(r"[a-z]+|\d+")
+# A snake_case name that holds a credential word names one: `invalid_token`, `unknown_api_key`, `client_secret`.
+_CREDENTIAL_NAME = re.compile(r"(?=[a-z_]*(?:token|key|secret|pass|credential|auth))[a-z]++(?:_[a-z]++)++")
 _REPEATED_RUN = re.compile(r"(.)\1{5}")  # six of one character: `xxxxxx`, `000000`, `******`
 
 # Keys that vendors print in their documentation, published so that nobody mistakes them for real ones.
@@ -61,7 +63,7 @@ def is_placeholder(value: str) -> bool:
     lowered = value.lower()
     if is_template(lowered) or lowered in _PLACEHOLDER_WORDS or _MARKS.search(lowered) is not None:
         return True
-    return len(set(lowered)) <= 2 or _names_a_value(lowered)
+    return len(set(lowered)) <= 2 or _names_a_value(lowered) or _CREDENTIAL_NAME.fullmatch(value) is not None
 
 
 def is_template(value: str) -> bool:

@@ -33,7 +33,8 @@ _B64 = r"a-zA-Z0-9+/="
 
 # After a credential name: an optional closing quote or bracket, an optional type
 # annotation (`token: str = ...`), then the assignment operator of some language.
-_ASSIGN = r"\d{0,2}+[\"']?\]?(?::[\w\[\]|., ]{1,40}+)?\s{0,5}+(?:=>|:=|=|:)\s{0,5}+"
+# (`==` compares: `prevToken == null` assigns nothing; the value starts on the same line.)
+_ASSIGN = r"\d{0,2}+[\"']?\]?(?::[\w\[\]|., ]{1,40}+)?\s{0,5}+(?:=>|:=|=(?!=)|:)[ \t]{0,5}+"
 _QUOTED = r"\"(?P<dq>[^\"\s]{6,512}+)\"|'(?P<sq>[^'\s]{6,512}+)'|`(?P<bq>[^`\s]{6,512}+)`"
 # Passwords, secrets, tokens and API keys may hold spaces when quoted (passphrases): one line at most.
 _QUOTED_SPACED = r"\"(?P<dq>[^\"\n]{6,512}+)\"|'(?P<sq>[^'\n]{6,512}+)'|`(?P<bq>[^`\n]{6,512}+)`"
@@ -200,18 +201,26 @@ def _real_assignment(match: re.Match[str], value: str) -> bool:
         return _random_looking(value) and not _code_or_path(value) and not is_placeholder(value)
     if _matched(match, _PROSE_GROUPS):
         return _said_in_prose(match, value) and not is_placeholder(value)
+    if match.lastgroup == "bq" and _WORDS_ONLY.fullmatch(value):
+        return False  # a JavaScript template literal: `token:\`passed\``, `credentials=\`omit\``
     if match.lastgroup != "bare":
         return _real_quoted(value) and not is_placeholder(value)
     return not (_LABEL.fullmatch(value) or _code_or_path(value) or is_placeholder(value))
 
 
+_WORDS_ONLY = re.compile(r"[a-z]++(?:-[a-z]++)*+")
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+
+
 def _said_in_prose(match: re.Match[str], value: str) -> bool:
-    """A password in an issue: quoted in code or bold with a digit or symbol; bare, random-looking."""
+    """A password in an issue: quoted in code or bold with a digit; bare, random-looking.
+
+    (Without a digit, "the api key `special-key`" or "token **required**" name or describe a value.)"""
     if _code_or_path(value):
         return False
     if match.lastgroup == "pbare":
         return _mixed(match, value) or _random_looking(value)
-    return _DIGIT.search(value) is not None or not value.isalnum()
+    return _DIGIT.search(value) is not None
 
 
 def _matched(match: re.Match[str], groups: tuple[str, ...]) -> bool:
@@ -220,8 +229,9 @@ def _matched(match: re.Match[str], groups: tuple[str, ...]) -> bool:
 
 
 def _code_or_path(value: str) -> bool:
-    """A path, a URL, a command-line flag or a dotted name without digits (`self.password`)."""
-    if value.startswith(("/", ".", "~", "-")) or "://" in value:
+    """A path, a URL, a command-line flag, an attribute reference (`self.password`, `opts?.channel`,
+    `ed25519.Key`) or a name without digits."""
+    if value.startswith(("/", ".", "~", "-")) or "://" in value or _ATTRIBUTE_PATH.fullmatch(value):
         return True
     return _CODE_REFERENCE.fullmatch(value) is not None and _DIGIT.search(value) is None
 
@@ -243,7 +253,7 @@ def _random_looking(value: str) -> bool:
 # Names ending in `key` that label something other than a secret.
 _PUBLIC_KEY_NAMES = ("public", "pub_", "pub-", "pubkey", "cache", "primary", "foreign", "sort", "partition",
                      "idempotency", "dedup", "lookup", "hot", "monkey", "turkey", "donkey", "hockey", "whiskey",
-                     "jockey", "i18n", "translation", "host", "index", "group", "routing", "object", "row",
+                     "jockey", "i18n", "translation", "host", "index", "websocket", "group", "routing", "object", "row",
                      "column", "map", "dict", "sign_in", "keyboard", "license_plate")  # fmt: skip
 _CHECKSUM_PREFIXES = ("sha1", "sha256", "sha384", "sha512", "md5", "blake2", "h1:")
 
@@ -274,10 +284,24 @@ def _generic_key(match: re.Match[str], value: str) -> bool:
         return False
     if match.string[match.start() - 1] == " " or " " in value:  # `the key: …` is prose; keys hold no spaces
         return False
+    if _code_or_path(value) or _DOTTED_NAME.search(value) or _continues_as_code(match):
+        # Code, not a key: `RegEnumKey = win32api.RegEnumKey`, `o.key=e.altKey?r.C0.ESC:…`, `K = Ed25519Key | …`
+        # (generated keys hold no `name.attr`: base64 and hex have no dots).
+        return False
     name = match.string[max(0, match.start() - 16) : match.start()].rstrip("_-.")
     if name.endswith(_PUBLIC_KEY_NAMES) or _UUID.fullmatch(value) or _labelled_checksum(match, value):
         return False
     return _random_looking(value) and not is_placeholder(value)
+
+
+_ATTRIBUTE_PATH = re.compile(r"[A-Za-z_$][\w$]*+(?:\??\.[A-Za-z_$][\w$]*+)++")
+_DOTTED_NAME = re.compile(r"[A-Za-z0-9_]\.[A-Za-z_]")
+_LINE_END = re.compile(r"[ \t]*+(?:[\r\n,;&\"'`)}\]#<]|//|$)")
+
+
+def _continues_as_code(match: re.Match[str]) -> bool:
+    """True if something other than the end of the line or a separator follows the value (`x | y`, `"…" % v`)."""
+    return _LINE_END.match(match.string, match.end()) is None
 
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -292,8 +316,8 @@ def _labelled_checksum(match: re.Match[str], value: str) -> bool:
 
 
 def _real_quoted(value: str) -> bool:
-    """A quoted value: a capitalised word is a label; a phrase must read as a passphrase, not as text."""
-    if _CAPITALISED.fullmatch(value):
+    """A quoted value: a capitalised word is a label, `#ddd0c0` a colour; a phrase must read as a passphrase."""
+    if _CAPITALISED.fullmatch(value) or _COLOUR.fullmatch(value):
         return False
     words = value.split()
     if len(words) < 2:

@@ -544,3 +544,25 @@ def test_a_credential_in_prose_xml_a_header_a_query_or_a_client_call_is_masked_k
 )
 def test_placeholders_interpolation_example_keys_and_documentation_are_left_readable(scanner, text):
     assert scanner.mask(text) == (text, [])
+
+
+# Found by scanning the installed packages' sources (bench/bench_secrets.py --field): code, not credentials.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "        ed25519_key: ed25519.Ed25519PrivateKey,",
+        '        toolskey = "VS%0.f0COMNTOOLS" % version',
+        "        RegEnumKey = win32api.RegEnumKey",
+        "PublicOKPKey = Ed25519PublicKey | Ed448PublicKey | X25519PublicKey",
+        'INVALID_TOKEN = "invalid_token"  # a reason code',
+        'UNKNOWN_API_KEY = "unknown_api_key"',
+        "case 13:o.key=e.altKey?r.C0.ESC+r.C0.CR:r.C0.CR,o.cancel=!0;break;",
+        "(t.prevToken==`;`||t.prevToken==null||t.prevToken==`}`)&&C(e.current())",
+        "(0,V.jsx)(wo,{token:`passed`,count:e.expected})",
+        "t.credentials=`same-origin`",
+        '        Token: "#ddd0c0",',
+        "For this sample, you can use the api key `special-key` to test the authorization filters.",
+    ],
+)
+def test_code_and_minified_javascript_that_name_credentials_are_left_readable(scanner, text):
+    assert scanner.mask(text) == (text, [])
