@@ -39,8 +39,12 @@ _QUOTED = r"\"(?P<dq>[^\"\s]{6,512}+)\"|'(?P<sq>[^'\s]{6,512}+)'|`(?P<bq>[^`\s]{
 # Passwords, secrets, tokens and API keys may hold spaces when quoted (passphrases): one line at most.
 _QUOTED_SPACED = r"\"(?P<dq>[^\"\n]{6,512}+)\"|'(?P<sq>[^'\n]{6,512}+)'|`(?P<bq>[^`\n]{6,512}+)`"
 # An unquoted value ends at a space, a separator, a quote (`-H "X-API-Key: …"`), the next query
-# parameter (`?api_key=…&page=2`) or a tag (`password=…</value>`).
-_BARE = r"(?P<bare>[^\s\"'`,;&()\[\]{}<>]{8,256}+)(?![^\s,;\"'`&<)])"
+# parameter (`?api_key=…&page=2`) or a tag (`password=…</value>`); `_ends_cleanly` checks that, on the
+# match. The pattern takes the rest of the run (past 256 characters, or up to a `(`) so that a value
+# which does not end cleanly is consumed once and refused, not read again from every name inside it.
+_BARE_CHARS = "[^\\s\"'`,;&()\\[\\]{}<>]"
+_BARE = f"(?P<bare>{_BARE_CHARS}{{8,256}}+)(?<!:)(?:{_BARE_CHARS}++)?+"  # `name:` is a label, not a value
+_BARE_END = frozenset(" \t\r\n\f\v,;\"'`&<)")
 # `<password>…</password>` (Maven settings, Spring, .NET config): the value runs to the closing tag.
 _XML = (r"[\w.\-]{0,30}+(?:[\"']?>(?P<xml>[^<\s]{4,256}+)</"
         r"|[\"']\s{1,5}+value\s{0,3}+=\s{0,3}+[\"'](?P<xmlv>[^\"'<>\s]{4,256}+)[\"'](?=\s{0,5}+/?>))")
@@ -189,6 +193,12 @@ def _real_password(_match: re.Match[str], value: str) -> bool:
     return not is_placeholder(value)
 
 
+def _ends_cleanly(match: re.Match[str]) -> bool:
+    """True if an unquoted value is the whole run and a space, separator, quote or the end follows it."""
+    end = match.end("bare")
+    return end == match.end() and (end == len(match.string) or match.string[end] in _BARE_END)
+
+
 def _real_assignment(match: re.Match[str], value: str) -> bool:
     """Reject placeholders and labels; unquoted values must not be code or paths.
 
@@ -205,6 +215,8 @@ def _real_assignment(match: re.Match[str], value: str) -> bool:
         return False  # a JavaScript template literal: `token:\`passed\``, `credentials=\`omit\``
     if match.lastgroup != "bare":
         return _real_quoted(value) and not is_placeholder(value)
+    if not _ends_cleanly(match):
+        return False
     return not (_LABEL.fullmatch(value) or _code_or_path(value) or is_placeholder(value))
 
 
@@ -272,6 +284,8 @@ def _key_assignment(match: re.Match[str], value: str) -> bool:
     """An API key as any credential assignment; another `*key` name only with a generated-looking value."""
     if _api_key_name(match):
         return _real_assignment(match, value)
+    if match.lastgroup == "bare" and not _ends_cleanly(match):
+        return False
     return match.lastgroup in _ASSIGNED and _generic_key(match, value)
 
 
