@@ -46,11 +46,11 @@ _BARE_CHARS = "[^\\s\"'`,;&()\\[\\]{}<>]"
 _BARE = f"(?P<bare>{_BARE_CHARS}{{8,256}}+)(?<!:)(?:{_BARE_CHARS}++)?+"  # `name:` is a label, not a value
 _BARE_END = frozenset(" \t\r\n\f\v,;\"'`&<)")
 # `<password>…</password>` (Maven settings, Spring, .NET config): the value runs to the closing tag.
-_XML = (r"[\w.\-]{0,30}+(?:[\"']?>(?P<xml>[^<\s]{4,256}+)</"
+_XML = (r"(?:[\"']?>(?P<xml>[^<\s]{4,256}+)</"
         r"|[\"']\s{1,5}+value\s{0,3}+=\s{0,3}+[\"'](?P<xmlv>[^\"'<>\s]{4,256}+)[\"'](?=\s{0,5}+/?>))")
 # `client.SetToken("…")`, `WithPassword('…')`: a quoted literal as a call's first argument (16 characters
 # at least, as `_random_looking` asks: shorter ones fail here, in the engine, not one by one in Python).
-_CALL = r"[a-z_]{0,20}+\(\s{0,5}+(?:\"(?P<cdq>[^\"\s]{16,512}+)\"|'(?P<csq>[^'\s]{16,512}+)')"
+_CALL = r"\(\s{0,5}+(?:\"(?P<cdq>[^\"\s]{16,512}+)\"|'(?P<csq>[^'\s]{16,512}+)')"
 # Prose and Markdown in an issue: "the password is `…`", "token **…**", "password is Kx9…" (unquoted:
 # only with a digit, checked ahead so that ordinary prose after a credential word fails in the engine).
 _PROSE = (r"[`*'\"]{0,2}+[ \t]{1,3}+(?:(?P<verb>is|was|to|set to|changed to|becomes|=)[ \t]{1,3}+)?+"
@@ -270,33 +270,9 @@ _PUBLIC_KEY_NAMES = ("public", "pub_", "pub-", "pubkey", "cache", "primary", "fo
 _CHECKSUM_PREFIXES = ("sha1", "sha256", "sha384", "sha512", "md5", "blake2", "h1:")
 
 
-def _api_key_name(match: re.Match[str]) -> bool:
-    """True if the `key` the match starts at ends `api_key`, `accessKey`, `API key`, `private-key`..."""
-    return match.string.endswith(_API_KEY_QUALIFIERS, max(0, match.start() - 8), match.start())
-
-
-def _key_kind(match: re.Match[str]) -> str:
-    """`api_key` for API, access and private keys; `generic_key` for any other name ending in key."""
-    return "api_key" if _api_key_name(match) else "generic_key"
-
-
-def _key_assignment(match: re.Match[str], value: str) -> bool:
-    """An API key as any credential assignment; another `*key` name only with a generated-looking value."""
-    if _api_key_name(match):
-        return _real_assignment(match, value)
-    if match.lastgroup == "bare" and not _ends_cleanly(match):
-        return False
-    return match.lastgroup in _ASSIGNED and _generic_key(match, value)
-
-
-_ASSIGNED = frozenset({"dq", "sq", "bq", "bare"})
-
-
 def _generic_key(match: re.Match[str], value: str) -> bool:
     """`ENCRYPTION_KEY=…`, `signingKey: "…"`: a random-looking value under a `*key` name not known as public."""
-    if len(value) < RANDOM_MIN_LENGTH or _DIGIT.search(value) is None:  # most candidates end here, cheaply
-        return False
-    if match.string[match.start() - 1] == " " or " " in value:  # `the key: …` is prose; keys hold no spaces
+    if _DIGIT.search(value) is None or (match.lastgroup == "bare" and not _ends_cleanly(match)):
         return False
     if _code_or_path(value) or _DOTTED_NAME.search(value) or _continues_as_code(match):
         # Code, not a key: `RegEnumKey = win32api.RegEnumKey`, `o.key=e.altKey?r.C0.ESC:…`, `K = Ed25519Key | …`
@@ -398,15 +374,24 @@ PRIVATE_KEY_ANCHOR = "begin"
 # they report. `key` alone is too common: it needs a qualifier before it.
 _API_KEY_QUALIFIERS = ("api", "api_", "api-", "api ", "access", "access_", "access-", "auth_", "private", "private_",
                        "private-", "secret_", "secret-")  # fmt: skip
+# Any other `*key` name (`encryption_key`, `signingKey`), for the generic detector (where it finds the same
+# value as the api_key or secret detector, theirs is the name kept: they come first). Its values are drawn from the alphabets keys are written in
+# (hex, base64, base64url, `base64:` prefixes), 16 characters at least: code (`process.env.X`,
+# `os.Getenv(…)`) fails in the engine instead of one match at a time in Python.
+_OTHER_KEY_NAME = "key(?<=[a-z0-9_.\\-]key)"
+_KEY_CHARS = r"[A-Za-z0-9+/=_\-:]"
+_KEY_VALUE = (f"\"(?P<dq>{_KEY_CHARS}{{16,256}}+)\"|'(?P<sq>{_KEY_CHARS}{{16,256}}+)'"
+              f"|`(?P<bq>{_KEY_CHARS}{{16,256}}+)`|(?P<bare>{_KEY_CHARS}{{16,256}}+)(?:{_BARE_CHARS}++)?+")
 _ASSIGNMENT_KINDS = {
     "password": r"pass(?:word|wd|phrase)|pwd",
     "secret": r"secret(?:[_-]?key)?",
     "token": r"token",
+    "api_key": "key" + _after(*(f"{q}key" for q in _API_KEY_QUALIFIERS)),
     "credential": r"credentials?",
 }  # fmt: skip
 
 
-_ASSIGNMENT_ANCHORS = {"password": ("pass", "pwd"), "credential": ("credential",)}
+_ASSIGNMENT_ANCHORS = {"password": ("pass", "pwd"), "api_key": ("key",), "credential": ("credential",)}
 _PASSPHRASE_KINDS = frozenset({"password", "secret", "token", "api_key"})
 
 
@@ -552,11 +537,8 @@ def _keyed_detectors() -> tuple[Detector, ...]:
             r"[ \t]{1,5}+(?P<value>[a-z0-9._~+/=\-]{16,4096}+)"),
             ("authorization",), on_lowered=True, accept=_has_digit),
         *(_assignment(kind, name) for kind, name in _ASSIGNMENT_KINDS.items()),
-        # `api_key`, `access-key`, `API key` (any form, as the other names) and every other `*key` name
-        # (`ENCRYPTION_KEY=`, `signingKey:`, assignments only, random-looking values only), in one pass.
-        Detector("api_key", _compile(
-            rf"key(?<=[a-z0-9_.\- ]key)(?:{_ASSIGN}(?:{_QUOTED_SPACED}|{_BARE})|{_XML}|{_CALL}|{_PROSE})"), ("key",),
-            on_lowered=True, accept=_key_assignment, named=_key_kind),
+        Detector("generic_key", _compile(f"{_OTHER_KEY_NAME}{_ASSIGN}(?:{_KEY_VALUE})"), ("key",),
+                 on_lowered=True, accept=_generic_key),
     )  # fmt: skip
 
 
