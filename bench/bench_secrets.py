@@ -69,15 +69,16 @@ def accuracy(scanner: SecretScanner) -> None:
 
 
 def hostile(scanner: SecretScanner) -> None:
-    """Print the slowest 200 KB hostile input (best of 3 runs each)."""
-    times = {}
-    for unit in HOSTILE_UNITS:
-        text = (unit * (200 * KIB // len(unit) + 1))[: 200 * KIB]
-        scanner.mask(text)
-        times[unit] = best_time(lambda text=text: scanner.mask(text), repeats=3)  # type: ignore[misc]
-    worst = sorted(times, key=times.__getitem__)[-3:]
-    print(f"hostile 200 KB inputs: {len(times)}, slowest: "
-          + ", ".join(f"{unit!r} {times[unit] * 1000:.1f} ms" for unit in reversed(worst)) + " (target <= 50 ms)")
+    """Print the slowest 200 KB hostile inputs (best of 3 runs each), in wall and in CPU time."""
+    for label, clock in (("wall", time.perf_counter), ("CPU time", time.process_time)):
+        times = {}
+        for unit in HOSTILE_UNITS:
+            text = (unit * (200 * KIB // len(unit) + 1))[: 200 * KIB]
+            scanner.mask(text)
+            times[unit] = best_time(lambda text=text: scanner.mask(text), repeats=3, clock=clock)  # type: ignore[misc]
+        worst = sorted(times, key=times.__getitem__)[-3:]
+        print(f"hostile 200 KB inputs: {len(times)}, slowest ({label}): "
+              + ", ".join(f"{unit!r} {times[unit] * 1000:.1f} ms" for unit in reversed(worst)) + " (target <= 50 ms)")
 
 
 # Negative kinds made of `.env` lines (a credential name on every line): measured apart, as a worst case.
