@@ -9,6 +9,8 @@ clean corpus (code, lockfiles, go.sum, SHAs, UUIDs, data URIs, READMEs...) with 
     .venv/bin/python bench/bench_secrets.py
     .venv/bin/python bench/bench_secrets.py --field .venv/lib/python3.11/site-packages docs app
 
+`--code DIR` measures another copy of the scanner on the same corpus (e.g. main before a change:
+`git archive c526966 app | tar -x -C /tmp/before`, then `--code /tmp/before`), for a side-by-side run.
 `--field DIR...` also scans the text files under real directories (installed packages, our docs and
 code: no credentials expected) and prints what it finds there, by kind, for a reader to judge.
 """
@@ -26,7 +28,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+
+
+def scanner_code() -> Path:
+    """`--code DIR` (the first argument): measure the scanner in DIR/app instead of this checkout's."""
+    if sys.argv[1:2] != ["--code"]:
+        return ROOT
+    code = Path(sys.argv[2])
+    del sys.argv[1:3]
+    return code
+
+
+sys.path.insert(0, str(scanner_code()))
 
 from app.safety.secrets import SecretScanner
 
@@ -185,6 +198,7 @@ def field(scanner: SecretScanner, roots: list[str]) -> None:
 
 def main() -> None:
     scanner = SecretScanner()
+    print(f"scanner: {sys.modules[SecretScanner.__module__].__file__}")
     if sys.argv[1:2] == ["--field"]:
         field(scanner, sys.argv[2:])
         return
