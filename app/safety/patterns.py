@@ -375,9 +375,9 @@ PRIVATE_KEY_ANCHOR = "begin"
 _API_KEY_QUALIFIERS = ("api", "api_", "api-", "api ", "access", "access_", "access-", "auth_", "private", "private_",
                        "private-", "secret_", "secret-")  # fmt: skip
 # Any other `*key` name (`encryption_key`, `signingKey`), for the generic detector (where it finds the same
-# value as the api_key or secret detector, theirs is the name kept: they come first). Its values are drawn from the alphabets keys are written in
-# (hex, base64, base64url, `base64:` prefixes), 16 characters at least: code (`process.env.X`,
-# `os.Getenv(…)`) fails in the engine instead of one match at a time in Python.
+# value as the api_key or secret detector, theirs is the name kept: they come first). Its values are drawn
+# from the alphabets keys are written in (hex, base64, base64url, `base64:` prefixes), 16 characters at
+# least: code (`process.env.X`, `os.Getenv(…)`) fails in the engine instead of one match at a time in Python.
 _OTHER_KEY_NAME = "key(?<=[a-z0-9_.\\-]key)"
 _KEY_CHARS = r"[A-Za-z0-9+/=_\-:]"
 _KEY_VALUE = (f"\"(?P<dq>{_KEY_CHARS}{{16,256}}+)\"|'(?P<sq>{_KEY_CHARS}{{16,256}}+)'"
