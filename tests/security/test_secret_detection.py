@@ -216,7 +216,10 @@ def test_a_readme_and_env_example_full_of_placeholders_are_read_back_unchanged(g
 
 
 def test_an_issue_with_setup_instructions_and_interpolation_is_written_as_is(gateway: SecurityWorld) -> None:
-    body = "Set `DB_PASSWORD` in `.env` (see `.env.example`: `DB_PASSWORD=changeme`); compose reads `${DB_PASSWORD}`."
+    body = ("Set `DB_PASSWORD` in `.env` (see `.env.example`: `DB_PASSWORD=changeme`); compose reads "
+            "`${DB_PASSWORD}`.\n"
+            "The S3 stub takes AWS's example pair: `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE`, "
+            "`AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`.")
     is_error, shown = gateway.text("create_issue", **REPO, title="Setup", body=body)
     assert not is_error, shown
     number = json.loads(shown.rsplit("\n", 1)[1])["number"]
