@@ -42,10 +42,13 @@ def fake_pem() -> str:
     return "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END RSA PRIVATE KEY-----\n"
 
 
+# Made up, AWS-shaped (not AWS's documented examples, which the scanner rightly leaves readable).
+FAKE_AWS_KEY_ID = "AKIA2OGYBAH4PZLXJ3QK"
+FAKE_AWS_SECRET = "kq7Vd2Xw9LbT4mZr8NcY/pHs6JfG1aQe5UiR0oWz"
 SECRETS_FILE = (
     '"""Production settings. DO NOT COMMIT (committed anyway, for the secret-masking tests)."""\n\n'
-    'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"\n'
-    'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n'
+    f'AWS_ACCESS_KEY_ID = "{FAKE_AWS_KEY_ID}"\n'
+    f'AWS_SECRET_ACCESS_KEY = "{FAKE_AWS_SECRET}"\n'
     'DATABASE_URL = "postgres://service:S3cr3tPassw0rd@db.internal:5432/service"\n'
     'password = "hunter2-Correct-Horse-Battery"\n'
     'GITEA_TOKEN = "0123456789abcdef0123456789abcdef01234567"\n\n'
