@@ -468,10 +468,15 @@ def test_one_mebibyte_of_hostile_input_is_scanned_in_linear_time(scanner, name):
     "-----BEGIN RSA PRIVATE KEY-----" * (200_000 // 31),
     "- begin " * (200_000 // 8),
 ], ids=["ghp_-", "ghp_", "-ghp_x", "near-miss ghp_", "sk-", "task- slugs", "glpat-", "AKIA", "headers", "- begin"])
-def test_two_hundred_kilobytes_of_glue_bait_is_scanned_within_fifty_milliseconds(scanner, text):
+def test_two_hundred_kilobytes_of_glue_bait_cost_about_ten_times_twenty(scanner, text):
+    """Linear, not quadratic: ten times the bait costs about ten times the time (a backtracking pattern costs a
+    hundred). Both sizes are timed in the same moment, so a busy machine slows both; the absolute budget
+    (200 KB within 50 ms) is bench/bench_secrets.py's hostile-input table."""
+    small = text[: len(text) // 10]
     scanner.mask(text)  # warm up
-    best = min(_timed(lambda: scanner.mask(text)) for _ in range(3))
-    assert best <= 0.050, f"{best * 1000:.1f} ms"
+    short = min(_timed(lambda: scanner.mask(small)) for _ in range(5))
+    whole = min(_timed(lambda: scanner.mask(text)) for _ in range(5))
+    assert whole <= 25 * max(short, 0.0005), f"20 KB {short * 1000:.2f} ms, 200 KB {whole * 1000:.2f} ms"
 
 
 def _timed(run: Any) -> float:
