@@ -67,7 +67,7 @@ def create_app(config: Any = None) -> Flask:
     gitea = tools.build_gitea_client(settings)
     authenticator = auth.init_app(app, gitea, shared, audit)  # API keys; OAuth mode registers its resolvers next
     repository_permission = oauth.init_app(app, shared, gitea, authenticator)
-    tool_runtime = tools.init_app(app, gitea, policies, audit, repository_permission)
+    tool_runtime = tools.init_app(app, gitea, policies, audit, repository_permission, store=shared)
     init_mcp(app, shared, tool_runtime)
     if automation.init_app(app, shared, tool_runtime, audit) is not None:  # off: its endpoints stay 404
         app.register_blueprint(automation_bp.bp)

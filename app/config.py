@@ -16,6 +16,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRET_MODES = ("off", "mask", "block")
 AUDIT_FAIL_MODES = ("closed", "open")
 DEPLOY_TARGETS = ("server", "paas")
+FLOW_GUARD_MODES = ("off", "warn", "enforce")
 
 
 class Secret:
@@ -250,6 +251,13 @@ class Settings:
     write_mode: bool = setting(False, parse_bool, "Enable write tools")
     write_repository_whitelist: tuple[str, ...] = setting((), csv, "owner/repo allowed to write")
     write_allow_all_token_repos: bool = setting(False, parse_bool, "Allow writes to every repo")
+    flow_guard: str = setting(
+        "enforce", choice(FLOW_GUARD_MODES),
+        "Toxic-flow guard on writes: off, warn (allow, audit) or enforce (refuse writes to a less confidential sink)",
+    )
+    flow_guard_window_seconds: int = setting(
+        3600, int_in(60, 604800), "How long a read of a private or internal repository restricts later writes",
+    )
     # Automation
     automation_enabled: bool = setting(False, parse_bool, "Enable automation endpoints")
     automation_scheduler_enabled: bool = setting(False, parse_bool, "Enable the scheduler loop")

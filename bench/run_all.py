@@ -1,9 +1,9 @@
 """Run every benchmark in one go and print each one's output under the command that produced it.
 
 Usage: .venv/bin/python bench/run_all.py [NAME ...]   (names: foundation, gitea_client, mcp, tools,
-auth, secrets, policy, audit, tokens, results, reviews; tokens and results need `make clients`). Paste the output into
-bench/RESULTS.md. Benchmarks measure side by side in one run because these machines are noisy; none is
-a test.
+auth, secrets, policy, audit, tokens, results, reviews, flow; tokens and results need `make clients`).
+Paste the output into bench/RESULTS.md. Benchmarks measure side by side in one run because these machines
+are noisy; none is a test.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHES = ("foundation", "gitea_client", "mcp", "tools", "auth", "secrets", "policy", "audit", "tokens", "results",
-           "reviews")
+           "reviews", "flow")
 
 
 def run(name: str) -> None:

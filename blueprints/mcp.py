@@ -28,6 +28,7 @@ from app.limits.keys import client_address
 from app.limits.responses import refusal
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
+from app.mcp.elicitation import asker, can_ask, deliver_answer, remember_capability
 from app.mcp.engine import CallContext
 from app.mcp.jsonrpc import INVALID_PARAMS, INVALID_REQUEST, Message, RequestId, RpcError, decode, to_message
 from app.mcp.revisions import (
@@ -221,7 +222,9 @@ def initialize(message: Message, principal: Principal) -> Response:
     status, reply = runtime.engine.answer(message, call_context(principal, BATCH_VERSION, message))
     if "result" not in reply:
         return json_response(reply, status)
-    session_id = runtime.seal.mint(principal, reply["result"]["protocolVersion"])
+    version = reply["result"]["protocolVersion"]
+    session_id = runtime.seal.mint(principal, version)
+    remember_capability(runtime.store, session_id.split(".")[2], version, message.params)
     return json_response(reply, status, {SESSION_HEADER: session_id})
 
 
@@ -246,13 +249,15 @@ def notice(message: Message, scope: str) -> None:
     """Client notifications and responses need no answer; cancellation stops a running request."""
     if message.method == "notifications/cancelled":
         mcp_runtime().inflight.cancel(scope, message.params)
+    deliver_answer(mcp_runtime().store, scope, message)  # an answer to our elicitation/create
 
 
 def respond(message: Message, context: CallContext, scope: str | None) -> Response:
-    """JSON, or an SSE stream when a tool call asked for progress and the client reads SSE."""
+    """JSON, or an SSE stream when a tool call asked for progress, or is a write in a session whose client can
+    be asked to confirm a flagged flow (elicitation), and the client reads SSE."""
     runtime = mcp_runtime()
     wants_progress = message.method == "tools/call" and "progressToken" in message.meta
-    if wants_progress and accepts_sse(request.headers.get("Accept")):
+    if (wants_progress or may_ask(runtime, message, scope)) and accepts_sse(request.headers.get("Accept")):
         params = message.params if isinstance(message.params, dict) else {}
         runtime.engine.tools.scope_challenge(context.principal, params.get("name"), params.get("arguments"), context)
         return progress_stream(runtime, message, context, scope)
@@ -261,10 +266,19 @@ def respond(message: Message, context: CallContext, scope: str | None) -> Respon
     return json_response(reply, status)
 
 
+def may_ask(runtime: McpRuntime, message: Message, scope: str | None) -> bool:
+    """A write in a session whose client can be asked: answered on a stream, so the flow guard can ask."""
+    if message.method != "tools/call" or not can_ask(runtime.store, scope):
+        return False
+    return runtime.engine.tools.is_write(message.params.get("name"))
+
+
 def progress_stream(runtime: McpRuntime, message: Message, context: CallContext, scope: str | None) -> Response:
     @copy_current_request_context
     def work(notify: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         context.notify = notify
+        if scope is not None and can_ask(runtime.store, scope):
+            context.ask = asker(runtime.store, scope, notify)
         with runtime.inflight.running(scope, message.id, context.cancelled):
             return runtime.engine.answer(message, context)[1]
 

@@ -86,6 +86,25 @@ class DefaultsSchema(Schema):
     write = fields.String(validate=validate.OneOf(["allow", "deny"]), load_default="deny")
 
 
+class FlowGrantSchema(Schema):
+    """One granted flow: what was read in `from` may be written to `to` (owner/repo or owner/*)."""
+
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(data_key="from", required=True, validate=validate_repository_key)
+    sink = fields.String(data_key="to", required=True, validate=validate_repository_key)
+
+
+class FlowsSchema(Schema):
+    """Flows the toxic-flow guard lets through although the sink is less confidential than the source."""
+
+    class Meta:
+        unknown = RAISE
+
+    allow = fields.List(fields.Nested(FlowGrantSchema), load_default=list)
+
+
 class PolicyFileSchema(Schema):
     """The whole policy file."""
 
@@ -99,3 +118,4 @@ class PolicyFileSchema(Schema):
         values=fields.Nested(RepositoryRuleSchema),
         load_default=dict,
     )
+    flows = fields.Nested(FlowsSchema, load_default=dict)

@@ -158,3 +158,33 @@ def security_event(
         "severity": severity,
         "details": audited_value(details or {}),
     }
+
+
+FLOW_OUTCOMES = {"denied": "deny", "warned": "allow", "confirmed": "allow"}
+
+
+def flow_event(
+    context: AuditContext,
+    *,
+    outcome: str,
+    tool: str,
+    sink: dict[str, Any],
+    sources: list[dict[str, Any]],
+    arguments: dict[str, Any],
+    reason: str,
+) -> dict[str, Any]:
+    """Build a flow_denied event (refused), flow_warned (FLOW_GUARD=warn: the write went ahead) or
+    flow_confirmed (the user confirmed the flow through MCP elicitation: the write went ahead)."""
+    return {
+        "event": f"flow_{outcome}",
+        **context.fields(),
+        "tool": tool,
+        "repository": sink.get("repository"),
+        "arguments": audited_value(arguments),
+        "decision": FLOW_OUTCOMES[outcome],
+        "status": outcome,
+        "sink": audited_value(sink),
+        "sources": audited_value(sources),
+        "reason": audited_value(reason),
+        "rule": "flow_guard",
+    }

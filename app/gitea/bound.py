@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.gitea.endpoints.actions import ActionEndpoints
 from app.gitea.endpoints.commits import CommitEndpoints
 from app.gitea.endpoints.contents import ContentEndpoints
 from app.gitea.endpoints.issues import IssueEndpoints
@@ -23,6 +24,7 @@ class BoundGiteaClient(
     LabelEndpoints,
     MilestoneEndpoints,
     ReleaseEndpoints,
+    ActionEndpoints,
     ReviewEndpoints,
     WikiEndpoints,
 ):

@@ -43,6 +43,8 @@ ALLOWED_WRITES = frozenset({
     ("POST", "/repos/{owner}/{repo}/branches"),
     ("POST", "/repos/{owner}/{repo}/wiki/new"),
     ("PATCH", "/repos/{owner}/{repo}/wiki/page/{pageName}"),
+    ("POST", "/repos/{owner}/{repo}/actions/runs/{run}/rerun"),
+    ("POST", "/repos/{owner}/{repo}/actions/runs/{run}/rerun-failed-jobs"),
 })
 
 

@@ -68,6 +68,8 @@ class ToolSurface(Protocol):
 
     def toolsets(self) -> dict[str, int]: ...
 
+    def is_write(self, name: Any) -> bool: ...
+
 
 @dataclass
 class CallContext:
@@ -82,6 +84,7 @@ class CallContext:
     correlation_id: str | None = None  # the HTTP request's (X-Correlation-ID when valid); None: a new one per call
     transport: str = "streamable_http"
     selection: Selection = EVERYTHING  # the connection's toolsets / readonly (tools/list and tools/call)
+    ask: Callable[[str, dict[str, Any]], Any] | None = None  # elicitation on this call's stream (app.mcp.elicitation)
 
     @property
     def modern(self) -> bool:

@@ -44,6 +44,11 @@ class CoreToolSurface:
         catalog.check_selection(selection)
         return selection
 
+    def is_write(self, name: Any) -> bool:
+        """Whether `name` is a write tool of the catalog (a flagged write may ask the user to confirm it)."""
+        tool = self.runtime.catalog.offered(name) if isinstance(name, str) else None
+        return tool is not None and tool.is_write
+
     def toolsets(self) -> dict[str, int]:
         """The toolsets served and their tool counts (write mode applied)."""
         return self.runtime.catalog.served_toolsets()
@@ -78,4 +83,5 @@ def tool_call(principal: Principal, name: str, arguments: Any, context: CallCont
         principal, name, arguments, context.correlation_id or correlation_id_from(None),
         transport=context.transport, request_id=str(context.request_id) if context.request_id is not None else None,
         progress=progress_notifier(token, context), cancelled=context.cancelled, selection=context.selection,
+        ask_user=context.ask,
     )

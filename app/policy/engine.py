@@ -123,6 +123,27 @@ class RepositoryRule:
         return f"repositories.{self.key}"
 
 
+@dataclass(frozen=True)
+class FlowGrant:
+    """One `flows.allow` entry: reads of `source` may flow into writes to `sink` (owner/repo or owner/*)."""
+
+    source: str
+    sink: str
+    index: int
+
+    def covers(self, source: str, sink: str) -> bool:
+        return key_matches(self.source, source) and key_matches(self.sink, sink)
+
+    @property
+    def label(self) -> str:
+        return f"flows.allow[{self.index}] (from {self.source} to {self.sink})"
+
+
+def key_matches(key: str, repository: str) -> bool:
+    """Whether a policy key (owner/repo or owner/*) names the repository, case-insensitively."""
+    owner, _, name = key.lower().partition("/")
+    wanted_owner, _, wanted_name = repository_key(repository).partition("/")
+    return owner == wanted_owner and name in ("*", wanted_name)
 def in_namespace(globs: list[str], namespace: str) -> tuple[str, ...]:
     """The globs of one namespace: `wiki:` globs (prefix removed) or the plain file globs."""
     if namespace == WIKI:
@@ -192,6 +213,8 @@ class Policy:
             else:
                 self.exact[repository_key(key)] = RepositoryRule.compile(key, raw)
         self._everywhere: dict[tuple[str, bool], bool] = {}
+        self.flow_grants = tuple(FlowGrant(grant["source"], grant["sink"], index)
+                                 for index, grant in enumerate(document.get("flows", {}).get("allow", [])))
 
     @classmethod
     def default(cls) -> Policy:
@@ -312,6 +335,10 @@ class Policy:
         for path in paths:
             (withheld if self._decide_in(namespace, path, rules) else allowed).append(path)
         return allowed, withheld
+
+    def flow_grant(self, source: str, sink: str) -> FlowGrant | None:
+        """The first `flows.allow` entry letting what was read in `source` be written to `sink`, or None."""
+        return next((grant for grant in self.flow_grants if grant.covers(source, sink)), None)
 
     def tool_denied_everywhere(self, tool: str, is_write: bool) -> bool:
         """Tell whether no repository (and no repository-less call) may use the tool."""

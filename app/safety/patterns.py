@@ -26,26 +26,38 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.safety.allowlist import is_documented_example, is_filler, is_placeholder, is_template, shannon_entropy
+
 _RUN_CHARS = r"A-Za-z0-9_\-"  # characters that continue a token: a match never starts mid-run
 _B64 = r"a-zA-Z0-9+/="
 
 # After a credential name: an optional closing quote or bracket, an optional type
 # annotation (`token: str = ...`), then the assignment operator of some language.
-_ASSIGN = r"\d{0,2}+[\"']?\]?(?::[\w\[\]|., ]{1,40}+)?\s{0,5}+(?:=>|:=|=|:)\s{0,5}+"
+# (`==` compares: `prevToken == null` assigns nothing; the value starts on the same line.)
+_ASSIGN = r"\d{0,2}+[\"']?\]?(?::[\w\[\]|., ]{1,40}+)?\s{0,5}+(?:=>|:=|=(?!=)|:)[ \t]{0,5}+"
 _QUOTED = r"\"(?P<dq>[^\"\s]{6,512}+)\"|'(?P<sq>[^'\s]{6,512}+)'|`(?P<bq>[^`\s]{6,512}+)`"
 # Passwords, secrets, tokens and API keys may hold spaces when quoted (passphrases): one line at most.
 _QUOTED_SPACED = r"\"(?P<dq>[^\"\n]{6,512}+)\"|'(?P<sq>[^'\n]{6,512}+)'|`(?P<bq>[^`\n]{6,512}+)`"
-_BARE = r"(?P<bare>[^\s\"'`,;&()\[\]{}<>]{8,256}+)(?![^\s,;])"
-_VALUE_GROUPS = ("value", "dq", "sq", "bq", "bare")
-
-_PLACEHOLDER_START = ("$", "{", "<", "%s", "%(", "^", "~", ">=", "<=", "*", "…", "...")
-_PLACEHOLDER_WORDS = frozenset(
-    {
-        "string", "password", "passwd", "secret", "token", "changeme", "example", "redacted",
-        "required", "optional", "undefined", "none", "null", "true", "false", "hidden",
-        "placeholder", "your_token", "your-token", "yourtoken", "your_password", "xxxxxxxx",
-    }
-)  # fmt: skip
+# An unquoted value ends at a space, a separator, a quote (`-H "X-API-Key: …"`), the next query
+# parameter (`?api_key=…&page=2`) or a tag (`password=…</value>`); `_ends_cleanly` checks that, on the
+# match. The pattern takes the rest of the run (past 256 characters, or up to a `(`) so that a value
+# which does not end cleanly is consumed once and refused, not read again from every name inside it.
+_BARE_CHARS = "[^\\s\"'`,;&()\\[\\]{}<>]"
+_BARE = f"(?P<bare>{_BARE_CHARS}{{8,256}}+)(?<!:)(?:{_BARE_CHARS}++)?+"  # `name:` is a label, not a value
+_BARE_END = frozenset(" \t\r\n\f\v,;\"'`&<)")
+# `<password>…</password>` (Maven settings, Spring, .NET config): the value runs to the closing tag.
+_XML = (r"(?:[\"']?>(?P<xml>[^<\s]{4,256}+)</"
+        r"|[\"']\s{1,5}+value\s{0,3}+=\s{0,3}+[\"'](?P<xmlv>[^\"'<>\s]{4,256}+)[\"'](?=\s{0,5}+/?>))")
+# `client.SetToken("…")`, `WithPassword('…')`: a quoted literal as a call's first argument (16 characters
+# at least, as `_random_looking` asks: shorter ones fail here, in the engine, not one by one in Python).
+_CALL = r"\(\s{0,5}+(?:\"(?P<cdq>[^\"\s]{16,512}+)\"|'(?P<csq>[^'\s]{16,512}+)')"
+# Prose and Markdown in an issue: "the password is `…`", "token **…**", "password is Kx9…" (unquoted:
+# only with a digit, checked ahead so that ordinary prose after a credential word fails in the engine).
+_PROSE = (r"[`*'\"]{0,2}+[ \t]{1,3}+(?:(?P<verb>is|was|to|set to|changed to|becomes|=)[ \t]{1,3}+)?+"
+          r"(?:`(?P<pbq>[^`\s]{4,256}+)`|\*\*(?P<pstar>[^*\s]{4,256}+)\*\*"
+          r"|(?=[^\s\d`\"'<>()\[\]{},;]{0,127}+\d)(?P<pbare>[^\s`\"'<>()\[\]{},;]{8,128}+)(?![^\s,;.!?)]))")
+_VALUE_GROUPS = frozenset({"value", "dq", "sq", "bq", "bare", "xml", "xmlv", "cdq", "csq", "pbq", "pstar", "pbare"})
+_CALLED, _PROSE_GROUPS = ("cdq", "csq"), ("pbq", "pstar", "pbare")
 _LABEL = re.compile(r"[A-Z]?[a-z]+")
 _CAPITALISED = re.compile(r"[A-Z][a-z]+")
 # Words that make a quoted phrase read as a sentence or UI text, not as a passphrase.
@@ -78,6 +90,9 @@ class Detector:
     # Or where the secret starts, found before the match (searching no further back than the end of
     # the previous match, so the scan stays linear); -1 if the match is no secret.
     begin: Begin | None = None
+    # Or the kind of each match, for a detector that finds several families in one pass over the text
+    # (every pass costs ~1 ms per 2 MB even where nothing matches).
+    named: Callable[[re.Match[str]], str] | None = None
 
     def spans(self, text: str, lowered: str) -> list[tuple[str, int, int]]:
         """Return (kind, start, end) of each secret value this detector finds."""
@@ -90,25 +105,34 @@ class Detector:
             if start < 0:
                 continue
             value = text[start:end]
-            if self.accept is None or self.accept(match, value):
-                found.append((self._kind_for(value), start, end))
+            if (self.accept is None or self.accept(match, value)) and not self._allowed(value):
+                found.append((self._kind_for(match, value), start, end))
         return found
 
-    def _kind_for(self, value: str) -> str:
+    def _allowed(self, value: str) -> bool:
+        """True for a vendor's documented example, or a token body padded with filler (`ghp_xxxx…`)."""
+        return is_documented_example(value) or (self.kind != "jwt" and is_filler(value))
+
+    def _kind_for(self, match: re.Match[str], value: str) -> str:
         """Name the finding: a 40-hex value in an assignment is a Gitea token."""
-        if self.on_lowered and self.kind in _ASSIGNMENT_KINDS and _HEX40.fullmatch(value):
+        kind = self.kind if self.named is None else self.named(match)
+        if self.on_lowered and kind in _ASSIGNMENT_KINDS and _HEX40.fullmatch(value):
             return "gitea_token"
-        return self.kind
+        return kind
 
 
 def _value_span(match: re.Match[str]) -> tuple[int, int]:
     """The span of the secret itself: the value group that matched, else the match."""
-    names = match.re.groupindex
-    if names:  # token patterns have no groups: the common case on hostile input
-        for group in _VALUE_GROUPS:
-            if group in names and match.start(group) >= 0:
-                return match.span(group)
-    return match.span()
+    return match.span(_value_group(match))
+
+
+def _value_group(match: re.Match[str]) -> str | int:
+    """The name of the value group that matched, or 0 (the whole match).
+
+    Every value group is the last group of its alternative (`verb` comes before the prose values),
+    so the last group that matched is the value's."""
+    group = match.lastgroup
+    return group if group in _VALUE_GROUPS else 0
 
 
 _DIGIT, _UPPER, _LOWER = re.compile(r"\d"), re.compile("[A-Z]"), re.compile("[a-z]")
@@ -117,6 +141,11 @@ _DIGIT, _UPPER, _LOWER = re.compile(r"\d"), re.compile("[A-Z]"), re.compile("[a-
 def _mixed(_match: re.Match[str], value: str) -> bool:
     """True for random-looking values: digits and letters of both cases."""
     return bool(_DIGIT.search(value) and _UPPER.search(value) and _LOWER.search(value))
+
+
+def _both_cases(_match: re.Match[str], value: str) -> bool:
+    """True if the value mixes upper- and lower-case letters."""
+    return bool(_UPPER.search(value) and _LOWER.search(value))
 
 
 def _has_digit(_match: re.Match[str], value: str) -> bool:
@@ -159,36 +188,126 @@ def _random_key(match: re.Match[str], value: str) -> bool:
     return _OPENAI_MARKER in value or any(_mixed(match, run.group()) for run in _RANDOM_RUN.finditer(value))
 
 
-def _placeholder(value: str) -> bool:
-    """True for template values such as `${DB_PASSWORD}`, `<token>`, `changeme`."""
-    return value.startswith(_PLACEHOLDER_START) or value.lower() in _PLACEHOLDER_WORDS
-
-
 def _real_password(_match: re.Match[str], value: str) -> bool:
     """Reject URL passwords that are placeholders."""
-    return not _placeholder(value)
+    return not is_placeholder(value)
+
+
+def _ends_cleanly(match: re.Match[str]) -> bool:
+    """True if an unquoted value is the whole run and a space, separator, quote or the end follows it."""
+    end = match.end("bare")
+    return end == match.end() and (end == len(match.string) or match.string[end] in _BARE_END)
 
 
 def _real_assignment(match: re.Match[str], value: str) -> bool:
     """Reject placeholders and labels; unquoted values must not be code or paths.
 
     A quoted lower-case word (`password = "correcthorse"`) is a value someone chose; a bare one
-    (`token: generated`) is as likely prose, and a capitalised one (`"Password"`) a label.
+    (`token: generated`) is as likely prose, and a capitalised one (`"Password"`) a label. A call's
+    argument or a value in prose must look random: `check_password("…")` in a test, "the token is
+    `GITEA_TOKEN`" in a README name or describe a credential more often than they hold one.
     """
-    if _placeholder(value) or len(set(value)) <= 2:
+    if _matched(match, _CALLED):
+        return _random_looking(value) and not _code_or_path(value) and not is_placeholder(value)
+    if _matched(match, _PROSE_GROUPS):
+        return _said_in_prose(match, value) and not is_placeholder(value)
+    if match.lastgroup == "bq" and _WORDS_ONLY.fullmatch(value):
+        return False  # a JavaScript template literal: `token:\`passed\``, `credentials=\`omit\``
+    if match.lastgroup != "bare":
+        return _real_quoted(value) and not is_placeholder(value)
+    if not _ends_cleanly(match):
         return False
-    if match.start("bare") < 0:
-        return _real_quoted(value)
-    if _LABEL.fullmatch(value):
+    return not (_LABEL.fullmatch(value) or _code_or_path(value) or is_placeholder(value))
+
+
+_WORDS_ONLY = re.compile(r"[a-z]++(?:-[a-z]++)*+")
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+
+
+def _said_in_prose(match: re.Match[str], value: str) -> bool:
+    """A password in an issue: quoted in code or bold with a digit; bare, random-looking.
+
+    (Without a digit, "the api key `special-key`" or "token **required**" name or describe a value.)"""
+    if _code_or_path(value):
         return False
-    if value.startswith(("/", ".", "~")) or "://" in value:
+    if match.lastgroup == "pbare":
+        return _mixed(match, value) or _random_looking(value)
+    return _DIGIT.search(value) is not None
+
+
+def _matched(match: re.Match[str], groups: tuple[str, ...]) -> bool:
+    """True if the value is in one of the named groups."""
+    return match.lastgroup in groups
+
+
+def _code_or_path(value: str) -> bool:
+    """A path, a URL, a command-line flag, an attribute reference (`self.password`, `opts?.channel`,
+    `ed25519.Key`) or a name without digits."""
+    if value.startswith(("/", ".", "~", "-")) or "://" in value or _ATTRIBUTE_PATH.fullmatch(value):
+        return True
+    return _CODE_REFERENCE.fullmatch(value) is not None and _DIGIT.search(value) is None
+
+
+# Tuned on the labelled corpus (bench/bench_secrets.py prints recall and false positives per kind):
+# random keys of 16+ characters carry 3.3+ bits a character (hex 3.0+); words, slugs and versions less.
+RANDOM_MIN_LENGTH, RANDOM_MIN_BITS, RANDOM_MIN_BITS_HEX = 16, 3.3, 3.0
+_HEX = re.compile(r"[0-9a-f]++|[0-9A-F]++")
+
+
+def _random_looking(value: str) -> bool:
+    """True for a value with letters, digits and the entropy of a generated key."""
+    if len(value) < RANDOM_MIN_LENGTH or _DIGIT.search(value) is None or not any(c.isalpha() for c in value):
         return False
-    return not (_CODE_REFERENCE.fullmatch(value) and not _has_digit(match, value))
+    floor = RANDOM_MIN_BITS_HEX if _HEX.fullmatch(value) else RANDOM_MIN_BITS
+    return shannon_entropy(value) >= floor
+
+
+# Names ending in `key` that label something other than a secret.
+_PUBLIC_KEY_NAMES = ("public", "pub_", "pub-", "pubkey", "cache", "primary", "foreign", "sort", "partition",
+                     "idempotency", "dedup", "lookup", "hot", "monkey", "turkey", "donkey", "hockey", "whiskey",
+                     "jockey", "i18n", "translation", "host", "index", "websocket", "group", "routing", "object", "row",
+                     "column", "map", "dict", "sign_in", "keyboard", "license_plate")  # fmt: skip
+_CHECKSUM_PREFIXES = ("sha1", "sha256", "sha384", "sha512", "md5", "blake2", "h1:")
+
+
+def _generic_key(match: re.Match[str], value: str) -> bool:
+    """`ENCRYPTION_KEY=…`, `signingKey: "…"`: a random-looking value under a `*key` name not known as public."""
+    if _DIGIT.search(value) is None or (match.lastgroup == "bare" and not _ends_cleanly(match)):
+        return False
+    if _code_or_path(value) or _DOTTED_NAME.search(value) or _continues_as_code(match):
+        # Code, not a key: `RegEnumKey = win32api.RegEnumKey`, `o.key=e.altKey?r.C0.ESC:…`, `K = Ed25519Key | …`
+        # (generated keys hold no `name.attr`: base64 and hex have no dots).
+        return False
+    name = match.string[max(0, match.start() - 16) : match.start()].rstrip("_-.")
+    if name.endswith(_PUBLIC_KEY_NAMES) or _UUID.fullmatch(value) or _labelled_checksum(match, value):
+        return False
+    return _random_looking(value) and not is_placeholder(value)
+
+
+_ATTRIBUTE_PATH = re.compile(r"[A-Za-z_$][\w$]*+(?:\??\.[A-Za-z_$][\w$]*+)++")
+_DOTTED_NAME = re.compile(r"[A-Za-z0-9_]\.[A-Za-z_]")
+_LINE_END = re.compile(r"[ \t]*+(?:[\r\n,;&\"'`)}\]#<]|//|$)")
+
+
+def _continues_as_code(match: re.Match[str]) -> bool:
+    """True if something other than the end of the line or a separator follows the value (`x | y`, `"…" % v`)."""
+    return _LINE_END.match(match.string, match.end()) is None
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_CHECKSUM_LABEL = re.compile(r"(?:sha(?:1|224|256|384|512)|md5|blake2[bs]?|h1)[:=\-]$")
+
+
+def _labelled_checksum(match: re.Match[str], value: str) -> bool:
+    """A digest, labelled with its algorithm before it (`sha256:…`) or inside it."""
+    start = match.span(_value_group(match))[0]
+    label = match.string[max(0, start - 8) : start]
+    return value.lower().startswith(_CHECKSUM_PREFIXES) or _CHECKSUM_LABEL.search(label) is not None
 
 
 def _real_quoted(value: str) -> bool:
-    """A quoted value: a capitalised word is a label; a phrase must read as a passphrase, not as text."""
-    if _CAPITALISED.fullmatch(value):
+    """A quoted value: a capitalised word is a label, `#ddd0c0` a colour; a phrase must read as a passphrase."""
+    if _CAPITALISED.fullmatch(value) or _COLOUR.fullmatch(value):
         return False
     words = value.split()
     if len(words) < 2:
@@ -200,7 +319,7 @@ def _passphrase(words: list[str]) -> bool:
     """Two to eight words, lower-case first, no sentence words, placeholders or closing punctuation."""
     if not 2 <= len(words) <= 8 or words[0][0].isupper() or words[-1][-1] in ".?!:":
         return False
-    return not any(word.lower() in _PROSE_WORDS or _placeholder(word) for word in words)
+    return not any(word.lower() in _PROSE_WORDS or is_template(word) for word in words)
 
 
 def _token(prefixes: str, body: str, extra: str = "") -> str:
@@ -253,13 +372,21 @@ PRIVATE_KEY_ANCHOR = "begin"
 
 # Credential names, by the literal that anchors them (lower-cased text) and the kind
 # they report. `key` alone is too common: it needs a qualifier before it.
+_API_KEY_QUALIFIERS = ("api", "api_", "api-", "api ", "access", "access_", "access-", "auth_", "private", "private_",
+                       "private-", "secret_", "secret-")  # fmt: skip
+# Any other `*key` name (`encryption_key`, `signingKey`), for the generic detector (where it finds the same
+# value as the api_key or secret detector, theirs is the name kept: they come first). Its values are drawn
+# from the alphabets keys are written in (hex, base64, base64url, `base64:` prefixes), 16 characters at
+# least: code (`process.env.X`, `os.Getenv(…)`) fails in the engine instead of one match at a time in Python.
+_OTHER_KEY_NAME = "key(?<=[a-z0-9_.\\-]key)"
+_KEY_CHARS = r"[A-Za-z0-9+/=_\-:]"
+_KEY_VALUE = (f"\"(?P<dq>{_KEY_CHARS}{{16,256}}+)\"|'(?P<sq>{_KEY_CHARS}{{16,256}}+)'"
+              f"|`(?P<bq>{_KEY_CHARS}{{16,256}}+)`|(?P<bare>{_KEY_CHARS}{{16,256}}+)(?:{_BARE_CHARS}++)?+")
 _ASSIGNMENT_KINDS = {
     "password": r"pass(?:word|wd|phrase)|pwd",
     "secret": r"secret(?:[_-]?key)?",
     "token": r"token",
-    "api_key": "key" + _after(*(f"{q}key" for q in ("api", "api_", "api-", "access", "access_",
-                                                     "access-", "auth_", "private", "private_",
-                                                     "private-", "secret_", "secret-"))),
+    "api_key": "key" + _after(*(f"{q}key" for q in _API_KEY_QUALIFIERS)),
     "credential": r"credentials?",
 }  # fmt: skip
 
@@ -271,7 +398,7 @@ _PASSPHRASE_KINDS = frozenset({"password", "secret", "token", "api_key"})
 def _assignment(kind: str, name: str) -> Detector:
     """`password = "..."`, `API_KEY: ...`, `"token": "..."` in any common syntax."""
     quoted = _QUOTED_SPACED if kind in _PASSPHRASE_KINDS else _QUOTED
-    pattern = _compile(f"(?:{name}){_ASSIGN}(?:{quoted}|{_BARE})")
+    pattern = _compile(f"(?:{name})(?:{_ASSIGN}(?:{quoted}|{_BARE})|{_XML}|{_CALL}|{_PROSE})")
     anchors = _ASSIGNMENT_ANCHORS.get(kind, (kind,))
     return Detector(kind, pattern, anchors, on_lowered=True, accept=_real_assignment)
 
@@ -339,7 +466,55 @@ def _token_detectors() -> tuple[Detector, ...]:
         Detector("openai_key", _compile(_glued("sk-", r"[a-z0-9_\-]{20}", r"[a-z0-9_\-]")), ("sk-",),
                  on_lowered=True, accept=_openai_key),
         Detector("jwt", _compile(_JWT_PAYLOAD), ("eyj",), begin=_jwt_header),
+        *_registry_detectors(),
     )  # fmt: skip
+
+
+def _registry_detectors() -> tuple[Detector, ...]:
+    """Package registries, model hubs and SaaS APIs whose tokens carry a fixed prefix (free-standing only)."""
+    return (
+        Detector("registry_token", _compile(_UNDERSCORE_TOKENS), _UNDERSCORE_ANCHORS, accept=_underscore_token,
+                 begin=_underscore_token_start, named=_underscore_token_kind),
+        Detector("pypi_token", _compile(_token("pypi-AgEIcHlwaS5vcmc", r"[A-Za-z0-9_\-]{50,1000}+")),
+                 ("pypi-ageichlwas5vcmc",)),
+        Detector("sendgrid_key", _compile(_token(r"SG\.", r"[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}")), ("sg.",)),
+    )  # fmt: skip
+
+
+# Tokens whose prefix ends in `_` (npm, Docker Hub, Hugging Face, DigitalOcean, Shopify), in one pass that
+# stops at each `_` and checks the prefix before it with lookbehinds: one group per family, named by kind.
+_UNDERSCORE_FAMILIES = {
+    "npm_token": ("npm", "[A-Za-z0-9]{36}"),
+    "dockerhub_token": ("dckr_pat", r"[A-Za-z0-9_\-]{27}"),
+    "huggingface_token": ("hf", "[A-Za-z]{34}"),
+    "digitalocean_token": ("do[opr]_v1", "[a-f0-9]{64}"),
+    "shopify_token": ("shp(?:at|ca|pa|ss)", "[a-fA-F0-9]{32}"),
+}
+_PREFIX_WIDTH = {"npm_token": 3, "dockerhub_token": 8, "huggingface_token": 2, "digitalocean_token": 6,
+                 "shopify_token": 5}  # fmt: skip
+_UNDERSCORE_TOKENS = "_(?:" + "|".join(
+    f"(?<={prefix}_)(?<![{_RUN_CHARS}]{prefix}_)(?P<{kind}>{body})"
+    for kind, (prefix, body) in _UNDERSCORE_FAMILIES.items()
+) + f")(?![{_RUN_CHARS}])"
+_UNDERSCORE_ANCHORS = ("npm_", "dckr_pat_", "hf_", "doo_v1_", "dop_v1_", "dor_v1_", "shpat_", "shpca_", "shppa_",
+                       "shpss_")  # fmt: skip
+
+
+def _underscore_token_kind(match: re.Match[str]) -> str:
+    """The family whose group matched."""
+    return str(match.lastgroup)
+
+
+def _underscore_token_start(_text: str, match: re.Match[str], _floor: int) -> int:
+    """The token starts at its prefix, before the `_` the match starts at."""
+    return match.start() - _PREFIX_WIDTH[str(match.lastgroup)]
+
+
+def _underscore_token(match: re.Match[str], value: str) -> bool:
+    """npm tokens hold a digit, Hugging Face tokens both cases of letters."""
+    if match.lastgroup == "npm_token":
+        return _has_digit(match, value)
+    return match.lastgroup != "huggingface_token" or _both_cases(match, value)
 
 
 def _keyed_detectors() -> tuple[Detector, ...]:
@@ -362,6 +537,8 @@ def _keyed_detectors() -> tuple[Detector, ...]:
             r"[ \t]{1,5}+(?P<value>[a-z0-9._~+/=\-]{16,4096}+)"),
             ("authorization",), on_lowered=True, accept=_has_digit),
         *(_assignment(kind, name) for kind, name in _ASSIGNMENT_KINDS.items()),
+        Detector("generic_key", _compile(f"{_OTHER_KEY_NAME}{_ASSIGN}(?:{_KEY_VALUE})"), ("key",),
+                 on_lowered=True, accept=_generic_key),
     )  # fmt: skip
 
 

@@ -109,6 +109,14 @@ class Store(abc.ABC):
         """Remove `member` from the set; return whether it was there."""
 
     @abc.abstractmethod
+    def hset(self, key: str, field: str, value: bytes, ttl: float | None = None) -> None:
+        """Set one field of the hash at `key` (other fields untouched); `ttl` resets the hash's expiry."""
+
+    @abc.abstractmethod
+    def hgetall(self, key: str) -> dict[str, bytes]:
+        """Every field of the hash at `key` ({} when absent or expired)."""
+
+    @abc.abstractmethod
     def push(self, key: str, value: bytes, keep: int | None = None) -> int:
         """Append `value` to the list at `key` (a queue's tail); with `keep`, drop the oldest entries so at
         most `keep` remain. Return the list's length."""

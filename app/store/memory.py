@@ -14,21 +14,23 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_KEYS = 100_000
 # Security marks the memory store never evicts to make room: revoked grant families, used refresh tokens
-# and codes (app/oauth), seen webhook deliveries (app/automation). They carry their own TTL.
+# and codes (app/oauth), seen webhook deliveries (app/automation), the flow guard's labels (app/tools/flow_guard:
+# evicting them would reset a caller's window). They carry their own TTL.
 UNEVICTABLE_PREFIXES = ("oauth:family-revoked:", "oauth:refresh-used:", "oauth:code-used:",
-                        "aegis:automation:delivery:")
+                        "aegis:automation:delivery:", "aegis:flow:")
 SUBSCRIBER_QUEUE_SIZE = 1_000
 
 # Named once here because MemoryStore.set shadows the builtin inside the class.
 Members = set[bytes]
 Items = list[bytes]
+Fields = dict[str, bytes]
 
 
 @dataclass
 class Entry:
     """One stored value and the monotonic time it expires at (None: never)."""
 
-    value: bytes | Members | Items
+    value: bytes | Members | Items | Fields
     expires_at: float | None = None
 
     def expired(self, now: float) -> bool:
@@ -154,6 +156,25 @@ class MemoryStore(Store):
                 entry.expires_at = expires_at
             return added
 
+    def hset(self, key: str, field: str, value: bytes, ttl: float | None = None) -> None:
+        expires_at = deadline(ttl)
+        with self._lock:
+            entry = self._entry_for_write(key, {})
+            self._fields(entry)[field] = bytes(value)
+            if expires_at is not None:
+                entry.expires_at = expires_at
+
+    def hgetall(self, key: str) -> dict[str, bytes]:
+        with self._lock:
+            entry = self._live(key)
+            return {} if entry is None else dict(self._fields(entry))
+
+    @staticmethod
+    def _fields(entry: Entry) -> Fields:
+        if not isinstance(entry.value, dict):
+            raise TypeError("key does not hold a hash")
+        return entry.value
+
     def push(self, key: str, value: bytes, keep: int | None = None) -> int:
         with self._lock:
             entries = self._list(self._entry_for_write(key, []))
@@ -201,7 +222,7 @@ class MemoryStore(Store):
             raise TypeError("key does not hold a list")
         return entry.value
 
-    def _entry_for_write(self, key: str, empty: bytes | Members | Items) -> Entry:
+    def _entry_for_write(self, key: str, empty: bytes | Members | Items | Fields) -> Entry:
         """Return the live entry at `key`, creating it with `empty` (lock held)."""
         entry = self._live(key)
         if entry is None:
@@ -212,7 +233,7 @@ class MemoryStore(Store):
     @staticmethod
     def _scalar(entry: Entry) -> bytes:
         if not isinstance(entry.value, bytes):
-            raise TypeError("key holds a set or a list, not a value")
+            raise TypeError("key holds a set, a list or a hash, not a value")
         return entry.value
 
     @staticmethod

@@ -154,6 +154,21 @@ class RedisStore(Store):
     def srem(self, key: str, member: bytes) -> bool:
         return self._run("srem", lambda: bool(self._client.srem(key, member)))
 
+    def hset(self, key: str, field: str, value: bytes, ttl: float | None = None) -> None:
+        px = ttl_milliseconds(ttl)
+        self._run("hset", lambda: self._hset(key, field, value, px))
+
+    def _hset(self, key: str, field: str, value: bytes, px: int | None) -> None:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hset(key, field, value)
+        if px is not None:
+            pipe.pexpire(key, px)
+        pipe.execute()
+
+    def hgetall(self, key: str) -> dict[str, bytes]:
+        found = self._run("hgetall", lambda: cast("dict[bytes, bytes]", self._client.hgetall(key)))
+        return {name.decode(): value for name, value in found.items()}
+
     def push(self, key: str, value: bytes, keep: int | None = None) -> int:
         return self._run("push", lambda: self._push(key, value, keep))
 

@@ -12,6 +12,7 @@ from app.auth.pat_mode import RepositoryPermissions
 from app.config import Settings
 from app.gitea.client import GiteaClient
 from app.policy import PolicyStore
+from app.store import Store
 from app.tools.call import ToolRuntime
 from app.tools.registry import Catalog, Tool, enabled_tools
 
@@ -20,12 +21,13 @@ GITEA_EXTENSION = "aegis.gitea"
 RUNTIME_EXTENSION = "aegis.tools"
 # Toolsets served only when the operator names them in MCP_TOOLSETS (or `all`): what a new toolset costs in
 # tokens and in reach is the operator's choice, not an upgrade's.
-OPT_IN_TOOLSETS: tuple[str, ...] = ("reviews", "wiki")
+OPT_IN_TOOLSETS: tuple[str, ...] = ("reviews", "actions", "wiki")
 
 
 def all_tools() -> tuple[Tool, ...]:
     """Every tool, grouped by toolset in a stable order."""
     from app.tools import (
+        actions,
         branches,
         commits,
         files,
@@ -40,7 +42,8 @@ def all_tools() -> tuple[Tool, ...]:
         wiki,
     )
 
-    toolsets = (repos, files, commits, issues, pulls, labels, releases, branches, orgs, milestones, reviews, wiki)
+    toolsets = (repos, files, commits, issues, pulls, labels, releases, branches, orgs, milestones, reviews,
+                actions, wiki)
     return tuple(tool for toolset in toolsets for tool in toolset.TOOLS)
 
 
@@ -68,13 +71,14 @@ def build_gitea_client(settings: Settings) -> GiteaClient:
 
 
 def init_app(app: Flask, gitea: GiteaClient, policies: PolicyStore, audit: AuditRecorder,
-             repository_permission: RepositoryPermissions | None = None) -> ToolRuntime:
-    """The tool runtime of this app: catalog, Gitea client, policy, audit and (service-PAT mode, from
-    app.oauth.init_app) the per-call permission check. Nothing calls Gitea yet."""
+             repository_permission: RepositoryPermissions | None = None, *, store: Store | None = None) -> ToolRuntime:
+    """The tool runtime of this app: catalog, Gitea client, policy, audit, (service-PAT mode, from
+    app.oauth.init_app) the per-call permission check and the store the flow guard keeps its labels in.
+    Nothing calls Gitea yet."""
     settings: Settings = app.config["SETTINGS"]
     catalog = build_catalog(settings, policies.current)
     runtime = ToolRuntime(settings, catalog, gitea, policy=policies.current, audit=audit,
-                          repository_permission=repository_permission)
+                          repository_permission=repository_permission, store=store)
     app.extensions[CATALOG_EXTENSION] = catalog
     app.extensions[GITEA_EXTENSION] = gitea
     app.extensions[RUNTIME_EXTENSION] = runtime

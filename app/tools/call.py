@@ -79,6 +79,7 @@ class ToolRuntime:
     policy: Callable[[], Any] | None = None  # returns the current app.policy.Policy
     audit: Any = None  # app.audit.AuditRecorder: .record(event, is_write=...)
     repository_permission: Callable[[Principal, Tool, str], str | None] | None = None  # service-PAT seam
+    store: Any = None  # app.store.Store: the flow guard's labels (app.tools.flow_guard)
     cache: dict[str, Any] = field(default_factory=dict)  # immutable upstream data (search_code archives)
     cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -113,6 +114,9 @@ class ToolCall:
     bound_runtime: ToolRuntime | None = field(default=None, compare=False)
     repository: str | None = None  # "owner/repo" when the tool works on one repository
     selection: Selection = EVERYTHING  # the connection's toolsets / readonly: a tool outside it is unknown
+    # Asks the user (MCP elicitation): (message, requestedSchema) -> the client's result or None; None when
+    # the client cannot be asked. The flow guard's confirmation (app.mcp.elicitation).
+    ask_user: Callable[[str, dict[str, Any]], Any] | None = field(default=None, compare=False)
 
     def bind(self, runtime: ToolRuntime, tool: Tool, repository: str | None) -> ToolCall:
         """This call as the core runs it: with its runtime, its tool and the repository its arguments name."""

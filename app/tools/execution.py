@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from marshmallow import ValidationError
 
 from app.audit.chain import AuditWriteError
-from app.audit.events import access_denied, tool_invocation
+from app.audit.events import access_denied, flow_event, tool_invocation
 from app.auth.pat_mode import RepositoryPermissions
 from app.errors import AegisError
 from app.gitea.errors import GiteaError
@@ -18,6 +19,7 @@ from app.logging import log_event
 from app.safety.inbound import check_inbound, refusal_message
 from app.safety.secrets import sanitize_value
 from app.safety.text import model_text
+from app.store.base import StoreUnavailable
 from app.tools.call import (
     InsufficientScope,
     ToolCall,
@@ -29,6 +31,7 @@ from app.tools.call import (
     UpstreamUnauthorized,
 )
 from app.tools.failures import upstream_failure
+from app.tools.flow_guard import CONFIRMATION_SCHEMA, FlowViolation, flow_violation, record_read
 from app.tools.registry import Tool
 from app.tools.shaping import FENCE_TAG, fence_note, mark_untrusted, new_fence_nonce, without_hidden_markdown
 from app.tools.tool_metrics import record_tool_call
@@ -60,6 +63,7 @@ class Denial:
 
     reason: str
     rule: str
+    event: dict[str, Any] | None = None  # the audit entry when it is not a plain access_denied (flow_denied)
 
 
 def execute_tool(runtime: ToolRuntime, call: ToolCall) -> ToolResult:
@@ -162,7 +166,47 @@ def authorize(call: ToolCall, args: dict[str, Any]) -> Denial | None:
         return refusal
     if not call.principal.has_scope(call.tool.scope):
         raise InsufficientScope(call.runtime.settings, call.tool.scope)
-    return policy_denial(call, args) or repository_permission_denial(call) or inbound_secret_denial(call, args)
+    return (policy_denial(call, args) or repository_permission_denial(call) or flow_denial(call, args)
+            or inbound_secret_denial(call, args))
+
+
+def flow_denial(call: ToolCall, args: dict[str, Any]) -> Denial | None:
+    """The toxic-flow guard (app.tools.flow_guard): enforce refuses unless the user confirms the flow when the
+    client can be asked; warn audits flow_warned and lets the write go."""
+    violation = flow_violation(call)
+    if violation is None:
+        return None
+    if call.runtime.settings.flow_guard == "warn":
+        return audited_flow(call, args, violation, "warned")
+    if call.ask_user is not None and user_confirms(call.ask_user, call.tool.name, violation):
+        return audited_flow(call, args, violation, "confirmed")
+    event = flow_record(call, args, violation, "denied")
+    return Denial(violation.reason(True), "flow_guard", event)
+
+
+def user_confirms(ask: Callable[[str, dict[str, Any]], Any], tool: str, violation: FlowViolation) -> bool:
+    """Ask through MCP elicitation; only an explicit accept with allow=true confirms."""
+    answer = ask(violation.question(tool), CONFIRMATION_SCHEMA)
+    if not isinstance(answer, dict) or answer.get("action") != "accept":
+        return False
+    content = answer.get("content")
+    return isinstance(content, dict) and content.get("allow") is True
+
+
+def audited_flow(call: ToolCall, args: dict[str, Any], violation: FlowViolation, outcome: str) -> Denial | None:
+    """A flagged write that goes ahead (warned or confirmed), audited first: no audit, no write."""
+    try:
+        _audit(call.runtime, call.tool, flow_record(call, args, violation, outcome))
+    except AuditWriteError:
+        return Denial("The audit log cannot be written, so this flagged write was refused; tell the operator.",
+                      "audit_unavailable")
+    return None
+
+
+def flow_record(call: ToolCall, args: dict[str, Any], violation: FlowViolation, outcome: str) -> dict[str, Any]:
+    sink, sources = violation.audit_fields()
+    return flow_event(call.audit_context(), outcome=outcome, tool=call.tool.name, sink=sink, sources=sources,
+                      arguments=args, reason=violation.reason(outcome == "denied"))
 
 
 def gate_before_scope(call: ToolCall) -> Denial | None:
@@ -258,6 +302,8 @@ def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
     except AuditWriteError:
         return AUDIT_REFUSAL
     result = _invoke(call, args)
+    if not result.is_error and not call.tool.is_write:
+        result = labelled(call, result)
     done = not result.is_error or result.status == WRITTEN_UNSHOWN
     outcome, error = (success_status(args), None) if done else ("error", result.text)
     try:
@@ -265,6 +311,16 @@ def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
     except AuditWriteError:
         log.error("audit outcome write failed", extra={"tool": call.tool.name})
         return result if call.tool.is_write else AUDIT_REFUSAL
+    return result
+
+
+def labelled(call: ToolCall, result: ToolResult) -> ToolResult:
+    """The read's result once the flow guard has its label; without the store the data is withheld."""
+    try:
+        record_read(call, result.structured)
+    except StoreUnavailable:
+        return ToolResult.error("The result was withheld: the flow guard could not record this read because "
+                                "the shared state is unavailable; retry shortly.", "unavailable")
     return result
 
 
@@ -365,8 +421,8 @@ def _refuse(call: ToolCall, *, arguments: Any, denial: Denial, status: str) -> T
     """Audit a refused call (bad arguments or denied) and return the isError result."""
     args = arguments if isinstance(arguments, dict) else {}
     # access_denied masks the arguments (a refused write's text may hold the very secret it was refused for).
-    event = access_denied(call.audit_context(), tool=call.tool.name, repository=repository_of(args),
-                          arguments=args, reason=denial.reason, rule=denial.rule)
+    event = denial.event or access_denied(call.audit_context(), tool=call.tool.name, repository=repository_of(args),
+                                          arguments=args, reason=denial.reason, rule=denial.rule)
     try:
         _audit(call.runtime, call.tool, event)
     except AuditWriteError:

@@ -43,6 +43,7 @@ def _rejected_credentials(call: ToolCall) -> ToolResult:
 
 SUBJECT_ARGUMENTS = (
     "filepath", "path", "sha", "base", "head", "ref", "branch", "issue_number", "pull_number", "release_id", "org",
+    "run_id", "job_id",
 )
 
 

@@ -11,6 +11,7 @@ from app.gitea.request import encode_segment
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.code_index import MAX_ARCHIVE_BYTES, CodeIndex, CodeIndexCache, index_from_archive
+from app.tools.flow_guard import remember_repository
 from app.tools.refs import commit_for_read, commit_for_search
 from app.tools.registry import Tool
 from app.tools.shaping import UntrustedField, clip, more_hint, short_text, with_untrusted
@@ -180,9 +181,10 @@ def render_file(out: dict[str, Any]) -> str:
     return f"{out['path']}{ref} ({span}):\n{out['content']}{tail}"
 
 
-def default_branch_or_none(gitea: BoundGiteaClient, owner: str, repo: str) -> str | None:
-    """The default branch, or None for an empty repository (it has no tree)."""
+def default_branch_or_none(gitea: BoundGiteaClient, call: ToolCall, owner: str, repo: str) -> str | None:
+    """The default branch, or None for an empty repository (it has no tree); the flow guard keeps its visibility."""
     raw = gitea.get_repository(owner, repo)
+    remember_repository(call, raw)
     return None if p.flag(raw, "empty") else (p.text(raw, "default_branch") or "HEAD")
 
 
@@ -226,7 +228,7 @@ def tree_result(args: dict[str, Any], ref: str, call: ToolCall, **fields: Any) -
 
 def get_file_tree(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Entries of a commit's root tree, so each has its full path for the policy (a subtree's SHA would not)."""
-    ref = args.get("ref") or default_branch_or_none(gitea, args["owner"], args["repo"])
+    ref = args.get("ref") or default_branch_or_none(gitea, call, args["owner"], args["repo"])
     if ref is None:
         return tree_result(args, "", call, total=0, note="The repository is empty: it has no files yet.")
     commit = commit_for_read(gitea, call, args["owner"], args["repo"], ref)

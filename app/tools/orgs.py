@@ -10,7 +10,7 @@ from app.gitea.bound import BoundGiteaClient
 from app.tools import payload as p
 from app.tools.call import ToolCall
 from app.tools.registry import Tool
-from app.tools.repos import REPOSITORY_DESCRIPTIONS, render_repository_list, repository_summary
+from app.tools.repos import REPOSITORY_DESCRIPTIONS, remembered_summary, render_repository_list
 from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted
 from schemas import orgs as s
 
@@ -41,7 +41,7 @@ def render_organizations(out: dict[str, Any]) -> str:
 
 def list_org_repositories(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_org_repos(args["org"], page=args["page"], limit=args["limit"])
-    repos = [repository_summary(raw) for raw in page.items if isinstance(raw, Mapping)]
+    repos = [remembered_summary(call, raw) for raw in page.items if isinstance(raw, Mapping)]
     return list_envelope(repos, page=args["page"], limit=args["limit"], has_more=page.has_more,
                          total=page.total, limits=call.limits)
 

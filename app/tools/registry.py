@@ -105,7 +105,8 @@ def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     the full schema, so a structured result valid for the full one is valid for this one (a write tool's
     result-or-dry-run choice stays a choice of the two compact shapes)."""
     if "anyOf" in schema:
-        return {"anyOf": [compact_output_schema(branch) for branch in schema["anyOf"]]}
+        # MCP requires an outputSchema of type object at its top level: the choice sits under it.
+        return {"type": "object", "anyOf": [compact_output_schema(branch) for branch in schema["anyOf"]]}
     return {"type": "object", "properties": {name: {} for name in schema.get("properties", {})}}
 
 

@@ -9,6 +9,7 @@ from app.auth.pat_mode import REPOSITORIES
 from app.gitea.bound import BoundGiteaClient
 from app.tools import payload as p
 from app.tools.call import ToolCall
+from app.tools.flow_guard import remember_repository
 from app.tools.registry import Tool
 from app.tools.shaping import UntrustedField, list_envelope, more_hint, short_text, with_untrusted
 from schemas import repos as s
@@ -72,7 +73,7 @@ def summary_line(repo: Mapping[str, Any]) -> str:
 
 def list_repositories(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     page = gitea.list_my_repos(page=args["page"], limit=args["limit"])
-    repos = [repository_summary(raw) for raw in page.items]
+    repos = [remembered_summary(call, raw) for raw in page.items]
     return list_envelope(
         repos, page=args["page"], limit=args["limit"], has_more=page.has_more, total=page.total, limits=call.limits
     )
@@ -83,8 +84,16 @@ def render_repository_list(out: dict[str, Any]) -> str:
     return "\n".join([*lines, more_hint(out)])
 
 
+def remembered_summary(call: ToolCall, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary of a listed repository; its visibility is kept for the flow guard on the way."""
+    remember_repository(call, raw)
+    return repository_summary(raw)
+
+
 def get_repository_info(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
-    return repository_details(gitea.get_repository(args["owner"], args["repo"]))
+    raw = gitea.get_repository(args["owner"], args["repo"])
+    remember_repository(call, raw)
+    return repository_details(raw)
 
 
 def render_repository(repo: dict[str, Any]) -> str:

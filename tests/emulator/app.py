@@ -90,9 +90,9 @@ def _pat_owner(store: Store, value: str) -> str | None:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach the API route modules and the control API."""
-    from tests.emulator import api_code, api_issues, api_pulls, api_reviews, api_users, api_wiki, control
+    from tests.emulator import api_actions, api_code, api_issues, api_pulls, api_reviews, api_users, api_wiki, control
 
-    for module in (api_users, api_code, api_issues, api_pulls, api_reviews, api_wiki):
+    for module in (api_users, api_code, api_issues, api_pulls, api_reviews, api_actions, api_wiki):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(control.bp, url_prefix="/_emulator")
 

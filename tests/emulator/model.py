@@ -6,6 +6,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from tests.emulator.gitrepo import GitRepository
 
@@ -222,6 +223,9 @@ class Repository:
     releases: list[Release] = field(default_factory=list)
     statuses: list[CommitStatus] = field(default_factory=list)
     created: datetime = field(default_factory=now)
+    runs: list[Any] = field(default_factory=list)  # Gitea Actions runs (tests/emulator/actions.py)
+    internal: bool = False  # visible to every signed-in user, not to anonymous callers
+    parent: str | None = None  # owner/name of the repository this one is a fork of
     wiki: GitRepository | None = None  # `<name>.wiki.git`, made by the seed or the first page written
 
     @property
@@ -267,8 +271,8 @@ class Store:
 
     def access(self, repo: Repository, login: str | None) -> str:
         """Return none/read/write/admin/owner for a user (None = anonymous) on a repository."""
-        public = "none" if repo.private else "read"
         user = self.user(login) if login else None
+        public = "none" if repo.private or (repo.internal and user is None) else "read"
         if user is None:
             return public
         org = self.org(repo.owner)

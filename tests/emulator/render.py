@@ -81,8 +81,9 @@ class Renderer:
         open_issues = [i for i in repo.issues.values() if i.state == "open"]
         return {
             "id": repo.id, "owner": self.user(repo.owner), "name": repo.name, "full_name": repo.full_name,
-            "description": repo.description, "empty": not heads, "private": repo.private, "fork": False,
-            "template": False, "parent": None, "mirror": False, "size": 0, "language": "", "languages_url":
+            "description": repo.description, "empty": not heads, "private": repo.private,
+            "fork": repo.parent is not None, "template": False, "parent": self.parent(repo, viewer),
+            "mirror": False, "size": 0, "language": "", "languages_url":
             f"{self.root}api/v1/repos/{repo.full_name}/languages", "html_url": html, "url":
             f"{self.root}api/v1/repos/{repo.full_name}", "link": "", "ssh_url": f"git@127.0.0.1:{repo.full_name}.git",
             "clone_url": html + ".git", "original_url": "", "website": repo.website, "stars_count": 0,
@@ -103,10 +104,15 @@ class Renderer:
             "allow_manual_merge": False, "autodetect_manual_merge": False, "allow_merge_update": True,
             "default_delete_branch_after_merge": False, "default_merge_style": "merge",
             "default_update_style": "merge", "default_allow_maintainer_edit": False, "avatar_url": "",
-            "internal": False, "mirror_interval": "", "object_format_name": "sha1",
+            "internal": repo.internal, "mirror_interval": "", "object_format_name": "sha1",
             "mirror_updated": ZERO_TIME, "repo_transfer": None, "topics": list(repo.topics),
             "licenses": [], "branch_count": len(heads),
         }
+
+    def parent(self, repo: Repository, viewer: str | None) -> dict[str, Any] | None:
+        """The repository a fork was made from, as `viewer` sees it (null when not a fork or not visible)."""
+        parent = self.store.repo(*repo.parent.split("/", 1)) if repo.parent else None
+        return self.repo(parent, viewer) if parent and self.store.can(parent, viewer, "read") else None
 
     def label(self, label: Label, repo: Repository | None = None) -> dict[str, Any]:
         """Render a label; the colour goes out without '#'."""

@@ -8,6 +8,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.emulator.actions import build_runs
 from tests.emulator.api_reviews import hunk_around
 from tests.emulator.gitrepo import GitRepository
 from tests.emulator.model import (
@@ -87,6 +88,7 @@ def _add_repo(store: Store, spec: dict[str, Any]) -> None:
         spec.get("description", ""), spec.get("website", ""), default_branch, list(spec.get("topics", [])),
         dict(spec.get("collaborators", {})),
     )
+    repo.internal, repo.parent = spec.get("internal", False), spec.get("parent")
     store.repos[(repo.owner.lower(), repo.name.lower())] = repo
     _add_metadata(store, repo, spec)
     if spec.get("wiki"):
@@ -117,6 +119,7 @@ def _add_metadata(store: Store, repo: Repository, spec: dict[str, Any]) -> None:
             store.next_id("status"), sha, item["state"], item.get("context", "default"),
             item.get("description", ""), item.get("target_url", ""), item["creator"],
         ))
+    repo.runs = build_runs(store.next_id, spec.get("runs", []), lambda ref: repo.git.resolve(ref) or "")
 
 
 def _milestone(store: Store, spec: dict[str, Any]) -> Milestone:

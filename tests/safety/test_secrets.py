@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import string
@@ -40,29 +41,35 @@ def scanner() -> SecretScanner:
 
 
 def load(name: str) -> list[dict[str, str]]:
-    return [json.loads(line) for line in (CORPUS / name).open()]
+    with gzip.open(CORPUS / name, "rt") as rows:
+        return [json.loads(line) for line in rows]
 
 
 # --- the labelled corpus -------------------------------------------------------------
 
+# Negative kinds on which not a single false positive is acceptable: they fill every repository.
+ZERO_TOLERANCE = ("git_sha", "uuid", "package_lock", "yarn_lock", "poetry_lock", "go_sum", "cargo_lock")
+
 
 def test_corpus_is_big_enough_and_covers_every_required_kind():
-    secrets, clean = load("secrets.jsonl"), load("clean.jsonl")
+    secrets, clean = load("secrets.jsonl.gz"), load("clean.jsonl.gz")
     required = {"private_key", "jwt", "aws_access_key_id", "aws_secret_key", "github_token",
                 "github_pat", "gitlab_token", "slack_token", "stripe_key", "google_api_key",
                 "openai_key", "anthropic_key", "azure_storage_key", "url_password", "password",
-                "api_key", "gitea_token"}  # fmt: skip
-    assert len(secrets) >= 100 and len(clean) >= 200
+                "api_key", "gitea_token", "gitea_client_token", "password_prose", "password_xml",
+                "api_key_header", "api_key_query", "generic_secret", "generic_key"}  # fmt: skip
+    negative = {"placeholder", "interpolation", "example_key", "git_sha", "uuid", "package_lock", "yarn_lock",
+                "png_data_uri", "minified_js", "public_key", "checksum", *ZERO_TOLERANCE}  # fmt: skip
+    assert len(secrets) >= 600 and len({row["kind"] for row in secrets}) >= 25
     assert required <= {row["kind"] for row in secrets}
-    assert {"package_lock", "yarn_lock", "poetry_lock", "go_sum", "git_log", "uuid",
-            "png_data_uri", "css", "gitea_url"} <= {row["kind"] for row in clean}  # fmt: skip
+    assert negative <= {row["kind"] for row in clean} and len({row["kind"] for row in clean}) >= 15
 
 
-def test_recall_on_labelled_secrets_is_at_least_98_percent(scanner):
-    rows = load("secrets.jsonl")
+def test_recall_on_labelled_secrets_is_at_least_99_5_percent(scanner):
+    rows = load("secrets.jsonl.gz")
     missed = [row for row in rows if row["secret"] in scanner.mask(row["text"])[0]]
     recall = 1 - len(missed) / len(rows)
-    assert recall >= 0.98, f"recall {recall:.3f}; missed: {[r['text'][:80] for r in missed]}"
+    assert recall >= 0.995, f"recall {recall:.4f}; missed: {[(r['kind'], r['text'][:80]) for r in missed]}"
 
 
 def every_detector(text: str) -> list[SecretFinding]:
@@ -74,21 +81,23 @@ def every_detector(text: str) -> list[SecretFinding]:
     return _without_overlaps(spans)
 
 
-@pytest.mark.parametrize("corpus", ["secrets.jsonl", "clean.jsonl"])
+@pytest.mark.parametrize("corpus", ["secrets.jsonl.gz", "clean.jsonl.gz"])
 def test_the_anchor_prefilter_loses_no_finding(scanner, corpus):
     # Every match of a detector must contain one of its anchors, or the one-pass pre-filter would skip it.
     padding = "\n" + "# filler line of a long file\n" * 200
     long_padding = padding * (PREFILTERED_TEXT // len(padding) + 1)  # past the pre-filtered size
     for row in load(corpus):
-        glued = f"rt-{row['text']}-x" if corpus == "secrets.jsonl" else f"x{row['text']}y"
+        glued = f"rt-{row['text']}-x" if corpus == "secrets.jsonl.gz" else f"x{row['text']}y"
         for text in (row["text"], row["text"] + padding, padding + row["text"].upper(), row["text"] + long_padding,
                      glued, glued.upper(), glued + long_padding):
             assert scanner.find(text) == every_detector(text), text[:80]
 
 
-def test_no_false_positive_on_secret_free_code_lockfiles_shas_and_uuids(scanner):
-    false_positives = [(row["kind"], row["text"][:80]) for row in load("clean.jsonl") if scanner.find(row["text"])]
-    assert false_positives == []
+def test_false_positives_stay_under_one_percent_and_none_on_shas_uuids_or_lockfiles(scanner):
+    rows = load("clean.jsonl.gz")
+    false_positives = [(row["kind"], scanner.mask(row["text"])[0][:120]) for row in rows if scanner.find(row["text"])]
+    assert len(false_positives) / len(rows) <= 0.01, false_positives
+    assert [fp for fp in false_positives if fp[0] in ZERO_TOLERANCE] == []
 
 
 # --- each kind, as a user sees it ----------------------------------------------------
@@ -427,6 +436,13 @@ ADVERSARIAL = {
     "mixed prefixes": ('password = "' + "ghp_" + "eyJ" + "://u:" + "-----BEGIN ") * (MIB // 32),
     "unclosed passphrase": 'secret = "' + "ab " * (MIB // 3),
     "many short phrases": 'token: "ab cd" ' * (MIB // 15),
+    "password in prose": "password is `" * (MIB // 13),
+    "bare prose value": ("password is a1" + "b" * 113 + " ") * (MIB // 128),
+    "xml tags": "<password>" * (MIB // 10),
+    "xml value attribute": 'password" value="' * (MIB // 17),
+    "client calls": 'settoken("' * (MIB // 10),
+    "any key name": "_key=" * (MIB // 5),
+    "underscore tokens": "npm_hf_dckr_pat_" * (MIB // 16),
 }
 
 
@@ -452,13 +468,106 @@ def test_one_mebibyte_of_hostile_input_is_scanned_in_linear_time(scanner, name):
     "-----BEGIN RSA PRIVATE KEY-----" * (200_000 // 31),
     "- begin " * (200_000 // 8),
 ], ids=["ghp_-", "ghp_", "-ghp_x", "near-miss ghp_", "sk-", "task- slugs", "glpat-", "AKIA", "headers", "- begin"])
-def test_two_hundred_kilobytes_of_glue_bait_is_scanned_within_fifty_milliseconds(scanner, text):
+def test_two_hundred_kilobytes_of_glue_bait_cost_about_ten_times_twenty(scanner, text):
+    """Linear, not quadratic: ten times the bait costs about ten times the time (a backtracking pattern costs a
+    hundred). Both sizes are timed in the same moment, so a busy machine slows both; the absolute budget
+    (200 KB within 50 ms) is bench/bench_secrets.py's hostile-input table."""
+    small = text[: len(text) // 10]
     scanner.mask(text)  # warm up
-    best = min(_timed(lambda: scanner.mask(text)) for _ in range(3))
-    assert best <= 0.050, f"{best * 1000:.1f} ms"
+    short = min(_timed(lambda: scanner.mask(small)) for _ in range(5))
+    whole = min(_timed(lambda: scanner.mask(text)) for _ in range(5))
+    assert whole <= 25 * max(short, 0.0005), f"20 KB {short * 1000:.2f} ms, 200 KB {whole * 1000:.2f} ms"
 
 
 def _timed(run: Any) -> float:
     start = time.perf_counter()
     run()
     return time.perf_counter() - start
+
+
+# --- issue 17: the forms people write, and what only looks like a secret ------------------------
+
+RANDOM_32 = synthetic("", 32, 40)
+HEX_40 = synthetic("", 40, 41, "0123456789abcdef")
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "kind"),
+    [
+        ("The staging password is `Tr0ub4dor&3x` until Friday.", "Tr0ub4dor&3x", "password"),
+        ("Log in with password `Kx9#mPq2vL`.", "Kx9#mPq2vL", "password"),
+        ("The new password is **Zq7-plover-41**", "Zq7-plover-41", "password"),
+        ("db password is rSQq3A7qsMwQ for now", "rSQq3A7qsMwQ", "password"),
+        ("<server><id>nexus</id><password>Mvn-Pw-2026x</password></server>", "Mvn-Pw-2026x", "password"),
+        ('<property name="db.password" value="Sp1ng-Pw-x9"/>', "Sp1ng-Pw-x9", "password"),
+        (f'curl -H "X-API-Key: {RANDOM_32}" https://api.example.com/v1', RANDOM_32, "api_key"),
+        (f"https://api.example.com/v1/items?api_key={RANDOM_32}&page=2", RANDOM_32, "api_key"),
+        (f"fetch(`/api/items?access_token={RANDOM_32}`)", RANDOM_32, "token"),
+        (f"ENCRYPTION_KEY={RANDOM_32}", RANDOM_32, "generic_key"),
+        (f'signingKey: "{RANDOM_32}"', RANDOM_32, "generic_key"),
+        (f"WEBHOOK_SECRET={RANDOM_32}", RANDOM_32, "secret"),
+        (f'client, _ := gitea.NewClient(url, gitea.SetToken("{HEX_40}"))', HEX_40, "gitea_token"),
+        (f'opts := Options{{URL: base, Token: "{HEX_40}"}}', HEX_40, "gitea_token"),
+        ("NPM_TOKEN=npm_" + RANDOM_32 + "ab12", "npm_" + RANDOM_32 + "ab12", "npm_token"),
+        ("huggingface-cli login --token hf_" + synthetic("", 34, 42, string.ascii_letters),
+         "hf_" + synthetic("", 34, 42, string.ascii_letters), "huggingface_token"),
+    ],
+)
+def test_a_credential_in_prose_xml_a_header_a_query_or_a_client_call_is_masked_keeping_its_name(
+    scanner, text, secret, kind
+):
+    masked, findings = scanner.mask(text)
+    assert secret not in masked and [f.kind for f in findings] == [kind], masked
+    assert masked == text.replace(secret, f"[REDACTED:{kind}]")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AWS_ACCESS_KEY_ID=your-access-key-id\nAWS_SECRET_ACCESS_KEY=your-secret-access-key",
+        "OPENAI_API_KEY=YOUR_API_KEY_HERE",
+        "token: <token>",
+        "GITEA_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "STRIPE_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+        "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "password: changeme",
+        "DB_PASSWORD=${DB_PASSWORD}",
+        "      API_TOKEN: ${API_TOKEN:?must be set}",
+        "SECRET=$SECRET",
+        "token: {{ secrets.GITEA_TOKEN }}",
+        "password: %env(DB_PASSWORD)%",
+        "AKIAIOSFODNN7EXAMPLE",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "Set `GITEA_TOKEN` to the token you created; the password is stored in `DB_PASSWORD`.",
+        "Use `--password-stdin` so the password does not end up in your shell history.",
+        "public_key = MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + RANDOM_32,
+        "cache_key = v1-linux-node-18-" + HEX_40,
+        "tenant_key = 123e4567-e89b-42d3-a456-426614174000",
+        "checksum_key: sha256:" + "ab12" * 16,
+        "the key is 42",
+    ],
+)
+def test_placeholders_interpolation_example_keys_and_documentation_are_left_readable(scanner, text):
+    assert scanner.mask(text) == (text, [])
+
+
+# Found by scanning the installed packages' sources (bench/bench_secrets.py --field): code, not credentials.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "        ed25519_key: ed25519.Ed25519PrivateKey,",
+        '        toolskey = "VS%0.f0COMNTOOLS" % version',
+        "        RegEnumKey = win32api.RegEnumKey",
+        "PublicOKPKey = Ed25519PublicKey | Ed448PublicKey | X25519PublicKey",
+        'INVALID_TOKEN = "invalid_token"  # a reason code',
+        'UNKNOWN_API_KEY = "unknown_api_key"',
+        "case 13:o.key=e.altKey?r.C0.ESC+r.C0.CR:r.C0.CR,o.cancel=!0;break;",
+        "(t.prevToken==`;`||t.prevToken==null||t.prevToken==`}`)&&C(e.current())",
+        "(0,V.jsx)(wo,{token:`passed`,count:e.expected})",
+        "t.credentials=`same-origin`",
+        '        Token: "#ddd0c0",',
+        "For this sample, you can use the api key `special-key` to test the authorization filters.",
+    ],
+)
+def test_code_and_minified_javascript_that_name_credentials_are_left_readable(scanner, text):
+    assert scanner.mask(text) == (text, [])

@@ -175,3 +175,68 @@ def test_a_comment_in_a_code_block_is_not_mistaken_for_a_hidden_one(gateway: Sec
     body = "Use this template:\n```html\n<!-- your text -->\n```\nand `a<!-- b -->c` inline."
     is_error, shown = gateway.text("create_issue", **REPO, title="HTML template", body=body)
     assert not is_error, shown
+
+
+# --- issue 17: what a new user's repository holds: setup docs with placeholders, credentials in prose -----
+
+ENV_EXAMPLE = (
+    "# copy to .env and fill in\n"
+    "AWS_ACCESS_KEY_ID=your-access-key-id\n"
+    "AWS_SECRET_ACCESS_KEY=YOUR_SECRET_KEY_HERE\n"
+    "GITEA_TOKEN=<token>\n"
+    "DB_PASSWORD=changeme\n"
+    "ENCRYPTION_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+)
+README = (
+    "## Setup\n\nSet `GITEA_TOKEN` to a token created under Settings > Applications, then:\n\n"
+    "```yaml\nservices:\n  app:\n    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n"
+    "      API_TOKEN: ${API_TOKEN:?must be set}\n      SECRET: $SECRET\n```\n\n"
+    "The AWS guide's example keys work with the local stub: `AKIAIOSFODNN7EXAMPLE` and "
+    "`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`.\n"
+)
+PASSWORD = synthetic("Pw7-", 12, 20)
+API_KEY = synthetic("", 32, 21)
+HEX_TOKEN = synthetic("", 40, 22, "0123456789abcdef")
+LEAKY_FILE = (
+    f"<settings><servers><server><id>nexus</id><password>{PASSWORD}</password></server></servers></settings>\n"
+    f'curl -H "X-API-Key: {API_KEY}" https://api.example.com/v1/items\n'
+    f"https://api.example.com/v1/search?api_key={API_KEY}&page=2\n"
+    f'client, _ := gitea.NewClient(url, gitea.SetToken("{HEX_TOKEN}"))\n'
+    f"ENCRYPTION_KEY={API_KEY}\n"
+)
+
+
+def test_a_readme_and_env_example_full_of_placeholders_are_read_back_unchanged(gateway: SecurityWorld) -> None:
+    gateway.plant("acme/service-a", "docs/setup", {".env.example": ENV_EXAMPLE, "README.md": README})
+    for path, content in ((".env.example", ENV_EXAMPLE), ("README.md", README)):
+        is_error, shown = gateway.text("get_file_contents", **REPO, filepath=path, ref="docs/setup")
+        assert not is_error, shown
+        assert "REDACTED" not in shown
+        assert all(line in shown for line in content.splitlines() if "`" not in line)
+
+
+def test_an_issue_with_setup_instructions_and_interpolation_is_written_as_is(gateway: SecurityWorld) -> None:
+    body = ("Set `DB_PASSWORD` in `.env` (see `.env.example`: `DB_PASSWORD=changeme`); compose reads "
+            "`${DB_PASSWORD}`.\n"
+            "The S3 stub takes AWS's example pair: `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE`, "
+            "`AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`.")
+    is_error, shown = gateway.text("create_issue", **REPO, title="Setup", body=body)
+    assert not is_error, shown
+    number = json.loads(shown.rsplit("\n", 1)[1])["number"]
+    assert gateway.gitea("GET", f"/repos/acme/service-a/issues/{number}")["body"] == body
+
+
+def test_an_issue_giving_a_password_in_inline_code_is_refused(gateway: SecurityWorld) -> None:
+    body = f"The staging password is `{PASSWORD}` until Friday."
+    assert_refused(gateway, "create_issue", "password", [PASSWORD], title="Staging access", body=body)
+
+
+def test_credentials_in_xml_curl_a_query_string_and_a_client_call_are_read_back_masked(gateway: SecurityWorld) -> None:
+    gateway.plant("acme/service-a", "leak/forms", {"notes.txt": LEAKY_FILE})
+    is_error, shown = gateway.text("get_file_contents", **REPO, filepath="notes.txt", ref="leak/forms")
+    assert not is_error, shown
+    assert PASSWORD not in shown and API_KEY not in shown and HEX_TOKEN not in shown
+    for kept in ("<password>[REDACTED:password]</password>", '"X-API-Key: [REDACTED:api_key]"',
+                 "?api_key=[REDACTED:api_key]&page=2", 'SetToken("[REDACTED:gitea_token]")',
+                 "ENCRYPTION_KEY=[REDACTED:generic_key]"):
+        assert kept in shown, shown

@@ -218,3 +218,26 @@ def test_expire_and_delete_if_equal_act_only_for_the_holder(store: Store, peer: 
     assert store.get(key) == b"me"  # renewed past its first TTL
     assert store.delete_if_equal(key, b"me") is True
     assert store.get(key) is None
+
+
+def test_hash_fields_set_by_two_handles_are_all_kept(store: Store, peer: Store, key: str) -> None:
+    store.hset(key, "acme/secret", b"private")
+    peer.hset(key, "acme/docs", b"public")
+    store.hset(key, "acme/secret", b"private-again")
+    assert peer.hgetall(key) == {"acme/secret": b"private-again", "acme/docs": b"public"}
+    assert store.hgetall(f"{key}-absent") == {}
+
+
+def test_hash_fields_from_eight_threads_lose_no_field(store: Store, key: str) -> None:
+    run_in_threads(8, lambda i: store.hset(key, f"field-{i}", b"v", ttl=30))
+    assert sorted(store.hgetall(key)) == [f"field-{i}" for i in range(8)]
+
+
+def test_hash_expires_with_the_ttl_of_its_last_write(store: Store, key: str) -> None:
+    store.hset(key, "a", b"1", ttl=0.4)
+    time.sleep(0.25)
+    store.hset(key, "b", b"2", ttl=0.4)
+    time.sleep(0.25)
+    assert sorted(store.hgetall(key)) == ["a", "b"]
+    time.sleep(0.4)
+    assert store.hgetall(key) == {}

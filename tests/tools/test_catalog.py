@@ -19,6 +19,7 @@ UPDATE = os.environ.get("UPDATE_TOOL_SNAPSHOTS") == "1"  # UPDATE_TOOL_SNAPSHOTS
 LATEST = "2026-07-28"
 TOOLSETS = {"repos", "files", "commits", "issues", "pulls", "labels", "releases", "branches", "orgs", "milestones",
             "reviews", "wiki"}
+TOOLSETS |= {"actions"}
 API_REFERENCE_READ_TOOLS = {
     "list_repositories": set(), "get_repository_info": {"owner", "repo"},
     "get_file_tree": {"owner", "repo", "ref", "recursive"}, "get_file_contents": {"owner", "repo", "filepath", "ref"},
@@ -42,6 +43,12 @@ API_REFERENCE_READ_TOOLS = {
     "get_pull_request_diff": {"owner", "repo", "pull_number", "paths"},
     "list_wiki_pages": {"owner", "repo", "page", "limit"}, "get_wiki_page": {"owner", "repo", "title"},
     "list_wiki_page_revisions": {"owner", "repo", "title", "page"},
+}
+API_REFERENCE_READ_TOOLS |= {
+    "list_workflow_runs": {"owner", "repo", "status", "branch", "event", "page", "limit"},
+    "get_workflow_run": {"owner", "repo", "run_id"},
+    "get_job_log": {"owner", "repo", "job_id", "tail", "grep", "context", "start_line", "end_line", "full"},
+    "find_failing_step": {"owner", "repo", "run_id"},
 }
 TOOLS = all_tools()
 READ_TOOLS = tuple(tool for tool in TOOLS if not tool.is_write)  # write tools: tests/tools/test_write_catalog.py
@@ -114,6 +121,8 @@ def test_output_schema_modes_publish_the_same_fields(tool: Tool) -> None:
     compact_branches = compact["outputSchema"].get("anyOf", [compact["outputSchema"]])
     assert [set(b["properties"]) for b in compact_branches] == [set(b["properties"]) for b in branches]
     jsonschema.Draft202012Validator.check_schema(compact["outputSchema"])
+    # MCP's Tool.outputSchema is an object schema at its top level (the SDKs refuse a tools/list without it)
+    assert full["outputSchema"]["type"] == compact["outputSchema"]["type"] == "object"
 
 
 def test_published_hints_mean_what_the_full_hints_say() -> None:

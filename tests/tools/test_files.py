@@ -11,7 +11,7 @@ import pytest
 from app.policy import Policy
 from app.tools import code_index, files
 from tests.emulator.process import EmulatorProcess
-from tests.emulator.seeds.demo import large_csv
+from tests.emulator.seeds.demo import FAKE_AWS_KEY_ID, FAKE_AWS_SECRET, large_csv
 from tests.tools.conftest import Caller, RuntimeFactory, assert_ok, emulator_requests
 
 
@@ -176,7 +176,8 @@ def test_search_code_cache_does_not_leak_a_private_repository(call_tool: Caller)
 def test_secrets_in_a_file_are_masked_by_default(call_tool: Caller) -> None:
     result = call_tool("get_file_contents", owner="acme", repo="service-a", filepath="src/secrets/production.py")
     out = assert_ok(result, "get_file_contents")
-    assert "AKIAIOSFODNN7EXAMPLE" not in result.text and "AKIAIOSFODNN7EXAMPLE" not in out["content"]
+    assert FAKE_AWS_KEY_ID not in result.text and FAKE_AWS_KEY_ID not in out["content"]
+    assert FAKE_AWS_SECRET not in result.text
     assert "S3cr3tPassw0rd" not in result.text and "[REDACTED" in out["content"]
     assert "Production settings" in out["content"]
 

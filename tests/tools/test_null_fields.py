@@ -21,6 +21,7 @@ NULLABLE = (
     "download_url", "lfs_oid", "lfs_size", "statuses", "repository", "repo", "last_commit_sha", "team", "resolver",
     "last_commit",
 )
+NULLABLE += ("actor", "trigger_actor", "previous_attempt_url", "head_repository", "steps")  # Actions (pointers)
 CALLS = {
     "list_repositories": {}, "get_repository_info": {"owner": "acme", "repo": "service-a"},
     "get_repo_languages": {"owner": "acme", "repo": "service-a"},
@@ -53,6 +54,12 @@ CALLS = {
     "list_wiki_pages": {"owner": "acme", "repo": "service-a"},
     "get_wiki_page": {"owner": "acme", "repo": "service-a", "title": "Home"},
     "list_wiki_page_revisions": {"owner": "acme", "repo": "service-a", "title": "Home"},
+}
+CALLS |= {
+    "list_workflow_runs": {"owner": "acme", "repo": "service-a"},
+    "get_workflow_run": {"owner": "acme", "repo": "service-a", "run_id": 2},
+    "get_job_log": {"owner": "acme", "repo": "service-a", "job_id": 4},
+    "find_failing_step": {"owner": "acme", "repo": "service-a", "run_id": 2},
 }
 
 

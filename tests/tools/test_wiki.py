@@ -16,6 +16,7 @@ from app.tools.call import UnknownTool
 from app.tools.execution import ToolResult, ToolRuntime
 from tests.emulator.gitrepo import GitRepository
 from tests.emulator.process import EmulatorProcess
+from tests.emulator.seeds.demo import FAKE_AWS_KEY_ID
 from tests.tools.conftest import PLAIN_FENCE_NOTE, assert_ok, emulator_requests, plain_fences, principal_for, run_tool
 from tests.tools.conftest import tool_settings as settings_for
 from tests.tools.write_world import (
@@ -106,7 +107,7 @@ def test_get_wiki_page_finds_a_title_with_dashes_by_giteas_dash_marker(wiki: Cal
 def test_get_wiki_page_masks_secrets_in_the_page(wiki: Callable[..., WikiCaller]) -> None:
     result = wiki()("get_wiki_page", title="Secret Runbook")
     out = assert_ok(result, "get_wiki_page")
-    for secret in ("hunter2-Correct-Horse-Battery", "AKIAIOSFODNN7EXAMPLE"):
+    for secret in ("hunter2-Correct-Horse-Battery", FAKE_AWS_KEY_ID):
         assert secret not in out["content"] and secret not in result.text
     assert "Break glass" in out["content"]
 

@@ -1,4 +1,4 @@
-"""The write half of the catalog: exactly the 15 tools, their hints, and no way to delete, merge or write content."""
+"""The write half of the catalog: exactly the write tools, their hints, and no way to delete, merge or write content."""
 
 from __future__ import annotations
 
@@ -35,10 +35,13 @@ API_REFERENCE_WRITE_TOOLS = {
     "create_wiki_page": {"owner", "repo", "title", "content", "message"},
     "update_wiki_page": {"owner", "repo", "title", "content", "message"},
 }
+API_REFERENCE_WRITE_TOOLS |= {"rerun_workflow_run": {"owner", "repo", "run_id"},
+                              "rerun_failed_jobs": {"owner", "repo", "run_id"}}
 DESTRUCTIVE = {"update_issue", "update_label", "edit_release", "edit_issue_comment", "remove_labels",
                "update_wiki_page"}
 NOT_IDEMPOTENT = {"create_issue", "create_issue_comment", "create_pr_comment", "create_label", "create_milestone",
                   "create_pull_request_review", "create_wiki_page"}
+NOT_IDEMPOTENT |= {"rerun_workflow_run", "rerun_failed_jobs"}  # each call queues another attempt
 WRITE_TOOLS = [tool for tool in all_tools() if tool.is_write]
 FORBIDDEN_WORDS = ("merge", "delete", "force", "push", "file", "content", "commit", "admin", "collaborator",
                    "transfer", "archive", "mirror", "hook", "protect", "repo", "fork", "team", "member", "key")
@@ -48,6 +51,7 @@ UPSTREAM_WRITES = {
     "add_assignees", "create_label", "edit_label", "create_pull", "create_release", "edit_release", "create_branch",
     "create_milestone", "create_pull_review", "create_wiki_page", "edit_wiki_page",
 }
+UPSTREAM_WRITES |= {"rerun_run", "rerun_failed_jobs"}
 
 
 def test_catalog_has_exactly_the_write_tools_of_the_api_reference() -> None:

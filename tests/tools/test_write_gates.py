@@ -161,6 +161,10 @@ DRY_RUNS: dict[str, tuple[dict[str, Any], str, str]] = {
     "create_wiki_page": ({"title": "Dry Page", "content": "dry"}, "POST", "/api/v1/repos/acme/service-a/wiki/new"),
     "update_wiki_page": ({"title": "Home", "content": "dry"}, "PATCH", "/api/v1/repos/acme/service-a/wiki/page/Home"),
 }
+DRY_RUNS |= {
+    "rerun_workflow_run": ({"run_id": 2}, "POST", "/api/v1/repos/acme/service-a/actions/runs/2/rerun"),
+    "rerun_failed_jobs": ({"run_id": 2}, "POST", "/api/v1/repos/acme/service-a/actions/runs/2/rerun-failed-jobs"),
+}
 
 
 def test_every_write_tool_has_a_dry_run_case() -> None:

@@ -23,8 +23,9 @@ def empty() -> dict[str, Any]:
 def load_seed(spec: str) -> dict[str, Any]:
     """Return the seed named `demo` or `empty`, or read a JSON seed file."""
     from tests.emulator.seeds.demo import demo
+    from tests.emulator.seeds.flows import flows
 
-    named = {"demo": demo, "empty": empty}
+    named = {"demo": demo, "empty": empty, "flows": flows}
     if spec in named:
         return named[spec]()
     with open(spec, encoding="utf-8") as handle:

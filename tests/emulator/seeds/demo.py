@@ -8,6 +8,8 @@ import struct
 import zlib
 from typing import Any
 
+from tests.emulator.seeds.actions import service_a_runs
+
 ALICE = {"name": "Alice Liddell", "email": "alice@example.com"}
 BOB = {"name": "Bob Builder", "email": "bob@example.com"}
 # Commits by this identity show `author: null`: no Gitea user owns the email.
@@ -40,10 +42,13 @@ def fake_pem() -> str:
     return "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END RSA PRIVATE KEY-----\n"
 
 
+# Made up, AWS-shaped (not AWS's documented examples, which the scanner rightly leaves readable).
+FAKE_AWS_KEY_ID = "AKIA2OGYBAH4PZLXJ3QK"
+FAKE_AWS_SECRET = "kq7Vd2Xw9LbT4mZr8NcY/pHs6JfG1aQe5UiR0oWz"
 SECRETS_FILE = (
     '"""Production settings. DO NOT COMMIT (committed anyway, for the secret-masking tests)."""\n\n'
-    'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"\n'
-    'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n'
+    f'AWS_ACCESS_KEY_ID = "{FAKE_AWS_KEY_ID}"\n'
+    f'AWS_SECRET_ACCESS_KEY = "{FAKE_AWS_SECRET}"\n'
     'DATABASE_URL = "postgres://service:S3cr3tPassw0rd@db.internal:5432/service"\n'
     'password = "hunter2-Correct-Horse-Battery"\n'
     'GITEA_TOKEN = "0123456789abcdef0123456789abcdef01234567"\n\n'
@@ -211,6 +216,7 @@ def service_a() -> dict[str, Any]:
             {"ref": "main~1", "state": "failure", "context": "ci/build", "description": "Build failed",
              "target_url": "https://ci.acme.example/builds/0", "creator": "alice"},
         ],
+        "runs": service_a_runs(),
         "wiki": service_a_wiki(),
     }
 
@@ -225,7 +231,7 @@ def service_a_wiki() -> list[dict[str, Any]]:
             "2026-01-05 meeting.-.md": "Attendees: alice, bob.\n\nDecided: ship 1.0.\n"}},
         {"message": "Add \"Secret Runbook\"", "author": BOB, "files": {
             "Secret-Runbook.md": "Break glass:\n\npassword = \"hunter2-Correct-Horse-Battery\"\n"
-                                 "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"}},
+                                 f"aws_access_key_id = {FAKE_AWS_KEY_ID}\n"}},
         {"message": "Update \"Home\"", "author": BOB, "files": {
             "Home.md": "# Service A wiki\n\nStart here. See [[Release Process]].\n"}},
         {"message": "Add sidebar and logo", "author": ALICE, "files": {

@@ -35,6 +35,8 @@ NULLABLE = {
     "PullReview": {"team"},
     "PullReviewComment": {"resolver"},
 }
+# A first attempt's previous_attempt_url is a *string without omitempty: null on purpose (services/convert).
+NULLABLE["ActionWorkflowRun"] = {"previous_attempt_url"}
 # Enum fields that Gitea also sends empty: the all-zero CombinedStatus of a commit without statuses.
 EMPTY_ENUM = {"CombinedStatus": {"state"}}
 # Operations whose swagger declares one object but Gitea answers an array of them in one case.

@@ -37,10 +37,17 @@ READ_WALK = [
     f"{REPO}/wiki/pages", f"{REPO}/wiki/pages?limit=2&page=3", f"{REPO}/wiki/page/Home",
     f"{REPO}/wiki/page/2026-01-05+meeting.-", f"{REPO}/wiki/page/_Sidebar", f"{REPO}/wiki/revisions/Home",
 ]
+READ_WALK += [  # Gitea Actions: runs (filtered, paged), a run, its jobs, one job with steps, a job never started
+    f"{REPO}/actions/runs", f"{REPO}/actions/runs?status=failure&branch=feature/metrics&event=pull_request",
+    f"{REPO}/actions/runs?status=completed&status=queued",
+    f"{REPO}/actions/runs?limit=1&page=2", f"{REPO}/actions/runs/2", f"{REPO}/actions/runs/4",
+    f"{REPO}/actions/runs/2/jobs", f"{REPO}/actions/jobs/4", f"{REPO}/actions/jobs/6",
+]
 TEXT_ROUTES = [
     f"{REPO}/raw/README.md", f"{REPO}/raw/develop/docs/ROADMAP.md", f"{REPO}/git/commits/main.diff",
     f"{REPO}/git/commits/main.patch", f"{REPO}/pulls/6.diff", f"{REPO}/pulls/6.patch",
     f"{REPO}/compare/main...feature/metrics?output=diff", f"{REPO}/archive/main.tar.gz", f"{REPO}/archive/v1.0.0.zip",
+    f"{REPO}/actions/jobs/4/logs", f"{REPO}/actions/jobs/5/logs",
 ]
 
 
@@ -97,3 +104,21 @@ def test_error_bodies_are_gitea_shaped(gitea: Gitea, bob: requests.Session) -> N
     response = bob.get(gitea.api + "/repos/alice/private-notes", timeout=10)
     assert response.status_code == 404
     assert response.json() == {"message": "not found", "url": gitea.base_url + "/api/swagger"}
+
+
+def test_actions_reruns_answer_201_with_swagger_bodies_and_409_while_running(
+    gitea: Gitea, alice: requests.Session, url_map: Any
+) -> None:
+    """rerun: 201 with the run's new attempt; rerun-failed-jobs: 201, empty; a run not done: 409."""
+    path = f"{REPO}/actions/runs/1/rerun"
+    response = alice.post(gitea.api + path, timeout=10)
+    assert response.status_code == 201
+    validate_response("POST", template_of(url_map, "POST", API_PREFIX + path), 201, response.json())
+    assert response.json()["run_attempt"] == 2 and response.json()["previous_attempt_url"].endswith("/attempts/1")
+    assert alice.post(gitea.api + path, timeout=10).status_code == 409
+    failed = alice.post(gitea.api + f"{REPO}/actions/runs/3/rerun-failed-jobs", timeout=10)
+    assert failed.status_code == 400  # run 3 succeeded: nothing failed to rerun
+    bad = alice.get(gitea.api + f"{REPO}/actions/runs?status=broken", timeout=10)
+    assert bad.status_code == 400 and bad.json()["message"] == "Invalid status broken"
+    log = alice.get(gitea.api + f"{REPO}/actions/jobs/6/logs", timeout=10)
+    assert log.status_code == 404 and log.json()["message"] == "job not started"

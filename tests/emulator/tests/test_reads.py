@@ -10,6 +10,7 @@ import zipfile
 import requests
 
 from tests.emulator.auth import SCOPE_PREFIX
+from tests.emulator.seeds.demo import FAKE_AWS_KEY_ID
 from tests.emulator.tests.conftest import Gitea
 
 REPO = "/repos/acme/service-a"
@@ -199,7 +200,7 @@ def test_contents_file_dir_and_raw_agree_with_git(gitea: Gitea, alice: requests.
     listing = alice.get(f"{gitea.api}{REPO}/contents/src", timeout=10).json()
     assert {(e["name"], e["type"], e["content"]) for e in listing} == {("secrets", "dir", None),
                                                                        ("service_a", "dir", None)}
-    assert b"AKIAIOSFODNN7EXAMPLE" in alice.get(f"{gitea.api}{REPO}/raw/src/secrets/production.py", timeout=10).content
+    assert FAKE_AWS_KEY_ID.encode() in alice.get(f"{gitea.api}{REPO}/raw/src/secrets/production.py", timeout=10).content
 
 
 def test_empty_repo_commits_are_409(gitea: Gitea, alice: requests.Session) -> None:
