@@ -144,6 +144,8 @@ def key_matches(key: str, repository: str) -> bool:
     owner, _, name = key.lower().partition("/")
     wanted_owner, _, wanted_name = repository_key(repository).partition("/")
     return owner == wanted_owner and name in ("*", wanted_name)
+
+
 def in_namespace(globs: list[str], namespace: str) -> tuple[str, ...]:
     """The globs of one namespace: `wiki:` globs (prefix removed) or the plain file globs."""
     if namespace == WIKI:
