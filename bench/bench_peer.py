@@ -264,7 +264,9 @@ def merged(rounds: list[dict[Any, Tally]]) -> dict[Any, Tally]:
 def per_round(rounds: list[dict[Any, Tally]], measure: Callable[[dict[Any, Tally]], float]) -> str:
     """A measure of each round alone: how far the machine's noise moved it."""
     values = [measure(tallies) for tallies in rounds]
-    return f"per round {', '.join(f'{value:.2f}' for value in values)}; median {statistics.median(values):.2f}"
+    judged = [value for value in values if not math.isnan(value)]
+    middle = f"{statistics.median(judged):.2f}" if judged else "n/a"
+    return f"per round {', '.join(f'{value:.2f}' for value in values)}; median {middle}"
 
 
 def window(make: Maker, clients: int, seconds: float, pid: int | None, tally: Tally) -> None:
@@ -413,6 +415,8 @@ def floor_table(tallies: dict[tuple[str, int], Tally], counts: tuple[int, ...]) 
 def added_ratio(tallies: dict[Any, Tally], clients: int = 16) -> float:
     """Our added p50 over the floor's (added: p50 minus the direct call's p50 at the same client count)."""
     direct, ours, floor = (tallies[name, clients].p(0.5) for name in (DIRECT, OURS, FLOOR))
+    if floor <= direct:  # the noise exceeded the floor's own cost: no ratio to judge
+        return math.nan
     return (ours - direct) / (floor - direct)
 
 
@@ -423,8 +427,9 @@ def floor_throughput(tallies: dict[Any, Tally], clients: int = 16) -> float:
 def floor_verdicts(rounds: list[dict[Any, Tally]], clients: int = 16) -> list[str]:
     tallies = merged(rounds)
     added, throughput = added_ratio(tallies, clients), floor_throughput(tallies, clients)
+    verdict = "met" if added <= 1.3 else "MISSED" if added > 1.3 else "not measurable (floor's added p50 <= 0)"
     return [f"{clients} clients: our added p50 {added:.2f}x the floor's (target <= 1.3x): "
-            f"{'met' if added <= 1.3 else 'MISSED'} ({per_round(rounds, added_ratio)})",
+            f"{verdict} ({per_round(rounds, added_ratio)})",
             f"{clients} clients: our throughput {throughput:.2f}x the floor's (target >= 0.75x): "
             f"{'met' if throughput >= 0.75 else 'MISSED'} ({per_round(rounds, floor_throughput)})"]
 
