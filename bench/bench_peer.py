@@ -236,6 +236,7 @@ class Tally:
     samples: list[float] = field(default_factory=list)
     seconds: float = 0.0
     cpu: float = 0.0
+    failures: int = 0
 
     @property
     def throughput(self) -> float:
@@ -258,6 +259,7 @@ def merged(rounds: list[dict[Any, Tally]]) -> dict[Any, Tally]:
             into.samples += tally.samples
             into.seconds += tally.seconds
             into.cpu += tally.cpu
+            into.failures += tally.failures
     return total
 
 
@@ -275,22 +277,33 @@ def window(make: Maker, clients: int, seconds: float, pid: int | None, tally: Ta
     for client in opened:
         client.call()
     before = cpu_seconds(pid) if pid else 0.0
-    samples, elapsed = saturated([client.call for client in opened], seconds)
+    samples, elapsed, failures = saturated([client.call for client in opened], seconds)
     tally.cpu += (cpu_seconds(pid) - before) if pid else 0.0
+    tally.failures += failures
     tally.samples += samples
     tally.seconds += elapsed
     for client in opened:
         client.close()
 
 
-def alternated(variants: Mapping[str, tuple[Maker, int | None]], clients: int, seconds: float,
-               tallies: dict[str, Tally], shuffle: Callable[[list[str]], None]) -> None:
-    """One window of each variant, in a shuffled order."""
-    order = list(variants)
-    shuffle(order)
-    for name in order:
-        make, pid = variants[name]
-        window(make, clients, seconds, pid, tallies[name])
+Variants = Mapping[str, tuple[Maker, int | None]]  # name: its clients, and the PID whose CPU is counted
+Step = tuple[Variants, int, Callable[[str], Any]]  # the variants, how many clients, each variant's tally key
+
+
+def measured_rounds(steps: list[Step], rounds: int, seconds: float, seed: int) -> list[dict[Any, Tally]]:
+    """Every step once a round, each as one window per variant in a shuffled order; the tallies of each round."""
+    shuffle = random.Random(seed).shuffle
+    every: list[dict[Any, Tally]] = []
+    for _ in range(rounds):
+        tallies: dict[Any, Tally] = {}
+        for variants, clients, key in steps:
+            order = list(variants)
+            shuffle(order)
+            for name in order:
+                make, pid = variants[name]
+                window(make, clients, seconds, pid, tallies.setdefault(key(name), Tally()))
+        every.append(tallies)
+    return every
 
 
 # --- Part 1: the peer -----------------------------------------------------------------------------------
@@ -313,20 +326,14 @@ def check_pairs(targets: dict[str, Target], emulator: EmulatorProcess) -> dict[s
     return upstream
 
 
-def peer_rounds(targets: dict[str, Target], counts: tuple[int, ...], rounds: int,
-                seconds: float) -> list[dict[Any, Tally]]:
-    shuffle = random.Random(19).shuffle
-    every: list[dict[Any, Tally]] = []
-    for _ in range(rounds):
-        tallies: dict[Any, Tally] = {}
-        every.append(tallies)
-        for clients in counts:
-            for pair in PAIRS:
-                variants = {name: (session_client(target, *pair.side(name)), target.pid)
-                            for name, target in targets.items()}
-                per_pair = {name: tallies.setdefault((name, pair.label, clients), Tally()) for name in targets}
-                alternated(variants, clients, seconds, per_pair, shuffle)
-    return every
+def pair_key(label: str, clients: int, name: str) -> tuple[str, str, int]:
+    return name, label, clients
+
+
+def peer_steps(targets: dict[str, Target], counts: tuple[int, ...]) -> list[Step]:
+    """For each client count and pair, both servers asked that pair's question."""
+    return [({name: (session_client(target, *pair.side(name)), target.pid) for name, target in targets.items()},
+             clients, functools.partial(pair_key, pair.label, clients)) for clients in counts for pair in PAIRS]
 
 
 def geomean(values: list[float]) -> float:
@@ -348,6 +355,17 @@ def peer_table(tallies: dict[tuple[str, str, int], Tally], counts: tuple[int, ..
         lines.append(f"| {clients} | **geometric mean** | | | **{geomean(ratios):.2f}** | | | | | "
                      f"**{geomean(p99s):.2f}** | | |")
     return lines
+
+
+def failures_line(tallies: dict[Any, Tally]) -> str:
+    """Calls that failed during the windows (not timed), per variant: none, or which and how many."""
+    counts: dict[str, list[int]] = {}
+    for key, tally in tallies.items():
+        counts.setdefault(key[0], [0, 0])
+        counts[key[0]][0] += tally.failures
+        counts[key[0]][1] += len(tally.samples) + tally.failures
+    return "Failed calls (not timed): " + "; ".join(f"{name} {failed} of {total}"
+                                                     for name, (failed, total) in counts.items())
 
 
 def peer_throughput(tallies: dict[Any, Tally], clients: int) -> float:
@@ -386,17 +404,8 @@ def pairs_table(upstream: dict[str, dict[str, float]]) -> list[str]:
 # --- Part 2: concurrency against the floor ----------------------------------------------------------------
 
 
-def floor_rounds(variants: dict[str, tuple[Maker, int | None]], counts: tuple[int, ...], rounds: int,
-                 seconds: float) -> list[dict[Any, Tally]]:
-    shuffle = random.Random(16).shuffle
-    every: list[dict[Any, Tally]] = []
-    for _ in range(rounds):
-        tallies: dict[Any, Tally] = {}
-        every.append(tallies)
-        for clients in counts:
-            per_count = {name: tallies.setdefault((name, clients), Tally()) for name in variants}
-            alternated(variants, clients, seconds, per_count, shuffle)
-    return every
+def count_key(clients: int, name: str) -> tuple[str, int]:
+    return name, clients
 
 
 def floor_table(tallies: dict[tuple[str, int], Tally], counts: tuple[int, ...]) -> list[str]:
@@ -459,13 +468,14 @@ def run_peer(args: argparse.Namespace, emulator: EmulatorProcess, ours: Target,
         targets = {OURS: ours, PEER: peer}
         upstream = check_pairs(targets, emulator)
         rss_before = {name: rss_mib(target.pid) for name, target in targets.items()}
-        rounds = peer_rounds(targets, counts, args.rounds, args.seconds)
+        rounds = measured_rounds(peer_steps(targets, counts), args.rounds, args.seconds, seed=19)
         rss_after = {name: rss_mib(target.pid) for name, target in targets.items()}
     print(f"\n#### Part 1: AegisGitea vs gitea-mcp 0.5.1, {args.rounds} rounds x {args.seconds} s windows\n")
     print("Both servers returned the same data for every pair (checked before timing).\n")
     print("\n".join(pairs_table(upstream)))
     print("\nLatency in ms, closed loop; CPU is the server process tree's user+system time per call.\n")
     print("\n".join(peer_table(merged(rounds), counts)))
+    print("\n" + failures_line(merged(rounds)))
     print("\nRSS (MiB, process tree) after start-up and warm-up / after the run: "
           + "; ".join(f"{name} {rss_before[name]:.0f} / {rss_after[name]:.0f}" for name in targets))
     print("\n" + "\n".join(peer_verdicts(rounds, counts)))
@@ -477,16 +487,18 @@ def run_floor(args: argparse.Namespace, emulator: EmulatorProcess, ours: Target,
     with GunicornServer(env, app="bench.bare_proxy_wsgi:app").start() as floor:
         assert floor.process is not None
         pid = pinned(floor.process.pid, cores)
-        variants: dict[str, tuple[Maker, int | None]] = {
+        variants: Variants = {
             OURS: (session_client(ours, "get_repository_info", REPO), ours.pid),
             FLOOR: (floor_client(floor.url), pid),
             DIRECT: (direct_client(emulator.base_url, emulator.token("alice")), None),
         }
-        rounds = floor_rounds(variants, counts, args.rounds, args.seconds)
+        steps: list[Step] = [(variants, clients, functools.partial(count_key, clients)) for clients in counts]
+        rounds = measured_rounds(steps, args.rounds, args.seconds, seed=16)
     print(f"\n#### Part 2: tools/call get_repository_info vs the bare proxy floor, {args.rounds} rounds x "
           f"{args.seconds} s windows\n")
     print("Latency in ms, closed loop; added = p - the direct GiteaClient call's p at the same client count.\n")
     print("\n".join(floor_table(merged(rounds), counts)))
+    print("\n" + failures_line(merged(rounds)))
     print("\n" + "\n".join(floor_verdicts(rounds)))
 
 

@@ -117,24 +117,31 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def saturated(calls: list[Call], seconds: float) -> tuple[list[float], float]:
+def saturated(calls: list[Call], seconds: float) -> tuple[list[float], float, int]:
     """A closed loop for a fixed time: every client calls again as soon as its answer arrives.
 
-    Returns the latencies (ms) and the seconds from the common start to the last answer, so that
-    throughput is calls over that time. Clients start together (an Event), unlike closed_loop's
-    fixed call count, whose stragglers would run alone at the end."""
+    Returns the latencies (ms) of the calls that succeeded, the seconds from the common start to the
+    last answer (throughput is calls over that time) and how many calls failed (not timed, counted so
+    that a server that fails under load is not flattered). Clients start together (an Event), unlike
+    closed_loop's fixed call count, whose stragglers would run alone at the end."""
     go, box, lock = threading.Event(), {"deadline": 0.0}, threading.Lock()
     samples: list[float] = []
     finished: list[float] = []
+    failed: list[int] = []
 
     def run(call: Call) -> None:
         go.wait()
-        own = []
+        own, failures = [], 0
         while (started := time.perf_counter()) < box["deadline"]:
-            call()
+            try:
+                call()
+            except Exception:
+                failures += 1
+                continue
             own.append((time.perf_counter() - started) * 1000)
         with lock:
             samples.extend(own)
+            failed.append(failures)
             finished.append(time.perf_counter())
 
     threads = [threading.Thread(target=run, args=(call,)) for call in calls]
@@ -145,4 +152,4 @@ def saturated(calls: list[Call], seconds: float) -> tuple[list[float], float]:
     go.set()
     for thread in threads:
         thread.join()
-    return samples, max(finished) - origin
+    return samples, max(finished) - origin, sum(failed)

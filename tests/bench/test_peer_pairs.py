@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.bench_peer import OURS, PAIRS, PEER, PeerServer, Tally, Target, check_pairs, session_client, window
+from bench.loadgen import saturated
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import TEST_API_KEY, gunicorn_with_emulator
 
@@ -40,3 +41,15 @@ def test_a_window_times_only_successful_calls_and_counts_server_cpu(targets: Ser
         tally = Tally()
         window(session_client(target, *PAIRS[3].side(name)), 2, 0.3, target.pid, tally)
         assert len(tally.samples) > 2 and tally.throughput > 0 and tally.cpu > 0, name
+        assert tally.failures == 0, name
+
+
+def test_a_failing_call_is_counted_and_not_timed() -> None:
+    calls = iter(range(10**6))
+
+    def every_other_fails() -> None:
+        if next(calls) % 2:
+            raise ConnectionResetError("dropped")
+
+    samples, elapsed, failures = saturated([every_other_fails], 0.05)
+    assert failures > 0 and abs(len(samples) - failures) <= 1 and elapsed >= 0.05
