@@ -73,9 +73,13 @@ class McpSession:
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
     def end(self) -> None:
-        """DELETE the session, as SDK clients do on exit, so servers do not keep idle sessions; then hang up."""
-        self.connection.request("DELETE", self.path, headers=self.headers)
-        self.connection.getresponse().read()
+        """DELETE the session, as SDK clients do on exit, so servers do not keep idle sessions; then hang up.
+        Best effort, as for a client on its way out: a connection the server already closed is not an error."""
+        try:
+            self.connection.request("DELETE", self.path, headers=self.headers)
+            self.connection.getresponse().read()
+        except (OSError, http.client.HTTPException):
+            pass
         self.connection.close()
 
 
