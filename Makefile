@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install install-dev system-deps clients run demo test lint generate-key bench clean
+.PHONY: install install-dev system-deps clients peer run demo test lint generate-key bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,17 @@ system-deps:  ## Debian packages the tests start for real: git, Redis, nginx, ch
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+# The peer bench/bench_peer.py compares us with: its own venv, because its pins clash with ours.
+PEER_VENV := .venv-peer
+PEER_VERSION := 0.5.1
+
+$(PEER_VENV)/.installed-$(PEER_VERSION):
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install -q gitea-mcp==$(PEER_VERSION)
+	touch $@
+
+peer: $(PEER_VENV)/.installed-$(PEER_VERSION)  ## gitea-mcp $(PEER_VERSION) from PyPI in .venv-peer (bench_peer's peer)
+
 clients:  ## MCP clients the tests drive: mcp 1.x venv, Node 22, Inspector CLI, conformance suite
 	bash tests/clients/setup_clients.sh
 
@@ -47,14 +58,14 @@ lint: install-dev  ## ruff, mypy and hadolint (the Dockerfile)
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/mypy app blueprints schemas wsgi.py
 
-test: install-dev system-deps clients lint  ## everything the tests need, then lint and the whole suite
+test: install-dev system-deps clients peer lint  ## everything the tests need, then lint and the whole suite
 	$(BIN)/pytest
 
 generate-key: install  ## print a new API key for MCP_API_KEYS
 	$(BIN)/python -m app generate-key
 
-bench: install-dev system-deps clients  ## the benchmarks (tokens and results count with Node's gpt-tokenizer)
+bench: install-dev system-deps clients peer  ## the benchmarks (tokens and results count with Node's gpt-tokenizer)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .venv-mcp1 tests/clients/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PEER_VENV) .venv-mcp1 tests/clients/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -115,3 +115,41 @@ def timed(call: Call, count: int) -> list[float]:
 def pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def saturated(calls: list[Call], seconds: float) -> tuple[list[float], float, int]:
+    """A closed loop for a fixed time: every client calls again as soon as its answer arrives.
+
+    Returns the latencies (ms) of the calls that succeeded, the seconds from the common start to the
+    last answer (throughput is calls over that time) and how many calls failed (not timed, counted so
+    that a server that fails under load is not flattered). Clients start together (an Event), unlike
+    closed_loop's fixed call count, whose stragglers would run alone at the end."""
+    go, box, lock = threading.Event(), {"deadline": 0.0}, threading.Lock()
+    samples: list[float] = []
+    finished: list[float] = []
+    failed: list[int] = []
+
+    def run(call: Call) -> None:
+        go.wait()
+        own, failures = [], 0
+        while (started := time.perf_counter()) < box["deadline"]:
+            try:
+                call()
+            except Exception:
+                failures += 1
+                continue
+            own.append((time.perf_counter() - started) * 1000)
+        with lock:
+            samples.extend(own)
+            failed.append(failures)
+            finished.append(time.perf_counter())
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    origin = time.perf_counter()
+    box["deadline"] = origin + seconds
+    go.set()
+    for thread in threads:
+        thread.join()
+    return samples, max(finished) - origin, sum(failed)

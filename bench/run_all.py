@@ -1,7 +1,8 @@
 """Run every benchmark in one go and print each one's output under the command that produced it.
 
 Usage: .venv/bin/python bench/run_all.py [NAME ...]   (names: foundation, gitea_client, mcp, tools,
-auth, secrets, policy, audit, tokens, results, reviews, flow; tokens and results need `make clients`).
+auth, secrets, policy, audit, tokens, results, reviews, flow, peer; tokens and results need `make clients`,
+peer needs `make peer`).
 Paste the output into bench/RESULTS.md. Benchmarks measure side by side in one run because these machines
 are noisy; none is a test.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHES = ("foundation", "gitea_client", "mcp", "tools", "auth", "secrets", "policy", "audit", "tokens", "results",
-           "reviews", "flow")
+           "reviews", "flow", "peer")
 
 
 def run(name: str) -> None:
