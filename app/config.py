@@ -198,7 +198,7 @@ class Settings:
     gunicorn_workers: int = setting(1, int_in(1, 64), "gunicorn worker processes")
     gunicorn_threads: int = setting(32, int_in(1, 1024), "Threads per gunicorn worker")
     gunicorn_reuse_port: bool = setting(
-        False, parse_bool, "Each worker listens on its own SO_REUSEPORT socket: the kernel spreads connections evenly"
+        False, parse_bool, "Each worker listens on its own (reuse-port) socket: the kernel spreads connections evenly"
     )
     graceful_timeout: int = setting(30, int_in(1), "Seconds a worker gets to finish on shutdown")
     trusted_proxy_count: int = setting(0, int_in(0, 10), "Reverse proxies in front (X-Forwarded-For)")
