@@ -126,3 +126,16 @@ def test_places_held_by_a_killed_worker_come_back_when_their_leases_expire(
         time.sleep(0.5)
     held.append(stream)
     assert stream.status_code == 200 and time.monotonic() - started >= 3  # freed by expiry, not at once
+
+
+def test_the_cap_counts_every_transport_and_refuses_a_websocket_before_the_upgrade(
+    capped: Callable[..., GunicornServer], held: list[requests.Response]
+) -> None:
+    server = capped(MCP_MAX_STREAMS_PER_CREDENTIAL="1")
+    fill(server, held, 1)  # an SSE stream takes the credential's only place
+    upgrade = {"Authorization": f"Bearer {API_KEY}", "Connection": "Upgrade", "Upgrade": "websocket",
+               "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+               "Sec-WebSocket-Protocol": "mcp"}
+    refused = requests.get(f"{server.url}/mcp/ws", headers=upgrade, timeout=(5, 10))
+    assert refused.status_code == 429
+    assert "MCP_MAX_STREAMS_PER_CREDENTIAL=1" in refused.json()["error"]["message"]
