@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests
 
 from bench.bench_mcp import tool_maker
-from bench.loadgen import closed_loop, interleaved, paced, pct
+from bench.loadgen import interleaved, pct
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, base_env
 from tests.fixtures.redis import RedisServer
@@ -59,6 +60,22 @@ class Footprint:
             threads += int(fields["Threads"])
             fds += len(os.listdir(f"/proc/{pid}/fd"))
         return cls(rss / 1024, threads, fds)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu(pids: list[int], seconds: float) -> float:
+    """Percent of one core the processes use over `seconds` with no tool call running."""
+    before = cpu_seconds(pids)
+    time.sleep(seconds)
+    return (cpu_seconds(pids) - before) / seconds * 100
 
 
 def worker_pids(server: GunicornServer) -> list[int]:
@@ -153,15 +170,14 @@ def open_streams(server: GunicornServer, count: int) -> tuple[IdleStreams, float
 
 def latencies(held: str, plain: str, calls: int) -> dict[str, dict[str, list[float]]]:
     """Tool calls to the server that holds the streams and to its twin that holds none, side by side: one
-    call of each in turn at 1 client, alternating blocks at 16 (bench/loadgen.py says why)."""
+    call of each in turn (bench/loadgen.py says why), by 1 client, then by 16 closed-loop clients at once
+    (each alternating between the two, so both servers see the same machine at every moment)."""
     one = interleaved({"held": tool_maker(held)(), "plain": tool_maker(plain)()}, calls)
-    closed: dict[str, list[float]] = {"held": [], "plain": []}
-    steady: dict[str, list[float]] = {"held": [], "plain": []}
-    for _ in range(3):
-        for name, url in (("held", held), ("plain", plain)):
-            closed[name] += closed_loop(tool_maker(url), 16, max(10, calls // 24))
-            steady[name] += paced(tool_maker(url), 16, max(5, calls // 40), 0.1)
-    return {"1 client": one, "16 clients, closed loop": closed, "16 clients, paced 10/s each": steady}
+    with ThreadPoolExecutor(16) as pool:
+        rounds = list(pool.map(lambda _: interleaved({"held": tool_maker(held)(), "plain": tool_maker(plain)()},
+                                                      max(10, calls // 8), warmup=2), range(16)))
+    closed = {name: [sample for samples in rounds for sample in samples[name]] for name in ("held", "plain")}
+    return {"1 client": one, "16 clients, closed loop": closed}
 
 
 def redis_clients(redis: RedisServer) -> int:
@@ -177,8 +193,10 @@ def measure(server: GunicornServer, twin: GunicornServer, redis: RedisServer, *,
     pids = worker_pids(server)
     latencies(server.url, twin.url, 50)  # warm both workers of both servers and their upstream pools
     before, idle_before, redis_before = latencies(server.url, twin.url, calls), Footprint.of(pids), redis_clients(redis)
+    cpu_before = idle_cpu(pids, 2 * settle)
     held, opening = open_streams(server, streams)
     time.sleep(settle)  # at least one keep-alive interval: every stream has been written to since it opened
+    cpu_during = idle_cpu(pids, 2 * settle)
     during, idle_during = latencies(server.url, twin.url, calls), Footprint.of(pids)
     split = [Footprint.of([pid]).threads - 12 for pid in pids]  # a worker has ~12 threads before any stream
     redis_during, keepalives, cut = redis_clients(redis), held.keepalives, held.closed_by_server
@@ -188,7 +206,7 @@ def measure(server: GunicornServer, twin: GunicornServer, redis: RedisServer, *,
              f"{sorted(set(held.refused))[:3]}, cut by the server {cut}, keep-alives received {keepalives}, "
              f"streams per worker ~{split}",
              "| tools/call get_repository_info | held p50 | twin p50 | held p99 | twin p99 |", "|---|---|---|---|---|"]
-    for clients in ("1 client", "16 clients, closed loop", "16 clients, paced 10/s each"):
+    for clients in ("1 client", "16 clients, closed loop"):
         for label, phase in (("no streams", before), (f"{opened} idle streams on held", during)):
             held_s, twin_s = phase[clients]["held"], phase[clients]["plain"]
             lines.append(f"| {clients}, {label} | {pct(held_s, 0.5):.2f} | {pct(twin_s, 0.5):.2f} | "
@@ -204,6 +222,8 @@ def measure(server: GunicornServer, twin: GunicornServer, redis: RedisServer, *,
               f"{(idle_during.threads - idle_before.threads) / max(1, opened):.2f} |",
               f"| open fds | {idle_before.fds} | {idle_during.fds} | "
               f"{(idle_during.fds - idle_before.fds) / max(1, opened):.2f} |",
+              f"| CPU with no tool call, % of a core | {cpu_before:.1f} | {cpu_during:.1f} | "
+              f"{(cpu_during - cpu_before) / max(1, opened) * 1000:.2f} per 1,000 |",
               f"| Redis clients (host, both servers) | {redis_before} | {redis_during} | "
               f"{(redis_during - redis_before) / max(1, opened):.2f} |"]
     return lines
