@@ -141,7 +141,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def publish(self, channel: str, message: bytes) -> int:
-        """Send `message` to current subscribers; return how many received it."""
+        """Send `message` to current subscribers; return how many received it (on Redis: how many processes)."""
 
     @abc.abstractmethod
     def subscribe(self, channel: str) -> Subscription:
