@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install install-dev system-deps clients peer run demo test lint generate-key bench clean
+.PHONY: install install-dev system-deps clients peer run demo test lint generate-key bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,9 @@ generate-key: install  ## print a new API key for MCP_API_KEYS
 
 bench: install-dev system-deps clients peer  ## the benchmarks (tokens and results count with Node's gpt-tokenizer)
 	$(BIN)/python bench/run_all.py
+
+soak: install-dev system-deps  ## 50,000 mixed tool calls at 16 clients on 2 workers + Redis, <= 10 min (not in make test)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) $(PEER_VENV) .venv-mcp1 tests/clients/node_modules .pytest_cache .mypy_cache .ruff_cache

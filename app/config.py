@@ -198,6 +198,9 @@ class Settings:
     dcr_registrations_per_hour: int = setting(10, int_in(1), "Client registrations per address and hour")
     gunicorn_workers: int = setting(1, int_in(1, 64), "gunicorn worker processes")
     gunicorn_threads: int = setting(32, int_in(1, 1024), "Threads per gunicorn worker")
+    gunicorn_reuse_port: bool = setting(
+        False, parse_bool, "Each worker listens on its own (reuse-port) socket: the kernel spreads connections evenly"
+    )
     graceful_timeout: int = setting(30, int_in(1), "Seconds a worker gets to finish on shutdown")
     trusted_proxy_count: int = setting(0, int_in(0, 10), "Reverse proxies in front (X-Forwarded-For)")
     trusted_proxy_ips: tuple[str, ...] = setting(
@@ -211,6 +214,12 @@ class Settings:
     )
     mcp_max_streams_per_worker: int | None = setting(
         None, optional(int_in(1, 1024)), "Open SSE/WebSocket streams per worker (default: 3/4 of the threads)"
+    )
+    mcp_max_streams_per_credential: int = setting(
+        20, int_in(1, 100000), "Open SSE/WebSocket streams one credential may hold on all workers and hosts (429)"
+    )
+    mcp_max_streams_per_address: int = setting(
+        100, int_in(1, 100000), "Open SSE/WebSocket streams one client address may hold on all workers and hosts (429)"
     )
     sse_keepalive_seconds: float = setting(15.0, positive_float, "Keep-alive comment interval on streams")
     sse_max_lifetime_seconds: float = setting(3600.0, positive_float, "Longest life of one stream")

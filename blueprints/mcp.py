@@ -24,7 +24,7 @@ from app.auth.principal import Principal
 from app.errors import BadRequest, NotFound, read_body
 from app.limits import EXTENSION as LIMITS_EXTENSION
 from app.limits.calls import CallBudget
-from app.limits.keys import client_address
+from app.limits.keys import client_address, credential_key
 from app.limits.responses import refusal
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
@@ -76,7 +76,7 @@ def _admit() -> None:
     if request.endpoint == WS_ENDPOINT:
         g.mcp_principal = authenticate()
         g.mcp_selection = http_selection()  # a bad selection is refused before the upgrade
-        g.mcp_release = runtime.slots.acquire("websocket")
+        g.mcp_hold = runtime.admit_stream("websocket", credential_key(), client_address())
 
 
 def _correlate() -> None:
@@ -97,9 +97,9 @@ def _echo_correlation(response: Response) -> Response:
 
 @bp.teardown_request
 def _release_websocket_slot(_exc: BaseException | None) -> None:
-    release = g.pop("mcp_release", None)
-    if release is not None:
-        release()
+    hold = g.pop("mcp_hold", None)
+    if hold is not None:
+        hold.release()
 
 
 @bp.errorhandler(RpcError)
@@ -331,10 +331,10 @@ def standalone_stream() -> Response:
     require_event_stream(request.headers)
     open_session(authenticate())
     runtime = mcp_runtime()
-    release = runtime.slots.acquire("streamable_http")
-    body = held_stream(nothing_to_send, runtime.keepalive, runtime.lifetime)
+    hold = runtime.admit_stream("streamable_http", credential_key(), client_address())
+    body = held_stream(nothing_to_send, runtime.keepalive, runtime.lifetime, beat=hold.beat)
     response = Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
-    response.call_on_close(release)
+    response.call_on_close(hold.release)
     return response
 
 
@@ -360,12 +360,12 @@ def sse_stream() -> Response:
     principal = authenticate()
     http_selection()  # refused now, with the valid toolsets named; the endpoint URL repeats the selection
     runtime = mcp_runtime()
-    release = runtime.slots.acquire("sse")
+    hold = runtime.admit_stream("sse", credential_key(), client_address())
     try:
         stream_id = runtime.seal.mint(principal, "2024-11-05")
         subscription = runtime.bus.attach(stream_id)
     except BaseException:
-        release()
+        hold.release()
         raise
 
     def next_message(timeout: float) -> str | None:
@@ -376,11 +376,12 @@ def sse_stream() -> Response:
         return sse_event(raw.decode())
 
     endpoint = sse_event(url_for("mcp.sse_post", session_id=stream_id, **selection_query()), event="endpoint")
-    body = held_stream(next_message, runtime.keepalive, runtime.lifetime, first=endpoint)
+    body = held_stream(next_message, runtime.keepalive, runtime.lifetime, first=endpoint, beat=hold.beat)
     response = Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
+
     def close() -> None:
+        hold.release()
         runtime.bus.detach(stream_id, subscription)
-        release()
 
     response.call_on_close(close)
     return response
@@ -434,7 +435,7 @@ def sse_version(runtime: McpRuntime, session: Session) -> str:
 def websocket(ws: Any) -> None:
     runtime = mcp_runtime()
     connection = WebSocketConnection(ws, g.mcp_principal, runtime, g.mcp_selection)
-    connection.serve()
+    connection.serve(g.mcp_hold.beat)
 
 
 class WebSocketConnection:
@@ -456,8 +457,8 @@ class WebSocketConnection:
         with self._send_lock:
             self.ws.send(json_codec.encode(message).decode())
 
-    def serve(self) -> None:
-        for text in held_frames(self.ws, self.runtime.keepalive, self.runtime.lifetime):
+    def serve(self, beat: Callable[[], None]) -> None:
+        for text in held_frames(self.ws, self.runtime.keepalive, self.runtime.lifetime, beat):
             try:
                 message = to_message(decode(text))
             except RpcError as exc:
@@ -489,8 +490,8 @@ class WebSocketConnection:
             self._slots.release()
 
 
-def held_frames(ws: Any, keepalive: float, lifetime: float) -> Any:
-    """Text frames until the client closes or the lifetime ends."""
+def held_frames(ws: Any, keepalive: float, lifetime: float, beat: Callable[[], None]) -> Any:
+    """Text frames until the client closes or the lifetime ends; `beat` after each wait."""
     deadline = threading.Event()
     timer = threading.Timer(lifetime, deadline.set)
     timer.daemon = True
@@ -498,6 +499,7 @@ def held_frames(ws: Any, keepalive: float, lifetime: float) -> Any:
     try:
         while not deadline.is_set() and ws.connected:
             frame = ws.receive(timeout=keepalive)
+            beat()
             if frame is not None:
                 yield frame
     finally:

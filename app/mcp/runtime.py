@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
@@ -14,13 +17,22 @@ from app.mcp.bus import SseBus
 from app.mcp.engine import Engine
 from app.mcp.inflight import InFlight
 from app.mcp.sessions import SessionSeal, session_secret
+from app.mcp.stream_caps import StreamCaps
 from app.mcp.streaming import StreamSlots
 from app.mcp.tool_surface import CoreToolSurface
-from app.store import Store
+from app.store import Store, StoreUnavailable
 from app.tools.call import ToolRuntime
 
 log = logging.getLogger("aegis.mcp")
 EXTENSION = "aegis.mcp"
+
+
+@dataclass(frozen=True)
+class StreamHold:
+    """An admitted stream: `beat` on every keep-alive or message (renews its leases), `release` when it ends."""
+
+    beat: Callable[[], None]
+    release: Callable[[], None]
 
 
 class McpRuntime:
@@ -36,6 +48,10 @@ class McpRuntime:
         self.origins = OriginPolicy(settings)
         self.inflight = InFlight()
         self.bus = SseBus(store, open_ttl=max(3 * self.keepalive, 30.0))
+        # A stream beats every keep-alive and renews every second beat: a lease outlives two missed renewals,
+        # and a dead worker's places come free within 3 keep-alives.
+        self.caps = StreamCaps(store, settings.mcp_max_streams_per_credential, settings.mcp_max_streams_per_address,
+                               ttl=3 * self.keepalive + 5.0)
         self._seal: SessionSeal | None = None
         self._lock = threading.Lock()
 
@@ -45,6 +61,28 @@ class McpRuntime:
             if self._seal is None:
                 self._seal = SessionSeal(session_secret(self.settings, self.store), self.store)
             return self._seal
+
+    def admit_stream(self, transport: str, credential: str, address: str) -> StreamHold:
+        """A new long-lived stream: the caller's caps first (429), then this worker's slots (503)."""
+        lease, renew = self.caps.take(credential, address)
+        try:
+            release_slot = self.slots.acquire(transport)
+        except BaseException:
+            lease.release()
+            raise
+
+        def beat() -> None:
+            # Redis down mid-stream: the lease lapses and the caps count one stream fewer until it is back;
+            # ending a stream that was admitted would punish its client for the store's outage.
+            with contextlib.suppress(StoreUnavailable):
+                renew()
+
+        def release() -> None:
+            release_slot()
+            with contextlib.suppress(StoreUnavailable):  # the lease then expires by itself
+                lease.release()
+
+        return StreamHold(beat, release)
 
 
 def stream_limit(settings: Any) -> int:

@@ -139,8 +139,17 @@ class Store(abc.ABC):
         """Atomically delete `key` only while it holds `value` (releasing a lock one owns)."""
 
     @abc.abstractmethod
+    def lease(self, key: str, holder: bytes, limit: int, ttl: float) -> bool:
+        """Atomically hold (or renew) one of `limit` places at `key` for `ttl` seconds; a lease not renewed in
+        time frees its place by itself. Return whether `holder` holds a place."""
+
+    @abc.abstractmethod
+    def release(self, key: str, holder: bytes) -> None:
+        """Give up `holder`'s place at `key` (nothing happens when it holds none)."""
+
+    @abc.abstractmethod
     def publish(self, channel: str, message: bytes) -> int:
-        """Send `message` to current subscribers; return how many received it."""
+        """Send `message` to current subscribers; return how many received it (on Redis: how many processes)."""
 
     @abc.abstractmethod
     def subscribe(self, channel: str) -> Subscription:

@@ -80,6 +80,7 @@ class MemoryStore(Store):
         self._max_keys = max_keys
         self._entries: dict[str, Entry] = {}
         self._channels: dict[str, set[MemorySubscription]] = {}
+        self._leases: dict[str, dict[bytes, float]] = {}
         self._lock = threading.Lock()
 
     def _live(self, key: str) -> Entry | None:
@@ -256,6 +257,25 @@ class MemoryStore(Store):
             if not self._members(entry):
                 del self._entries[key]  # an empty set does not exist, as in Redis
             return True
+
+    def lease(self, key: str, holder: bytes, limit: int, ttl: float) -> bool:
+        now = time.monotonic()
+        expires = deadline(ttl)
+        with self._lock:
+            held = {h: t for h, t in self._leases.get(key, {}).items() if t > now}
+            if holder not in held and len(held) >= limit:
+                self._leases[key] = held
+                return False
+            held[bytes(holder)] = expires if expires is not None else now
+            self._leases[key] = held
+            return True
+
+    def release(self, key: str, holder: bytes) -> None:
+        with self._lock:
+            held = self._leases.get(key, {})
+            held.pop(holder, None)
+            if not held:
+                self._leases.pop(key, None)
 
     def publish(self, channel: str, message: bytes) -> int:
         with self._lock:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import time
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
@@ -16,6 +18,7 @@ from redis.retry import Retry
 from app.store.base import Store, StoreUnavailable, Subscription, ttl_milliseconds
 
 log = logging.getLogger(__name__)
+SUBSCRIBER_QUEUE_SIZE = 1_000
 
 STORE_ERRORS = Counter(
     "aegis_store_errors_total",
@@ -28,6 +31,18 @@ T = TypeVar("T")
 # never renewed or released by its old owner.
 EXPIRE_IF_EQUAL = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+# Expired leases are dropped before counting, by the server's clock, so every host agrees on who holds one.
+LEASE = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[3]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
 return 0
 """
 DELETE_IF_EQUAL = """
@@ -48,43 +63,147 @@ def unavailable_on_error(op: str) -> Iterator[None]:
 
 
 class RedisSubscription(Subscription):
-    """A dedicated pub/sub connection listening on one channel."""
+    """One channel's messages, handed over by this process's RedisFanout."""
 
-    def __init__(self, pubsub: redis.client.PubSub, channel: str, timeout: float) -> None:
-        self._pubsub = pubsub
+    def __init__(self, fanout: RedisFanout, channel: bytes) -> None:
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=SUBSCRIBER_QUEUE_SIZE)
+        self._fanout = fanout
+        self._channel = channel
         self._closed = False
-        with unavailable_on_error("subscribe"):
-            pubsub.subscribe(channel)
-            # Wait for the server's confirmation: only then are later publishes seen.
-            self._await_confirmation(timeout)
-
-    def _await_confirmation(self, timeout: float) -> None:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            message = self._pubsub.get_message(timeout=end - time.monotonic())
-            if message is not None and message["type"] == "subscribe":
-                return
-        raise redis.TimeoutError("no subscribe confirmation")
 
     def get(self, timeout: float) -> bytes | None:
-        end = time.monotonic() + timeout
-        with unavailable_on_error("subscription.get"):
-            while not self._closed:
-                message = self._pubsub.get_message(timeout=max(0.0, end - time.monotonic()))
-                if message is not None and message["type"] == "message":
-                    return cast(bytes, message["data"])
-                if time.monotonic() >= end:
-                    return None
-        return None
+        if self._closed:
+            return None
+        try:
+            message = self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if message is None:  # the fanout lost its connection: this stream cannot be trusted to see replies
+            STORE_ERRORS.labels(backend="redis", op="subscription.get").inc()
+            raise StoreUnavailable("redis", "subscription.get")
+        return message
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._pubsub.close()
+            self._fanout.leave(self._channel, self)
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+class RedisFanout:
+    """One pub/sub connection and one reader thread per process, shared by every subscription.
+
+    A connection per subscription would take one from the pool (and a file descriptor, and a Redis client)
+    for each open SSE stream: 500 streams per worker would exhaust any sensible pool.
+    """
+
+    def __init__(self, client: redis.Redis, timeout: float) -> None:
+        self._client = client
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._channels: dict[bytes, set[RedisSubscription]] = {}
+        self._confirmed: dict[bytes, threading.Event] = {}
+        self._pubsub: Any = None
+        self._reader: threading.Thread | None = None
+
+    def join(self, channel: str) -> RedisSubscription:
+        """A subscription that sees every message published after this returns (StoreUnavailable if not)."""
+        key = channel.encode()
+        subscription = RedisSubscription(self, key)
+        with self._lock:
+            first = key not in self._channels
+            self._channels.setdefault(key, set()).add(subscription)
+            confirmed = self._confirmed.setdefault(key, threading.Event())
+        try:
+            if first:
+                self._subscribe(key)
+            if not confirmed.wait(self._timeout):
+                raise redis.TimeoutError("no subscribe confirmation")
+        except redis.RedisError as exc:
+            self.leave(key, subscription)
+            STORE_ERRORS.labels(backend="redis", op="subscribe").inc()
+            log.error("redis store subscribe failed: %s", type(exc).__name__)
+            raise StoreUnavailable("redis", "subscribe") from exc
+        return subscription
+
+    def _subscribe(self, key: bytes) -> None:
+        with self._lock:
+            if self._pubsub is None:
+                self._pubsub = self._client.pubsub()
+            pubsub = self._pubsub
+        pubsub.subscribe(key)
+        self._ensure_reader()
+
+    def leave(self, key: bytes, subscription: RedisSubscription) -> None:
+        with self._lock:
+            members = self._channels.get(key, set())
+            members.discard(subscription)
+            if members:
+                return
+            self._channels.pop(key, None)
+            self._confirmed.pop(key, None)
+            pubsub = self._pubsub
+        if pubsub is not None:
+            with contextlib.suppress(redis.RedisError):
+                pubsub.unsubscribe(key)
+
+    def _ensure_reader(self) -> None:
+        with self._lock:
+            if self._reader is None or not self._reader.is_alive():
+                self._reader = threading.Thread(target=self._read, daemon=True, name="redis-fanout")
+                self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            with self._lock:
+                pubsub = self._pubsub
+                if pubsub is None or not self._channels:
+                    self._reader = None
+                    return
+            try:
+                message = pubsub.get_message(timeout=0.5)
+            except (redis.RedisError, OSError, ValueError) as exc:
+                self._lose_connection(exc)
+                continue
+            if message is not None:
+                self._route(message)
+
+    def _route(self, message: dict[str, Any]) -> None:
+        key = message["channel"]
+        with self._lock:
+            confirmed = self._confirmed.get(key)
+            members = list(self._channels.get(key, ()))
+        if message["type"] == "subscribe" and confirmed is not None:
+            confirmed.set()
+        elif message["type"] == "message":
+            for member in members:
+                self._hand(member, message["data"])
+
+    @staticmethod
+    def _hand(member: RedisSubscription, data: bytes | None) -> None:
+        try:
+            member.queue.put_nowait(data)
+        except queue.Full:
+            # A stalled stream must not block the other streams of this process or grow memory.
+            log.warning("redis subscriber queue full; message dropped")
+
+    def _lose_connection(self, exc: BaseException) -> None:
+        """Redis went away: every subscriber is told (its stream ends), the next join connects afresh."""
+        STORE_ERRORS.labels(backend="redis", op="subscription.get").inc()
+        log.error("redis store pub/sub connection lost: %s", type(exc).__name__)
+        with self._lock:
+            members = [member for group in self._channels.values() for member in group]
+            self._channels.clear()
+            self._confirmed.clear()
+            pubsub, self._pubsub = self._pubsub, None
+        for member in members:
+            self._hand(member, None)
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                pubsub.close()
 
 
 class RedisStore(Store):
@@ -105,8 +224,10 @@ class RedisStore(Store):
             retry=Retry(NoBackoff(), 0),
         )
         self._client = redis.Redis(connection_pool=self._pool)
+        self._fanout = RedisFanout(self._client, timeout)
         self._expire_if_equal = self._client.register_script(EXPIRE_IF_EQUAL)
         self._delete_if_equal = self._client.register_script(DELETE_IF_EQUAL)
+        self._lease = self._client.register_script(LEASE)
 
     def _run(self, op: str, call: Callable[[], T]) -> T:
         with unavailable_on_error(op):
@@ -196,16 +317,18 @@ class RedisStore(Store):
     def delete_if_equal(self, key: str, value: bytes) -> bool:
         return self._run("delete_if_equal", lambda: bool(self._delete_if_equal(keys=[key], args=[value])))
 
+    def lease(self, key: str, holder: bytes, limit: int, ttl: float) -> bool:
+        px = ttl_milliseconds(ttl)
+        return self._run("lease", lambda: bool(self._lease(keys=[key], args=[holder, limit, px or 1])))
+
+    def release(self, key: str, holder: bytes) -> None:
+        self._run("release", lambda: self._client.zrem(key, holder))
+
     def publish(self, channel: str, message: bytes) -> int:
         return self._run("publish", lambda: int(cast(Any, self._client.publish(channel, message))))
 
     def subscribe(self, channel: str) -> Subscription:
-        pubsub = self._client.pubsub()
-        try:
-            return RedisSubscription(pubsub, channel, self._timeout)
-        except StoreUnavailable:
-            pubsub.close()
-            raise
+        return self._fanout.join(channel)
 
     def ping(self) -> None:
         self._run("ping", self._client.ping)

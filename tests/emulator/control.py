@@ -20,12 +20,18 @@ def _json() -> dict[str, Any]:
 
 @bp.post("/faults")
 def add_fault() -> tuple[Response, int]:
-    """Arm a fault: {"method", "path", "kind", "latency_ms"?, "retry_after"?, "times"?}."""
+    """Arm a fault: {"method", "path", "kind", "latency_ms"?, "retry_after"?, "times"?, "rate"?}."""
     try:
         fault = world().faults.add(_json())
     except (ValueError, TypeError) as error:
         return jsonify({"message": str(error)}), 400
     return jsonify(vars(fault)), 201
+
+
+@bp.get("/faults")
+def list_faults() -> Response:
+    """The armed faults, each with `hits`: how many requests it answered."""
+    return jsonify([vars(fault) for fault in world().faults.armed()])
 
 
 @bp.delete("/faults")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from prometheus_client import REGISTRY
 
 from app.store import StoreUnavailable, create_store
@@ -122,3 +123,20 @@ def test_unix_socket_url_is_spelled_for_flask_limiter() -> None:
     uri = create_store("unix:///run/redis/redis.sock").storage_uri()
     assert uri == "redis+unix:///run/redis/redis.sock"
     assert type(storage_from_string(uri)).__name__ == "RedisStorage"
+
+
+def test_subscriptions_of_one_process_share_one_redis_connection(redis_server: RedisServer) -> None:
+    """An SSE stream per subscription: a connection each would exhaust the pool at a few dozen streams."""
+    store, peer = create_store(redis_server.url, max_connections=4), create_store(redis_server.url)
+    counting = redis.Redis.from_url(redis_server.url)
+    before = counting.info("clients")["connected_clients"]
+    subscriptions = [store.subscribe(f"chan-many-{n}") for n in range(200)]
+    try:
+        assert counting.info("clients")["connected_clients"] - before <= 2  # the pub/sub one (+ a pooled one)
+        for n in (0, 117, 199):
+            assert peer.publish(f"chan-many-{n}", f"to {n}".encode()) == 1
+            assert subscriptions[n].get(timeout=5) == f"to {n}".encode()
+        assert subscriptions[1].get(timeout=0.2) is None
+    finally:
+        for subscription in subscriptions:
+            subscription.close()

@@ -241,3 +241,23 @@ def test_hash_expires_with_the_ttl_of_its_last_write(store: Store, key: str) -> 
     assert sorted(store.hgetall(key)) == ["a", "b"]
     time.sleep(0.4)
     assert store.hgetall(key) == {}
+
+
+def test_leases_hold_at_most_the_limit_and_a_released_place_comes_back(store: Store, peer: Store, key: str) -> None:
+    assert store.lease(key, b"a", 2, ttl=30) and peer.lease(key, b"b", 2, ttl=30)
+    assert store.lease(key, b"c", 2, ttl=30) is False  # counted across processes (peer) alike
+    assert store.lease(key, b"a", 2, ttl=30) is True  # renewing a held place needs no new one
+    peer.release(key, b"b")
+    assert store.lease(key, b"c", 2, ttl=30) is True
+
+
+def test_a_lease_not_renewed_frees_its_place_when_it_expires(store: Store, key: str) -> None:
+    assert store.lease(key, b"vanished", 1, ttl=0.3)
+    assert store.lease(key, b"next", 1, ttl=30) is False
+    time.sleep(0.6)
+    assert store.lease(key, b"next", 1, ttl=30) is True
+
+
+def test_releasing_a_place_never_held_changes_nothing(store: Store, key: str) -> None:
+    store.release(key, b"stranger")
+    assert store.lease(key, b"a", 1, ttl=30) and store.lease(key, b"b", 1, ttl=30) is False

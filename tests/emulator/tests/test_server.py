@@ -69,6 +69,18 @@ def test_429_carries_retry_after_and_globs_match(gitea: Gitea, alice: requests.S
     assert requests.get(gitea.api + "/version", timeout=10).status_code == 200
 
 
+def test_a_fault_with_a_rate_fails_that_share_of_requests_and_counts_its_hits(
+    gitea: Gitea, alice: requests.Session
+) -> None:
+    """rate 0.25 over 400 requests: about 100 fail (seeded), and GET /faults reports exactly how many."""
+    gitea.control("POST", "/faults", json={"method": "GET", "path": "/api/v1/version", "kind": "502", "rate": 0.25})
+    failed = sum(alice.get(gitea.api + "/version", timeout=10).status_code == 502 for _ in range(400))
+    assert 60 <= failed <= 140
+    assert gitea.control("GET", "/faults").json()[0]["hits"] == failed
+    refused = gitea.control("POST", "/faults", json={"path": "/api/v1/version", "kind": "502", "rate": 2})
+    assert refused.status_code == 400 and "rate" in refused.json()["message"]
+
+
 def test_connection_faults_break_the_transport(gitea: Gitea, alice: requests.Session) -> None:
     """reset drops the connection; truncated sends half a body; invalid_json is 200 with broken JSON."""
     for kind in ("reset", "truncated", "invalid_json", "latency"):

@@ -1,0 +1,83 @@
+"""Caps on the streams one credential and one client address hold, counted across workers and hosts.
+
+Each open stream holds a lease in the store (Redis on a fleet): a sorted set per credential and per address
+whose entries expire unless the stream renews them. A stream that ends releases its leases; one whose worker
+died (or whose release was lost) frees its place when its lease expires, so nothing leaks a place for good.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from app.errors import TooManyRequests
+from app.store import Store
+
+CREDENTIAL_PREFIX = "mcp:streams:credential:"
+ADDRESS_PREFIX = "mcp:streams:address:"
+
+
+class TooManyStreams(TooManyRequests):
+    """The caller already holds as many open streams as its cap allows."""
+
+
+class StreamLease:
+    """One stream's places (per credential, per address); renewed on the stream's beat, released once."""
+
+    def __init__(self, store: Store, keys: list[str], ttl: float) -> None:
+        self.store = store
+        self.keys = keys
+        self.ttl = ttl
+        self.holder = uuid.uuid4().hex.encode()
+        self._renewed = time.monotonic()
+        self._released = threading.Event()
+
+    def renew(self, limits: list[int]) -> None:
+        """Extend the leases once a third of their life has passed (a store call per beat would be waste)."""
+        if time.monotonic() - self._renewed < self.ttl / 3:
+            return
+        self._renewed = time.monotonic()
+        for key, limit in zip(self.keys, limits, strict=True):
+            self.store.lease(key, self.holder, limit, self.ttl)
+
+    def release(self) -> None:
+        if self._released.is_set():
+            return
+        self._released.set()
+        for key in self.keys:
+            self.store.release(key, self.holder)
+
+
+class StreamCaps:
+    """MCP_MAX_STREAMS_PER_CREDENTIAL and MCP_MAX_STREAMS_PER_ADDRESS, answered with 429 + Retry-After."""
+
+    def __init__(self, store: Store, per_credential: int, per_address: int, ttl: float) -> None:
+        self.store = store
+        self.per_credential = per_credential
+        self.per_address = per_address
+        self.ttl = ttl
+
+    def take(self, credential: str, address: str) -> tuple[StreamLease, Callable[[], None]]:
+        """Lease a place for a new stream (TooManyStreams when a cap is reached); return it and its renewal."""
+        caps = [(ADDRESS_PREFIX + address, self.per_address, "client address", "MCP_MAX_STREAMS_PER_ADDRESS")]
+        if credential:  # anonymous access (AUTH_ENABLED=false) has no credential: the address cap still holds
+            caps.append((CREDENTIAL_PREFIX + credential, self.per_credential, "credential",
+                         "MCP_MAX_STREAMS_PER_CREDENTIAL"))
+        lease = StreamLease(self.store, [], self.ttl)
+        for key, limit, who, setting in caps:
+            if not self.store.lease(key, lease.holder, limit, self.ttl):
+                lease.release()
+                raise self.refusal(limit, who, setting)
+            lease.keys.append(key)
+        limits = [limit for _, limit, _, _ in caps]
+        return lease, lambda: lease.renew(limits)
+
+    def refusal(self, limit: int, who: str, setting: str) -> TooManyStreams:
+        return TooManyStreams(
+            f"Too many open MCP streams for this {who}: {setting}={limit} are open already. Close a stream you "
+            f"no longer read (or wait for one to end) and retry; the operator sets the cap with {setting}.",
+            retry_after=math.ceil(self.ttl),
+        )

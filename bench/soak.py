@@ -1,0 +1,282 @@
+"""Soak (issue #19 part 4): 50,000 mixed tool calls at 16 clients against 2 workers, bounded at 10 minutes.
+
+gunicorn (2 workers, Redis, write mode with one whitelisted repository) in front of the Gitea emulator, which
+answers 1% of API requests with an injected fault (500, 502 or a reset connection, a third each; seeded).
+16 closed-loop clients send 2026-07-28 tools/call requests on kept-alive connections, in a fixed mix per 20
+calls: 14 reads (get_repository_info, list_issues, list_branches), 3 dry-run writes (create_issue with
+dry_run on the whitelisted repository), 3 denials (create_issue on a repository outside the whitelist).
+The workers' RSS, threads and open file descriptors are sampled every second; at the end the audit log's
+hash chain is verified from genesis with the operator's command (`python -m app verify-audit`).
+Targets (exit 1 when one misses): RSS growth after warm-up (the first 10% of calls) <= 5%; no growth in file
+descriptors or threads; no 5xx other than 502/503/504, and no more of those than faults injected; every call
+answered (no connection error); the audit chain validates and holds at least one entry per call.
+Usage: make soak, or .venv/bin/python -m bench.soak [--calls 50000] [--clients 16] [--fault-rate 0.01]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import requests
+
+from bench.bench_mcp import META
+from bench.bench_streams import Footprint, worker_pids
+from tests.emulator.process import EmulatorProcess
+from tests.fixtures.gunicorn import ROOT, TEST_API_KEY, GunicornServer, base_env
+from tests.fixtures.redis import RedisServer
+
+TIME_LIMIT_S = 600
+REPO = {"owner": "acme", "repo": "service-a"}
+READS = [("get_repository_info", REPO), ("list_issues", REPO), ("list_branches", REPO)]
+DRY_RUN = ("create_issue", {**REPO, "title": "Soak", "body": "planned only", "dry_run": True})
+DENIED = ("create_issue", {"owner": "bob", "repo": "dotfiles", "title": "Soak"})
+FAULT_KINDS = ("500", "502", "reset")
+UPSTREAM_STATUSES = {502, 503, 504}
+
+
+def call_of(index: int) -> tuple[str, str, dict[str, Any]]:
+    """The index-th call of the mix: (kind, tool, arguments)."""
+    slot = index % 20
+    if slot < 14:  # reads
+        return ("read", *READS[slot % len(READS)])
+    return ("dry-run write", *DRY_RUN) if slot < 17 else ("denial", *DENIED)
+
+
+@dataclass
+class Tally:
+    """What the clients saw, shared by them."""
+
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    done: int = 0
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, outcome: str) -> None:
+        with self.lock:
+            self.outcomes[(kind, outcome)] += 1
+            self.done += 1
+
+
+class SoakClient:
+    """One client on one kept-alive connection; reconnects (and records it) if the server closes it."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def call(self, tool: str, arguments: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": tool, "arguments": arguments, "_meta": META}}
+        headers = {"Authorization": f"Bearer {TEST_API_KEY}", "MCP-Protocol-Version": "2026-07-28",
+                   "Mcp-Method": "tools/call", "Mcp-Name": tool, "Content-Type": "application/json",
+                   "Accept": "application/json, text/event-stream"}
+        self.connection.request("POST", "/mcp", json.dumps(body).encode(), headers)
+        response = self.connection.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+
+
+def outcome(status: int, reply: dict[str, Any]) -> str:
+    """ok, a tool error (named by its first words: a refusal, an upstream failure), or the HTTP status."""
+    result = reply.get("result", {})
+    if status == 200 and result.get("isError"):
+        text = " ".join(str(result.get("content", [{}])[0].get("text", "")).split()[:4])
+        return f"tool error: {text}"
+    return "ok" if status == 200 else f"HTTP {status}"
+
+
+def run_client(port: int, next_index: Any, tally: Tally, stop_at: float) -> None:
+    client = SoakClient(port)
+    while time.monotonic() < stop_at and (index := next_index()) is not None:
+        kind, tool, arguments = call_of(index)
+        try:
+            status, reply = client.call(tool, arguments)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            with tally.lock:
+                tally.errors.append(f"{kind}: {type(exc).__name__}: {exc}"[:200])
+            client = SoakClient(port)
+            continue
+        tally.add(kind, outcome(status, reply))
+
+
+def counter(total: int) -> Any:
+    """A thread-safe source of call indexes, None when all are handed out."""
+    lock, state = threading.Lock(), {"next": 0}
+
+    def take() -> int | None:
+        with lock:
+            if state["next"] >= total:
+                return None
+            state["next"] += 1
+            return state["next"] - 1
+
+    return take
+
+
+@dataclass
+class Sample:
+    elapsed: float
+    done: int
+    footprint: Footprint
+    pids: list[int]
+
+
+def sample_workers(server: GunicornServer, tally: Tally, samples: list[Sample], stop: threading.Event) -> None:
+    started = time.monotonic()
+    while not stop.wait(1.0):
+        pids = worker_pids(server)
+        try:
+            samples.append(Sample(time.monotonic() - started, tally.done, Footprint.of(pids), pids))
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a worker went away between listing and reading: the pid check below reports it
+
+
+def warm_pools(port: int) -> None:
+    """Grow every worker's thread pool to its size first: gthread starts threads as concurrency first needs
+    them, and that growth during the run is not a leak."""
+    stop_at = time.monotonic() + 5
+    with ThreadPoolExecutor(96) as pool:
+        for _ in range(96):
+            pool.submit(run_client, port, counter(10**9), Tally(), stop_at)
+
+
+def arm_faults(emulator: EmulatorProcess, rate: float) -> None:
+    for kind in FAULT_KINDS:
+        spec = {"path": "/api/v1/*", "kind": kind, "rate": rate / len(FAULT_KINDS)}
+        armed = requests.post(f"{emulator.base_url}/_emulator/faults", json=spec, timeout=10)
+        assert armed.status_code == 201, armed.text
+
+
+def faults_injected(emulator: EmulatorProcess) -> int:
+    return sum(fault["hits"] for fault in requests.get(f"{emulator.base_url}/_emulator/faults", timeout=10).json())
+
+
+def verify_audit(path: str) -> tuple[bool, int, str]:
+    """The operator's command, from genesis: (valid, entries, its output)."""
+    done = subprocess.run([sys.executable, "-m", "app", "verify-audit", path, "--from-genesis"], cwd=ROOT,
+                          env=base_env(), capture_output=True, text=True, timeout=300, check=False)
+    text = (done.stdout + done.stderr).strip()
+    entries = int(text.split(" entries")[0].rsplit(" ", 1)[1]) if done.returncode == 0 and " entries" in text else 0
+    return done.returncode == 0, entries, text
+
+
+def window(samples: list[Sample], low: float, high: float, total: int) -> list[Sample]:
+    return [s for s in samples if low * total <= s.done <= high * total]
+
+
+@dataclass
+class Verdict:
+    lines: list[str] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+
+    def check(self, label: str, value: str, ok: bool) -> None:
+        self.lines.append(f"| {label} | {value} | {'met' if ok else '**MISSED**'} |")
+        if not ok:
+            self.missed.append(label)
+
+
+def judge(tally: Tally, samples: list[Sample], calls: int, *, injected: int, audit: tuple[bool, int, str],
+          elapsed: float) -> Verdict:
+    verdict = Verdict()
+    verdict.check("calls answered", f"{tally.done:,} of {calls:,} in {elapsed:.0f} s "
+                  f"({tally.done / max(elapsed, 1e-9):.0f}/s)", tally.done == calls and elapsed <= TIME_LIMIT_S)
+    verdict.check("connection errors", f"{len(tally.errors)} {tally.errors[:2]}", not tally.errors)
+    statuses = Counter(int(o.split()[1]) for (_, o), n in tally.outcomes.items() for _ in range(n) if o[:4] == "HTTP")
+    server_errors = {s: n for s, n in statuses.items() if s >= 500}
+    upstream = sum(n for s, n in server_errors.items() if s in UPSTREAM_STATUSES)
+    verdict.check("5xx other than 502/503/504", str({s: n for s, n in server_errors.items()
+                                                     if s not in UPSTREAM_STATUSES}),
+                  all(s in UPSTREAM_STATUSES for s in server_errors))
+    # A read fails only through an injected fault: as a tool error result (HTTP 200) or a 502/503/504.
+    failed_reads = sum(n for (kind, seen), n in tally.outcomes.items() if kind == "read" and seen != "ok")
+    verdict.check("reads failed vs upstream faults injected", f"{failed_reads} reads ({upstream} as 502/503/504, "
+                  f"the rest tool errors), {injected} faults (retries of idempotent reads absorb the others)",
+                  failed_reads <= injected)
+    base, end = window(samples, 0.10, 0.30, calls), window(samples, 0.80, 1.0, calls)
+    if not base or not end:
+        verdict.check("resource samples", f"{len(samples)} samples: too few to judge", False)
+        return verdict
+    rss0, rss1 = (statistics.median(s.footprint.rss_mib for s in w) for w in (base, end))
+    verdict.check("RSS growth after warm-up (median, calls 10-30% vs 80-100%)",
+                  f"{rss0:.1f} -> {rss1:.1f} MiB ({(rss1 / rss0 - 1) * 100:+.1f}%)", rss1 <= rss0 * 1.05)
+    for name in ("fds", "threads"):
+        top = max(getattr(s.footprint, name) for s in base)
+        last = statistics.median(getattr(s.footprint, name) for s in end)
+        verdict.check(f"{name} (max after warm-up vs median at the end)", f"{top} -> {last:g}", last <= top)
+    verdict.check("workers replaced", str(len({tuple(s.pids) for s in samples}) - 1),
+                  len({tuple(s.pids) for s in samples}) == 1)
+    valid, entries, text = audit
+    verdict.check("audit chain from genesis", f"{text[:90]}", valid and entries >= tally.done)
+    return verdict
+
+
+def soak(calls: int, clients: int, rate: float) -> tuple[Verdict, Tally]:
+    emulator = EmulatorProcess().start(tempfile.mkdtemp(prefix="soak-emulator-"))
+    redis = RedisServer().start()
+    env = {"GITEA_URL": emulator.base_url, "GITEA_TOKEN": emulator.token("alice"), "LOG_LEVEL": "WARNING",
+           "GUNICORN_WORKERS": "2", "REDIS_URL": redis.url, "WRITE_MODE": "true",
+           "WRITE_REPOSITORY_WHITELIST": "acme/service-a"}
+    policy = Path(tempfile.mkdtemp(prefix="soak-policy-")) / "policy.yaml"
+    policy.write_text("defaults:\n  read: allow\n  write: allow\n")  # the whitelist still refuses bob/dotfiles
+    server = GunicornServer(base_env(**env, POLICY_FILE=str(policy))).start()
+    tally, stop = Tally(), threading.Event()
+    samples: list[Sample] = []
+    try:
+        warm_pools(server.port)
+        arm_faults(emulator, rate)
+        sampler = threading.Thread(target=sample_workers, args=(server, tally, samples, stop), daemon=True)
+        sampler.start()
+        started = time.monotonic()
+        take = counter(calls)
+        with ThreadPoolExecutor(clients) as pool:
+            for _ in range(clients):
+                pool.submit(run_client, server.port, take, tally, started + TIME_LIMIT_S)
+        elapsed = time.monotonic() - started
+        stop.set()
+        sampler.join()
+        injected = faults_injected(emulator)
+    finally:
+        stop.set()
+        server.stop()
+        redis.stop()
+        emulator.stop()
+    audit = verify_audit(server.env["AUDIT_LOG_PATH"])
+    return judge(tally, samples, calls, injected=injected, audit=audit, elapsed=elapsed), tally
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=50_000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--fault-rate", type=float, default=0.01)
+    args = parser.parse_args()
+    verdict, tally = soak(args.calls, args.clients, args.fault_rate)
+    print(f"soak: {args.calls:,} calls, {args.clients} clients, 2 workers + Redis, upstream faults "
+          f"{args.fault_rate:.0%}, load average {os.getloadavg()[0]:.2f}")
+    print("| what the clients saw | calls |\n|---|---|")
+    for (kind, seen), count in sorted(tally.outcomes.items()):
+        print(f"| {kind}: {seen} | {count:,} |")
+    print("\n| check | measured | target |\n|---|---|---|")
+    print("\n".join(verdict.lines))
+    if verdict.missed:
+        print(f"\nMISSED: {', '.join(verdict.missed)}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
