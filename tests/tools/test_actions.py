@@ -29,7 +29,7 @@ REPO = {"owner": "acme", "repo": "service-a"}
 # The seeded runs of acme/service-a (tests/emulator/seeds/actions.py): run 2 failed in job 4's "Run tests".
 FAILED_RUN, FAILED_JOB, GREEN_RUN, BUILD_JOB, WAITING_JOB = 2, 4, 1, 5, 6
 TOKEN = "ghp_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5"
-AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+AWS_SECRET = "Zt4nR8vQ2mXc6LbW1yHs9KdF3gPj7Ue0oAiT5rNq"
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,13 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from app.tools import OPT_IN_TOOLSETS, all_tools
+from app.tools import all_tools
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import TEST_API_KEY, GunicornServer, gunicorn_with_emulator
 from tests.tools.write_world import REPO, WRITE_POLICY, audit_entries, gitea_get, recorded_requests
 
 pytestmark = pytest.mark.timeout(180)
-SERVED = [tool for tool in all_tools() if tool.toolset not in OPT_IN_TOOLSETS]  # MCP_TOOLSETS unset here
+SERVED = list(all_tools())  # MCP_TOOLSETS=all: the opt-in toolsets' writes too
 WRITE_TOOLS = [tool.name for tool in SERVED if tool.is_write]
 
 
@@ -34,13 +35,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WriteWorld]:
     root = tmp_path_factory.mktemp("write-e2e")
     (root / "policy.yaml").write_text(WRITE_POLICY, encoding="utf-8")
     with gunicorn_with_emulator(root, WRITE_MODE="true", WRITE_REPOSITORY_WHITELIST="ACME/Service-A",
-                                POLICY_FILE=str(root / "policy.yaml"),
+                                MCP_TOOLSETS="all", POLICY_FILE=str(root / "policy.yaml"),
                                 AUDIT_LOG_PATH=str(root / "audit.log")) as (server, emulator):
         yield WriteWorld(server, emulator, root / "audit.log")
 
 
 async def write_everything(url: str) -> tuple[list[str], dict[str, Any]]:
-    """Call the 15 tools in an order where each builds on the last, as an agent triaging would."""
+    """Call the 20 write tools in an order where each builds on the last, as an agent triaging would."""
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TEST_API_KEY}"}, timeout=60)
     async with Client(streamable_http_client(f"{url}/mcp", http_client=http), mode="auto") as client:
         listed = [tool.name for tool in (await client.list_tools()).tools]
@@ -72,6 +73,12 @@ async def write_everything(url: str) -> tuple[list[str], dict[str, Any]]:
         release = await call("create_release", tag_name="v2.0.0", name="2.0.0", body="Big notes.", draft=True,
                              target="main")
         await call("edit_release", release_id=release["id"], name="2.0.0 final", prerelease=True)
+        await call("rerun_failed_jobs", run_id=2)  # the seeded failing CI run
+        await call("rerun_workflow_run", run_id=1)
+        await call("create_pull_request_review", pull_number=6, event="COMMENT", body="One note.",
+                   comments=[{"path": "src/service_a/metrics.py", "line": 6, "body": "Here."}])
+        await call("create_wiki_page", title="Runbook", content="Restart with make run.\n")
+        await call("update_wiki_page", title="Runbook", content="Restart with make demo.\n")
         return listed, out
 
 
@@ -82,7 +89,7 @@ def written(world: WriteWorld) -> tuple[list[str], dict[str, Any]]:
 
 def test_write_mode_lists_every_tool(written: tuple[list[str], dict[str, Any]]) -> None:
     listed, _ = written
-    assert listed == [tool.name for tool in SERVED] and len(WRITE_TOOLS) == 15
+    assert listed == [tool.name for tool in SERVED] and len(WRITE_TOOLS) == 20
 
 
 def test_dry_run_over_mcp_returns_the_request(written: tuple[list[str], dict[str, Any]],
@@ -129,6 +136,17 @@ def test_label_milestone_branch_pull_and_release_exist(written: tuple[list[str],
     release = gitea_get(world.emulator, f"/repos/acme/service-a/releases/{release_id}")
     assert (release["name"], release["draft"], release["prerelease"], release["body"]) == (
         "2.0.0 final", True, True, "Big notes.")
+
+
+def test_reruns_review_and_wiki_page_exist(written: tuple[list[str], dict[str, Any]], world: WriteWorld) -> None:
+    runs = {r["id"]: r for r in gitea_get(world.emulator, "/repos/acme/service-a/actions/runs")["workflow_runs"]}
+    assert (runs[2]["status"], runs[2]["run_attempt"]) == ("queued", 2)
+    assert (runs[1]["status"], runs[1]["run_attempt"]) == ("queued", 2)
+    review_id = written[1]["create_pull_request_review"].structured_content["id"]
+    comments = gitea_get(world.emulator, f"/repos/acme/service-a/pulls/6/reviews/{review_id}/comments")
+    assert [(c["path"], c["position"], c["body"]) for c in comments] == [("src/service_a/metrics.py", 6, "Here.")]
+    page = gitea_get(world.emulator, "/repos/acme/service-a/wiki/page/Runbook")
+    assert base64.b64decode(page["content_base64"]) == b"Restart with make demo.\n"
 
 
 def test_every_write_is_in_the_audit_log_before_and_after(written: tuple[list[str], dict[str, Any]],
