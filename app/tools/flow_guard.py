@@ -166,36 +166,37 @@ def read_sources(call: ToolCall, structured: Mapping[str, Any]) -> list[Reposito
 
 
 def listed_repository(call: ToolCall, item: Mapping[str, Any]) -> Repository:
+    """A listed repository's label: from the facts the list just cached, else from the summary, which tells
+    private from not private but not internal from public: "internal" then, the stricter of the two."""
     name = str(item.get("full_name", ""))
     known: Repository | None = facts_cache(call).get((call.credential_digest, name.lower()))
-    return known or Repository(name.lower(), "public" if item.get("private") is False else "private")
+    return known or Repository(name.lower(), "internal" if item.get("private") is False else "private")
 
 
 def record_read(call: ToolCall, structured: Mapping[str, Any] | None) -> None:
-    """Label a read that succeeded; public sources restrict nothing and are not stored."""
-    if not guarding(call) or call.tool.is_write:
+    """Label a call that succeeded — a read, or a write, whose answer can echo its repository too (a dry run's
+    diff of a wiki page, an edited issue's title); public sources restrict nothing and are not stored."""
+    if not guarding(call):
         return
     window = call.runtime.settings.flow_guard_window_seconds
     now, key = time.time(), flow_key(call)
+    recorded = recorded_labels(call)
     for source in read_sources(call, structured or {}):
-        if source.level != "public" and not recently_recorded(call, key, source):
+        entry = (key, source.name, source.level)
+        if source.level != "public" and not recorded.get(entry):
             label = Read(source, call.tool.name, bool(call.tool.untrusted), now)
             call.runtime.store.hset(key, source.name, label.encoded(), ttl=window)
+            recorded.put(entry, True)  # only once stored: a failed store write is tried again next time
 
 
-def recently_recorded(call: ToolCall, key: str, source: Repository) -> bool:
-    """Whether this process stored the same label less than a minute ago (a sixtieth of the window when that is
-    shorter): then it is not stored again.
+def recorded_labels(call: ToolCall) -> ExpiringCache:
+    """The labels this process stored less than a minute ago (a sixtieth of the window when that is shorter):
+    not stored again.
 
     An agent reading fifty files of one private repository costs one store write a minute, not fifty; the
     label's time is then at most that old, so it leaves the window at most that early."""
     seconds = min(RECORDED_SECONDS, call.runtime.settings.flow_guard_window_seconds / 60)
-    recorded: ExpiringCache = call.shared(f"{RECORDED}:{seconds}", lambda: ExpiringCache(seconds, MAX_FACTS))
-    entry = (key, source.name, source.level)
-    if recorded.get(entry):
-        return True
-    recorded.put(entry, True)
-    return False
+    return call.shared(f"{RECORDED}:{seconds}", lambda: ExpiringCache(seconds, MAX_FACTS))
 
 
 def window_reads(call: ToolCall) -> list[Read]:

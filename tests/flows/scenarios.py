@@ -125,6 +125,10 @@ ATTACKS: tuple[Scenario, ...] = (
            write("comment", "acme/docs", "x12")),
     attack("private read through an org repository list -> public comment", ("list_org_repositories", {"org": "acme"}),
            write("comment", "acme/docs", "x13")),
+    attack("private issue edited (its answer shows the issue) -> public comment",
+           write("issue_body", "acme/roadmap", "e1", dry_run=True), write("comment", "acme/docs", "e1")),
+    attack("private label created (its answer lists the repository) -> public issue",
+           write("label", "acme/roadmap", "e2"), write("issue", "acme/docs", "e2")),
     attack("granted flow does not cover another source", READS["file"]("acme/roadmap"),
            write("comment", "acme/docs", "x14")),
 )
