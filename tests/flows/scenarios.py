@@ -129,6 +129,12 @@ ATTACKS: tuple[Scenario, ...] = (
            write("issue_body", "acme/roadmap", "e1", dry_run=True), write("comment", "acme/docs", "e1")),
     attack("private label created (its answer lists the repository) -> public issue",
            write("label", "acme/roadmap", "e2"), write("issue", "acme/docs", "e2")),
+    attack("private fork's branch -> pull request into its public parent",
+           ("create_pull_request", at("acme/docs", title="From my fork", head="alice:feature", base="main",
+                                      dry_run=True))),
+    attack("private fork's branch, owner in capitals -> pull request into its public parent",
+           ("create_pull_request", at("acme/docs", title="From my fork", head="ALICE:feature", base="main",
+                                      dry_run=True))),
     attack("granted flow does not cover another source", READS["file"]("acme/roadmap"),
            write("comment", "acme/docs", "x14")),
 )
@@ -156,6 +162,9 @@ BENIGN: tuple[Scenario, ...] = (
            write("label", "acme/handbook", "b10")),
     benign("granted flow: private ledger -> public docs", READS["file"]("acme/ledger"),
            write("comment", "acme/docs", "b11")),
+    benign("public fork's branch -> pull request into its parent",
+           ("create_pull_request", at("acme/docs", title="From a fork", head="globex:feature", base="main",
+                                      dry_run=True))),
     benign("organization list -> public comment", ("list_organizations", {}), write("comment", "acme/docs", "b12")),
     benign("private user repo -> same repo", READS["file"]("alice/diary"), write("issue", "alice/diary", "b13")),
 )
