@@ -302,8 +302,8 @@ def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
     except AuditWriteError:
         return AUDIT_REFUSAL
     result = _invoke(call, args)
-    if not result.is_error and not call.tool.is_write:
-        result = labelled(call, result)
+    if not result.is_error or call.tool.is_write:
+        result = labelled(call, args, result)  # a write's answer, even a refusal, can echo what Gitea holds
     done = not result.is_error or result.status == WRITTEN_UNSHOWN
     outcome, error = (success_status(args), None) if done else ("error", result.text)
     try:
@@ -314,12 +314,16 @@ def _audited(call: ToolCall, args: dict[str, Any]) -> ToolResult:
     return result
 
 
-def labelled(call: ToolCall, result: ToolResult) -> ToolResult:
-    """The read's result once the flow guard has its label; without the store the data is withheld."""
+def labelled(call: ToolCall, args: dict[str, Any], result: ToolResult) -> ToolResult:
+    """The result once the flow guard has its label; without the store it is withheld, unless it reports a write
+    that happened (hiding that would mislead the client)."""
     try:
         record_read(call, result.structured)
     except StoreUnavailable:
-        return ToolResult.error("The result was withheld: the flow guard could not record this read because "
+        if call.tool.is_write and not result.is_error and args.get("dry_run") is not True:
+            log.warning("flow label not stored: shared state unavailable", extra={"tool": call.tool.name})
+            return result
+        return ToolResult.error("The result was withheld: the flow guard could not record what it shows because "
                                 "the shared state is unavailable; retry shortly.", "unavailable")
     return result
 

@@ -34,6 +34,7 @@ FACTS_SECONDS = 60.0  # a repository made private is labelled so within a minute
 MAX_FACTS = 20000
 RECORDED = "flow_labels_recorded"
 RECORDED_SECONDS = 60.0
+MAX_FORK_PAGES = 5  # 250 forks: past that, a pull request's head fork counts as private
 KEY_PREFIX = "aegis:flow:"  # kept from eviction by the memory store (a security mark)
 CONFIRMATION_SCHEMA = {
     "type": "object",
@@ -166,36 +167,37 @@ def read_sources(call: ToolCall, structured: Mapping[str, Any]) -> list[Reposito
 
 
 def listed_repository(call: ToolCall, item: Mapping[str, Any]) -> Repository:
+    """A listed repository's label: from the facts the list just cached, else from the summary, which tells
+    private from not private but not internal from public: "internal" then, the stricter of the two."""
     name = str(item.get("full_name", ""))
     known: Repository | None = facts_cache(call).get((call.credential_digest, name.lower()))
-    return known or Repository(name.lower(), "public" if item.get("private") is False else "private")
+    return known or Repository(name.lower(), "internal" if item.get("private") is False else "private")
 
 
 def record_read(call: ToolCall, structured: Mapping[str, Any] | None) -> None:
-    """Label a read that succeeded; public sources restrict nothing and are not stored."""
-    if not guarding(call) or call.tool.is_write:
+    """Label a call that succeeded — a read, or a write, whose answer can echo its repository too (a dry run's
+    diff of a wiki page, an edited issue's title); public sources restrict nothing and are not stored."""
+    if not guarding(call):
         return
     window = call.runtime.settings.flow_guard_window_seconds
     now, key = time.time(), flow_key(call)
+    recorded = recorded_labels(call)
     for source in read_sources(call, structured or {}):
-        if source.level != "public" and not recently_recorded(call, key, source):
+        entry = (key, source.name, source.level)
+        if source.level != "public" and not recorded.get(entry):
             label = Read(source, call.tool.name, bool(call.tool.untrusted), now)
             call.runtime.store.hset(key, source.name, label.encoded(), ttl=window)
+            recorded.put(entry, True)  # only once stored: a failed store write is tried again next time
 
 
-def recently_recorded(call: ToolCall, key: str, source: Repository) -> bool:
-    """Whether this process stored the same label less than a minute ago (a sixtieth of the window when that is
-    shorter): then it is not stored again.
+def recorded_labels(call: ToolCall) -> ExpiringCache:
+    """The labels this process stored less than a minute ago (a sixtieth of the window when that is shorter):
+    not stored again.
 
     An agent reading fifty files of one private repository costs one store write a minute, not fifty; the
     label's time is then at most that old, so it leaves the window at most that early."""
     seconds = min(RECORDED_SECONDS, call.runtime.settings.flow_guard_window_seconds / 60)
-    recorded: ExpiringCache = call.shared(f"{RECORDED}:{seconds}", lambda: ExpiringCache(seconds, MAX_FACTS))
-    entry = (key, source.name, source.level)
-    if recorded.get(entry):
-        return True
-    recorded.put(entry, True)
-    return False
+    return call.shared(f"{RECORDED}:{seconds}", lambda: ExpiringCache(seconds, MAX_FACTS))
 
 
 def window_reads(call: ToolCall) -> list[Read]:
@@ -243,10 +245,53 @@ def flow_violation(call: ToolCall) -> FlowViolation | None:
         return None
     sink_name = call.repository.lower()
     reads = [read for read in window_reads(call) if read.repository.name != sink_name]
-    if not reads:
+    head = fork_head(call)
+    if not reads and head is None:
         return None  # nothing restricting was read elsewhere: no need to know the sink
     sink = repository_facts(call, call.repository, unknown="public")
+    if head is not None:
+        reads.append(Read(head_repository(call, sink, head), "the pull request's head branch", False, time.time()))
     policy = call.policy
     blocked = [read for read in reads if not may_flow(read.repository, sink)
                and (policy is None or policy.flow_grant(read.repository.name, sink.name) is None)]
     return FlowViolation(sink, blocked, call.runtime.settings.flow_guard_window_seconds) if blocked else None
+
+
+def fork_head(call: ToolCall) -> str | None:
+    """A pull request from another repository ('owner:branch', 'owner/repo:branch') publishes that repository's
+    commits into the base, read or not: its owner or full name; None for a branch of the base itself."""
+    if call.tool.name != "create_pull_request" or call.repository is None:
+        return None
+    named, separator, _ = str(call.arguments.get("head", "")).rpartition(":")
+    base_owner = call.repository.partition("/")[0].lower()
+    return named.lower() if separator and named.lower() not in ("", base_owner) else None
+
+
+def head_repository(call: ToolCall, sink: Repository, head: str) -> Repository:
+    """The repository Gitea takes the head from: a full name, the base's parent when its owner is named, else
+    that owner's fork of the base (Gitea's GetForkedRepo). Not found: private (fail closed)."""
+    if "/" in head:
+        return repository_facts(call, head, unknown="private")
+    if sink.parent is not None and sink.parent.partition("/")[0] == head:
+        return repository_facts(call, sink.parent, unknown="private")
+    return fork_owned_by(call, sink, head) or Repository(f"{head}/{sink.name.partition('/')[2]}", "private")
+
+
+def fork_owned_by(call: ToolCall, sink: Repository, owner: str) -> Repository | None:
+    """`owner`'s fork of `sink`, from GET /repos/{sink}/forks (a few pages at most)."""
+    if call.principal.upstream is None:
+        return None
+    gitea = call.runtime.gitea.bind(call.principal.upstream)
+    base_owner, _, base_repo = sink.name.partition("/")
+    try:
+        for page in range(1, MAX_FORK_PAGES + 1):
+            listed = gitea.list_forks(base_owner, base_repo, page=page, limit=50)
+            for raw in listed.items:
+                if isinstance(raw, Mapping) and str((raw.get("owner") or {}).get("login", "")).lower() == owner:
+                    remember_repository(call, raw)
+                    return repository_of_raw(raw)
+            if not listed.has_more:
+                return None
+    except GiteaError:
+        return None
+    return None

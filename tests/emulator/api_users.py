@@ -154,6 +154,13 @@ def get_repo(owner: str, repo: str) -> Response:
     return jsonify(world().render.repo(readable_repo(owner, repo), current_login()))
 
 
+@bp.get("/repos/<owner>/<repo>/forks")
+def forks(owner: str, repo: str) -> Response:
+    """List the forks of a repository that the caller may see (Gitea: repoListForks)."""
+    parent = readable_repo(owner, repo).full_name.lower()
+    return _repo_list([r for r in store().visible_repos(current_login()) if (r.parent or "").lower() == parent])
+
+
 @bp.get("/repos/<owner>/<repo>/languages")
 def languages(owner: str, repo: str) -> Response:
     """Return bytes per language on the default branch."""

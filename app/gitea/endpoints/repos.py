@@ -34,6 +34,10 @@ class RepositoryEndpoints(Endpoints):
         """GET /repos/{owner}/{repo}."""
         return self._object("GET", REPO, owner=owner, repo=repo)
 
+    def list_forks(self, owner: str, repo: str, *, page: int = 1, limit: int = DEFAULT_LIMIT) -> Page:
+        """GET /repos/{owner}/{repo}/forks."""
+        return self._page(REPO + "/forks", page=page, limit=limit, owner=owner, repo=repo)
+
     def get_languages(self, owner: str, repo: str) -> dict[str, int]:
         """GET /repos/{owner}/{repo}/languages: bytes per language."""
         return self._object("GET", REPO + "/languages", owner=owner, repo=repo)

@@ -49,6 +49,8 @@ FLOW_REPOSITORIES = (
     ("alice", "blog", "public", None),
     ("alice", "roadmap-fork", "private", "acme/roadmap"),
     ("alice", "diary", "private", None),
+    ("alice", "docs-fork", "private", "acme/docs"),  # a fork of a public repository, made private
+    ("globex", "docs-fork", "public", "acme/docs"),
 )
 
 
