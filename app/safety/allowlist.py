@@ -27,18 +27,15 @@ _INTERPOLATIONS = re.compile(_EXPRESSION)
 _MAX_LITERAL_AROUND = 7
 # `<token>`, `<your api key>`: angle brackets around placeholder words (not around a password).
 _ANGLED = re.compile(r"<([^<>\n]++)>")
-# Segments of a value, split at separators (not at letters or digits: `Yourfav0rite!Pw9` is one segment).
-_SEPARATORS = re.compile(r"[\s_\-./:]++")
-# Segments marking a value written to be replaced; `change-me` and `not-a-real` are split into segments.
-_PLACEHOLDER_SEGMENTS = frozenset(
-    {
-        "your", "example", "placeholder", "changeme", "changeit", "replace", "dummy", "sample", "redacted",
-        "insert", "here", "todo", "fixme", "notreal",
-    }
-)  # fmt: skip
-_PLACEHOLDER_PHRASES = (("change", "me"), ("not", "a", "real"))
-_PLAIN_SEGMENT = re.compile(r"[a-z]++|\d{1,4}+")  # a word or a short number: nothing random
-_FILLER_SEGMENT = re.compile(r"([x*#.0])\1{3,}+")  # `xxxx`, `****`, `0000`
+# A value of plain segments (words, short numbers, filler) split at separators; a placeholder mark must be
+# a whole segment: `YOUR_API_KEY_HERE`, `change-me`, `sk_live_xxxx`, not `Yourfav0rite!Pw9` or `Q7r!todo#88kLm`.
+_SEP, _NOT_SEP = r"[\s_\-./:]", r"[^\s_\-./:]"
+_SEGMENT = r"(?:[a-z]++|0{4,}+|\d{1,4}+|\*{4,}+|#{4,}+)"
+_PLAIN = re.compile(rf"{_SEP}*+{_SEGMENT}(?:{_SEP}++{_SEGMENT})*+{_SEP}*+")
+_MARK_WORDS = ("your", "example", "placeholder", "changeme", "changeit", "replace", "dummy", "sample", "redacted",
+               "insert", "here", "todo", "fixme", "notreal", f"change{_SEP}++me", f"not{_SEP}++a{_SEP}++real",
+               "x{4,}+", "0{4,}+", r"\*{4,}+", "#{4,}+")  # fmt: skip
+_MARK = re.compile(f"(?<!{_NOT_SEP})(?:{'|'.join(_MARK_WORDS)})(?!{_NOT_SEP})")
 _PLACEHOLDER_WORDS = frozenset(
     {
         "string", "password", "passwd", "secret", "token", "example", "required", "optional", "undefined",
@@ -79,12 +76,12 @@ DOCUMENTED_EXAMPLES = frozenset(
 
 def is_placeholder(value: str) -> bool:
     """True for a value written to be replaced or filled in: `${X}`, `<token>`, `YOUR_API_KEY_HERE`."""
+    if is_template(value) or (("{" in value or "(" in value) and _interpolated(value)):
+        return True
     lowered = value.lower()
-    if lowered in _PLACEHOLDER_WORDS or len(set(lowered)) <= 2 or is_template(value) or _interpolated(value):
+    if lowered in _PLACEHOLDER_WORDS or len(set(lowered)) <= 2 or _placeholder_words(lowered):
         return True
-    if _placeholder_words(lowered) or _names_a_value(lowered):
-        return True
-    return _CREDENTIAL_NAME.fullmatch(value) is not None
+    return _names_a_value(lowered) or _CREDENTIAL_NAME.fullmatch(value) is not None
 
 
 def is_template(value: str) -> bool:
@@ -105,26 +102,11 @@ def _interpolated(value: str) -> bool:
 
 
 def _placeholder_words(lowered: str, marked: bool = True) -> bool:
-    """True if the value is plain words (and short numbers), one of them a placeholder mark when `marked`:
-    `your-access-key-id`, `INSERT_TOKEN_HERE`, `sk_live_xxxx`, not `Yourfav0rite!Pw9` or `Q7r!todo#88kLm`."""
-    segments = [segment for segment in _SEPARATORS.split(lowered) if segment]
-    filler = [_FILLER_SEGMENT.fullmatch(segment) is not None for segment in segments]
-    if not segments or not all(f or _PLAIN_SEGMENT.fullmatch(s) for s, f in zip(segments, filler, strict=True)):
+    """True if the value is plain segments (words, short numbers, filler), one of them a placeholder mark
+    when `marked`: `your-access-key-id`, `INSERT_TOKEN_HERE`, `sk_live_xxxx`."""
+    if _PLAIN.fullmatch(lowered) is None:
         return False
-    return not marked or any(filler) or _marks_placeholder(segments)
-
-
-def _marks_placeholder(segments: list[str]) -> bool:
-    """True if a segment is a placeholder mark, or segments spell `change-me` or `not-a-real`."""
-    if any(segment in _PLACEHOLDER_SEGMENTS for segment in segments):
-        return True
-    return any(_holds_phrase(segments, phrase) for phrase in _PLACEHOLDER_PHRASES)
-
-
-def _holds_phrase(segments: list[str], phrase: tuple[str, ...]) -> bool:
-    """True if `phrase` appears as consecutive segments."""
-    width = len(phrase)
-    return any(tuple(segments[i : i + width]) == phrase for i in range(len(segments) - width + 1))
+    return not marked or _MARK.search(lowered) is not None
 
 
 def _names_a_value(lowered: str) -> bool:
