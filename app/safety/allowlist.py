@@ -15,9 +15,10 @@ from collections import Counter
 
 # Template and interpolation syntax making up the whole value: `${DB_PASSWORD}`, `${X:-default}`, `$SECRET`,
 # `$(cat /run/secrets/db)`, `<your-token>`, `{{ .Values.token }}`, `%(password)s`, `%env(DB_PASSWORD)%`,
-# `%DB_PASSWORD%`, `#{ENV['X']}`, `<%= x %>`, YAML tags (`!vault |`, `!Ref DbPassword`), `^4.0.0`, `>=1.2`.
+# `%DB_PASSWORD%`, `#{ENV['X']}`, `<%= x %>`, `{name}` (a Python format field: a name, not a random mix),
+# YAML tags (`!vault |`, `!Ref DbPassword`), `^4.0.0`, `>=1.2`.
 _EXPRESSION = (r"\$\{[^{}\n]*+\}|\{\{[^{}\n]*+\}\}|\$\([^()\n]*+\)|#\{[^{}\n]*+\}|%\([a-z_]++\)s|<%=[^%\n]*+%>"
-               r"|%env\([^()\n]*+\)%|%\{[^{}\n]*+\}")  # fmt: skip
+               r"|%env\([^()\n]*+\)%|%\{[^{}\n]*+\}|\{[A-Za-z_][A-Za-z_.]*+(?:\d{1,2}+[A-Za-z_.]*+)?+\}")  # fmt: skip
 _VARIABLE = r"\$(?:[A-Z_][A-Z0-9_]*+|[a-z_][a-z_]*+[0-9]{0,2}+|[a-z]++(?:[A-Z][a-z]++)++)"  # no random mix
 _YAML_TAG = r"!(?i:vault|ref|sub|secret|env|getatt|importvalue)(?:[ \t]++(?:[|>]|[A-Za-z_][A-Za-z_.:\-]*+))?+"
 _VERSION_RANGE = r"(?:\^|~>?|[<>]=?|==)[ \t]?+v?\d++(?:\.(?:\d++|x|\*))*+(?:[-+][0-9a-z.]++)?+"
@@ -126,8 +127,9 @@ def is_filler(value: str) -> bool:
 
 
 def is_documented_example(value: str) -> bool:
-    """True for a vendor's published example key, exactly (AWS's `AKIAIOSFODNN7EXAMPLE`, jwt.io's token)."""
-    return value in DOCUMENTED_EXAMPLES
+    """True for a vendor's published example key, exactly (AWS's `AKIAIOSFODNN7EXAMPLE`, jwt.io's token),
+    also when a sentence's full stop or comma ends an unquoted value (`…=wJalr…EXAMPLEKEY.`)."""
+    return value.rstrip(".,;:!?") in DOCUMENTED_EXAMPLES
 
 
 def shannon_entropy(value: str) -> float:

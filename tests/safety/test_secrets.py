@@ -566,6 +566,7 @@ EVASIONS = [
     ('password: "~Tr0ub4dor&3xyz"', "~Tr0ub4dor&3xyz"),
     ('password: "<Tr0ub4dor&3xyz"', "<Tr0ub4dor&3xyz"),
     ('password: "{Tr0ub4dor&3xyz"', "{Tr0ub4dor&3xyz"),
+    ('password: "{Tr0ub4dor3xyz}"', "{Tr0ub4dor3xyz}"),
     ('password: "*Tr0ub4dor&3xyz"', "*Tr0ub4dor&3xyz"),
     ('password: "!vaultQ7r88kLm3"', "!vaultQ7r88kLm3"),
     ('password: "Yourfav0rite!Pw9"', "Yourfav0rite!Pw9"),
@@ -594,6 +595,9 @@ def test_a_real_credential_dressed_as_a_placeholder_or_example_is_masked(text, s
         'secret = "CHANGE_ME"',
         'token = "not-a-real-token"',
         'version = "^4.0.0"',
+        'AWS_SECRET_ACCESS_KEY = "{FAKE_AWS_SECRET}"',
+        'token = f"Bearer {token}"',
+        "The stub takes AWS's pair: AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY.",
     ],
 )
 def test_whole_template_and_placeholder_values_are_still_left_readable(scanner, text):
