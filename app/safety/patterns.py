@@ -105,13 +105,16 @@ class Detector:
             if start < 0:
                 continue
             value = text[start:end]
-            if (self.accept is None or self.accept(match, value)) and not self._allowed(value):
+            if self._holds_secret(match, value):
                 found.append((self._kind_for(match, value), start, end))
         return found
 
-    def _allowed(self, value: str) -> bool:
-        """True for a vendor's documented example, or a token body padded with filler (`ghp_xxxx…`)."""
-        return is_documented_example(value) or (self.kind != "jwt" and is_filler(value))
+    def _holds_secret(self, match: re.Match[str], value: str) -> bool:
+        """False for a vendor's documented example (a set lookup, first: `.env.example` files repeat them),
+        a value the detector's own check refuses, or a token body of filler (`ghp_xxxx…`)."""
+        if is_documented_example(value) or not (self.accept is None or self.accept(match, value)):
+            return False
+        return self.kind == "jwt" or not is_filler(value)
 
     def _kind_for(self, match: re.Match[str], value: str) -> str:
         """Name the finding: a 40-hex value in an assignment is a Gitea token."""

@@ -68,7 +68,7 @@ def fake_jwt() -> str:
 def password() -> str:
     """A chosen-looking password: starts with a letter or digit, then letters, digits and symbols.
 
-    (A value starting with `$`, `<`, `{`, `*` or `%(` reads as a template and is not masked.)"""
+    (Passwords starting with a template character are `allowlist_evasion` rows.)"""
     return rng.choice(ALNUM) + mixed(rng.randrange(9, 19), ALNUM + "!#%*@^_-.")
 
 
@@ -435,6 +435,45 @@ def clean_samples() -> list[dict[str, str]]:
     return samples
 
 
+# --- allowlist evasions and their near misses (drawn after every row above, which stay as they were) ---------
+
+
+def evasion() -> tuple[str, str]:
+    """A real-looking credential dressed as an allowlisted value: (the secret, the text holding it)."""
+    token = pick("ghp_" + mixed(36), "glpat-" + mixed(20, B64URL),
+                 f"xoxb-{chars(string.digits, 12)}-{chars(string.digits, 13)}-{mixed(24)}")
+    aws_id, aws_secret = "AKIA" + chars(BASE32, 9) + "EXAMPLE", mixed(30, B64) + "EXAMPLEKEY"
+    pw, start, word = password(), rng.choice("$~<{*!"), rng.choice(["your", "todo", "example", "xxxx", "here"])
+    glued = pw[:5] + word + pw[5:]
+    hexed, filled = chars(HEX, 32), token + rng.choice("0xza") * rng.randrange(6, 12)
+    return rng.choice([
+        (filled, f"TOKEN={filled}"), (aws_id, f"AWS_ACCESS_KEY_ID={aws_id}"),
+        (aws_secret, f'aws_secret_access_key = "{aws_secret}"'),
+        (start + pw, f'DB_PASSWORD="{start}{pw}"'), (glued, f'password: "{glued}"'),
+        (hexed, f'api_key = "{hexed}${{{rng.choice(NAMES)}}}"'),
+    ])  # fmt: skip
+
+
+def near_miss() -> str:
+    """Whole templates, filler bodies and placeholder words that the evasions imitate: left readable."""
+    name = rng.choice(NAMES)
+    return pick(f"AWS_ACCESS_KEY_ID=AKIA{'X' * 16}", f"TOKEN=ghp_{'x' * 36}", f"SLACK_TOKEN=xoxb-{'0' * 12}-{'x' * 24}",
+                f'{name} = "${{{name}:-changeme}}"', f'{name.lower()}: "<your {name.lower().replace("_", " ")}>"',
+                f"{name.lower()}: !vault |\n  $ANSIBLE_VAULT;1.1;AES256", f'{name.lower()}: "${name}"',
+                f'{name.lower()} = "replace-with-your-{name.lower()}"', f'api_key: "Bearer ${{{name}}}"',
+                f'{name.lower()} = "not-a-real-{name.lower()}"')  # fmt: skip
+
+
+EVASIONS = 60
+
+
+def evasion_rows() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """EVASIONS labelled evasions and as many near misses."""
+    secrets = [{"kind": "allowlist_evasion", "secret": secret, "text": text} for secret, text in
+               (evasion() for _ in range(EVASIONS))]  # fmt: skip
+    return secrets, [{"kind": "allowlist_near_miss", "text": near_miss()} for _ in range(EVASIONS)]
+
+
 def write_jsonl_gz(path: Path, rows: list[dict[str, str]]) -> None:
     """Gzipped JSON lines, byte-identical on every run (no timestamp in the gzip header)."""
     data = "".join(json.dumps(row) + "\n" for row in rows).encode()
@@ -442,5 +481,7 @@ def write_jsonl_gz(path: Path, rows: list[dict[str, str]]) -> None:
 
 
 if __name__ == "__main__":
-    write_jsonl_gz(HERE / "secrets.jsonl.gz", secret_samples())
-    write_jsonl_gz(HERE / "clean.jsonl.gz", clean_samples())
+    secrets, clean = secret_samples(), clean_samples()
+    evasions, near_misses = evasion_rows()
+    write_jsonl_gz(HERE / "secrets.jsonl.gz", secrets + evasions)
+    write_jsonl_gz(HERE / "clean.jsonl.gz", clean + near_misses)
