@@ -24,7 +24,7 @@ from app.auth.principal import Principal
 from app.errors import BadRequest, NotFound, read_body
 from app.limits import EXTENSION as LIMITS_EXTENSION
 from app.limits.calls import CallBudget
-from app.limits.keys import client_address, credential_key
+from app.limits.keys import client_address
 from app.limits.responses import refusal
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
@@ -76,7 +76,7 @@ def _admit() -> None:
     if request.endpoint == WS_ENDPOINT:
         g.mcp_principal = authenticate()
         g.mcp_selection = http_selection()  # a bad selection is refused before the upgrade
-        g.mcp_hold = runtime.admit_stream("websocket", credential_key(), client_address())
+        g.mcp_hold = runtime.admit_stream("websocket", g.mcp_principal, client_address())
 
 
 def _correlate() -> None:
@@ -329,9 +329,10 @@ def standalone_stream() -> Response:
     if is_modern(None, request.headers):
         return method_not_allowed()
     require_event_stream(request.headers)
-    open_session(authenticate())
+    principal = authenticate()
+    open_session(principal)
     runtime = mcp_runtime()
-    hold = runtime.admit_stream("streamable_http", credential_key(), client_address())
+    hold = runtime.admit_stream("streamable_http", principal, client_address())
     body = held_stream(nothing_to_send, runtime.keepalive, runtime.lifetime, beat=hold.beat)
     response = Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
     response.call_on_close(hold.release)
@@ -360,7 +361,7 @@ def sse_stream() -> Response:
     principal = authenticate()
     http_selection()  # refused now, with the valid toolsets named; the endpoint URL repeats the selection
     runtime = mcp_runtime()
-    hold = runtime.admit_stream("sse", credential_key(), client_address())
+    hold = runtime.admit_stream("sse", principal, client_address())
     try:
         stream_id = runtime.seal.mint(principal, "2024-11-05")
         subscription = runtime.bus.attach(stream_id)
@@ -457,7 +458,7 @@ class WebSocketConnection:
         with self._send_lock:
             self.ws.send(json_codec.encode(message).decode())
 
-    def serve(self, beat: Callable[[], None]) -> None:
+    def serve(self, beat: Callable[[], bool]) -> None:
         for text in held_frames(self.ws, self.runtime.keepalive, self.runtime.lifetime, beat):
             try:
                 message = to_message(decode(text))
@@ -490,8 +491,8 @@ class WebSocketConnection:
             self._slots.release()
 
 
-def held_frames(ws: Any, keepalive: float, lifetime: float, beat: Callable[[], None]) -> Any:
-    """Text frames until the client closes or the lifetime ends; `beat` after each wait."""
+def held_frames(ws: Any, keepalive: float, lifetime: float, beat: Callable[[], bool]) -> Any:
+    """Text frames until the client closes, the lifetime ends or `beat` says the place was lost."""
     deadline = threading.Event()
     timer = threading.Timer(lifetime, deadline.set)
     timer.daemon = True
@@ -499,7 +500,8 @@ def held_frames(ws: Any, keepalive: float, lifetime: float, beat: Callable[[], N
     try:
         while not deadline.is_set() and ws.connected:
             frame = ws.receive(timeout=keepalive)
-            beat()
+            if not beat():
+                return
             if frame is not None:
                 yield frame
     finally:

@@ -7,12 +7,15 @@ died (or whose release was lost) frees its place when its lease expires, so noth
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import math
 import threading
 import time
 import uuid
 from collections.abc import Callable
 
+from app.auth.principal import Principal
 from app.errors import TooManyRequests
 from app.store import Store
 
@@ -22,6 +25,28 @@ ADDRESS_PREFIX = "mcp:streams:address:"
 
 class TooManyStreams(TooManyRequests):
     """The caller already holds as many open streams as its cap allows."""
+
+
+def stream_owner(principal: Principal) -> str:
+    """Whose streams count together: the user and the client (OAuth login + client_id, or the API key), not the
+    token: one user minting many tokens for one client still shares one cap. '' for anonymous access."""
+    if principal.kind == "anonymous":
+        return ""
+    who = f"{principal.kind}\0{principal.login}\0{principal.client_id or ''}".encode()
+    return hashlib.sha256(b"aegis-mcp/stream-owner/v1\0" + who).hexdigest()[:32]
+
+
+def address_group(address: str) -> str:
+    """An IPv4 address as itself, an IPv6 address as its /64 (one host or site holds a whole /64)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 class StreamLease:
@@ -35,13 +60,15 @@ class StreamLease:
         self._renewed = time.monotonic()
         self._released = threading.Event()
 
-    def renew(self, limits: list[int]) -> None:
-        """Extend the leases once a third of their life has passed (a store call per beat would be waste)."""
+    def renew(self, limits: list[int]) -> bool:
+        """Extend the leases once a third of their life has passed (a store call per beat would be waste);
+        False when a place was lost (it lapsed in a store outage and another stream took it)."""
         if time.monotonic() - self._renewed < self.ttl / 3:
-            return
+            return True
         self._renewed = time.monotonic()
-        for key, limit in zip(self.keys, limits, strict=True):
-            self.store.lease(key, self.holder, limit, self.ttl)
+        held = [self.store.lease(key, self.holder, limit, self.ttl)  # every key renewed, even after a loss
+                for key, limit in zip(self.keys, limits, strict=True)]
+        return all(held)
 
     def release(self) -> None:
         if self._released.is_set():
@@ -60,11 +87,12 @@ class StreamCaps:
         self.per_address = per_address
         self.ttl = ttl
 
-    def take(self, credential: str, address: str) -> tuple[StreamLease, Callable[[], None]]:
+    def take(self, owner: str, address: str) -> tuple[StreamLease, Callable[[], bool]]:
         """Lease a place for a new stream (TooManyStreams when a cap is reached); return it and its renewal."""
-        caps = [(ADDRESS_PREFIX + address, self.per_address, "client address", "MCP_MAX_STREAMS_PER_ADDRESS")]
-        if credential:  # anonymous access (AUTH_ENABLED=false) has no credential: the address cap still holds
-            caps.append((CREDENTIAL_PREFIX + credential, self.per_credential, "credential",
+        caps = [(ADDRESS_PREFIX + address_group(address), self.per_address, "client address",
+                 "MCP_MAX_STREAMS_PER_ADDRESS")]
+        if owner:  # anonymous access (AUTH_ENABLED=false) has no credential: the address cap still holds
+            caps.append((CREDENTIAL_PREFIX + owner, self.per_credential, "credential",
                          "MCP_MAX_STREAMS_PER_CREDENTIAL"))
         lease = StreamLease(self.store, [], self.ttl)
         for key, limit, who, setting in caps:

@@ -71,17 +71,18 @@ class StreamSlots:
 
 def held_stream(
     next_message: Callable[[float], str | None], keepalive: float, lifetime: float, first: str = KEEPALIVE,
-    beat: Callable[[], None] = lambda: None,
+    beat: Callable[[], bool] = lambda: True,
 ) -> Iterator[str]:
     """Yield `first` (so the headers go out now), then what `next_message` returns, with keep-alives,
-    until the lifetime ends; `beat` runs before each. A disconnected client is noticed at the next write
-    (gthread), which ends it.
+    until the lifetime ends or `beat` says the stream lost its place; `beat` runs before each. A disconnected
+    client is noticed at the next write (gthread), which ends it.
     """
     yield first
     deadline = time.monotonic() + lifetime
     while (left := deadline - time.monotonic()) > 0:
         message = next_message(min(keepalive, left))
-        beat()
+        if not beat():
+            return
         yield message if message is not None else KEEPALIVE
 
 
