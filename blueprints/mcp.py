@@ -40,9 +40,10 @@ from app.mcp.revisions import (
     legacy_version,
     modern_version,
 )
-from app.mcp.runtime import McpRuntime, mcp_runtime
+from app.mcp.runtime import McpRuntime, StreamHold, mcp_runtime
 from app.mcp.sessions import Session
-from app.mcp.streaming import SSE_HEADERS, held_stream, sse_event, streamed_call
+from app.mcp.stream_caps import TooManyStreams
+from app.mcp.streaming import SSE_HEADERS, StreamsExhausted, held_stream, sse_event, streamed_call
 from app.outcomes import error_response, http_error, json_response, rest_tool_response, rpc_error_response, tool_error
 from app.tools.call import UnknownTool
 from app.tools.selection import (
@@ -257,10 +258,15 @@ def respond(message: Message, context: CallContext, scope: str | None) -> Respon
     be asked to confirm a flagged flow (elicitation), and the client reads SSE."""
     runtime = mcp_runtime()
     wants_progress = message.method == "tools/call" and "progressToken" in message.meta
-    if (wants_progress or may_ask(runtime, message, scope)) and accepts_sse(request.headers.get("Accept")):
+    asking = may_ask(runtime, message, scope)
+    if (wants_progress or asking) and accepts_sse(request.headers.get("Accept")):
         params = message.params if isinstance(message.params, dict) else {}
         runtime.engine.tools.scope_challenge(context.principal, params.get("name"), params.get("arguments"), context)
-        return progress_stream(runtime, message, context, scope)
+        try:
+            hold = admit_asking(runtime, context) if asking else None
+        except (TooManyStreams, StreamsExhausted) as exc:  # this message's JSON-RPC error, with Retry-After
+            return rpc_error_response(exc, message.id)
+        return progress_stream(runtime, message, context, scope, hold)
     with runtime.inflight.running(scope, message.id, context.cancelled):
         status, reply = runtime.engine.answer(message, context, http_errors=True)
     return json_response(reply, status)
@@ -273,17 +279,27 @@ def may_ask(runtime: McpRuntime, message: Message, scope: str | None) -> bool:
     return runtime.engine.tools.is_write(message.params.get("name"))
 
 
-def progress_stream(runtime: McpRuntime, message: Message, context: CallContext, scope: str | None) -> Response:
+def admit_asking(runtime: McpRuntime, context: CallContext) -> StreamHold:
+    """A write that may wait minutes for the user holds a stream like any other (caps, worker slots), and
+    counts against the credential's pending questions (app.mcp.stream_caps.PENDING_QUESTIONS)."""
+    return runtime.admit_stream("streamable_http", context.principal, client_address(), asking=True)
+
+
+def progress_stream(runtime: McpRuntime, message: Message, context: CallContext, scope: str | None,
+                    hold: StreamHold | None) -> Response:
     @copy_current_request_context
     def work(notify: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         context.notify = notify
-        if scope is not None and can_ask(runtime.store, scope):
-            context.ask = asker(runtime.store, scope, notify)
+        if scope is not None and hold is not None:
+            context.ask = asker(runtime.store, scope, notify, context.cancelled)
         with runtime.inflight.running(scope, message.id, context.cancelled):
             return runtime.engine.answer(message, context)[1]
 
-    body = streamed_call(work, context.cancelled, runtime.keepalive)
-    return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
+    body = streamed_call(work, context.cancelled, runtime.keepalive, beat=hold.beat if hold else lambda: True)
+    response = Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
+    if hold is not None:
+        response.call_on_close(hold.release)
+    return response
 
 
 def batch(values: list[Any], principal: Principal) -> Response:

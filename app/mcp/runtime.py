@@ -64,9 +64,10 @@ class McpRuntime:
                 self._seal = SessionSeal(session_secret(self.settings, self.store), self.store)
             return self._seal
 
-    def admit_stream(self, transport: str, principal: Principal, address: str) -> StreamHold:
-        """A new long-lived stream: the caller's caps first (429), then this worker's slots (503)."""
-        lease, renew = self.caps.take(stream_owner(principal), address)
+    def admit_stream(self, transport: str, principal: Principal, address: str, asking: bool = False) -> StreamHold:
+        """A new long-lived stream: the caller's caps first (429), then this worker's slots (503); `asking`: a
+        write that may wait for the user's confirmation (elicitation)."""
+        lease, renew = self.caps.take(stream_owner(principal), address, asking)
         try:
             release_slot = self.slots.acquire(transport)
         except BaseException:

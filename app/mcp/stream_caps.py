@@ -21,6 +21,11 @@ from app.store import Store
 
 CREDENTIAL_PREFIX = "mcp:streams:credential:"
 ADDRESS_PREFIX = "mcp:streams:address:"
+ASKING_PREFIX = "mcp:streams:asking:"
+# Writes of one credential that may wait at once for the user to confirm a flagged flow (each holds a stream
+# and a worker thread for up to app.mcp.elicitation.ANSWER_SECONDS): a client that never answers cannot pile up.
+PENDING_QUESTIONS = 4
+Cap = tuple[str, int, str]  # the lease key, its limit, and the refusal when it is full
 
 
 class TooManyStreams(TooManyRequests):
@@ -87,25 +92,33 @@ class StreamCaps:
         self.per_address = per_address
         self.ttl = ttl
 
-    def take(self, owner: str, address: str) -> tuple[StreamLease, Callable[[], bool]]:
-        """Lease a place for a new stream (TooManyStreams when a cap is reached); return it and its renewal."""
-        caps = [(ADDRESS_PREFIX + address_group(address), self.per_address, "client address",
-                 "MCP_MAX_STREAMS_PER_ADDRESS")]
+    def take(self, owner: str, address: str, asking: bool = False) -> tuple[StreamLease, Callable[[], bool]]:
+        """Lease a place for a new stream (TooManyStreams when a cap is reached); return it and its renewal.
+        `asking`: a write that may wait for the user's confirmation, also under PENDING_QUESTIONS."""
+        caps = [self.stream_cap(ADDRESS_PREFIX + address_group(address), self.per_address, "client address",
+                                "MCP_MAX_STREAMS_PER_ADDRESS")]
         if owner:  # anonymous access (AUTH_ENABLED=false) has no credential: the address cap still holds
-            caps.append((CREDENTIAL_PREFIX + owner, self.per_credential, "credential",
-                         "MCP_MAX_STREAMS_PER_CREDENTIAL"))
+            caps.append(self.stream_cap(CREDENTIAL_PREFIX + owner, self.per_credential, "credential",
+                                        "MCP_MAX_STREAMS_PER_CREDENTIAL"))
+        if asking:
+            caps.append(asking_cap(owner or address_group(address)))
         lease = StreamLease(self.store, [], self.ttl)
-        for key, limit, who, setting in caps:
+        for key, limit, message in caps:
             if not self.store.lease(key, lease.holder, limit, self.ttl):
                 lease.release()
-                raise self.refusal(limit, who, setting)
+                raise TooManyStreams(message, retry_after=math.ceil(self.ttl))
             lease.keys.append(key)
-        limits = [limit for _, limit, _, _ in caps]
+        limits = [limit for _, limit, _ in caps]
         return lease, lambda: lease.renew(limits)
 
-    def refusal(self, limit: int, who: str, setting: str) -> TooManyStreams:
-        return TooManyStreams(
+    @staticmethod
+    def stream_cap(key: str, limit: int, who: str, setting: str) -> Cap:
+        return key, limit, (
             f"Too many open MCP streams for this {who}: {setting}={limit} are open already. Close a stream you "
-            f"no longer read (or wait for one to end) and retry; the operator sets the cap with {setting}.",
-            retry_after=math.ceil(self.ttl),
-        )
+            f"no longer read (or wait for one to end) and retry; the operator sets the cap with {setting}.")
+
+
+def asking_cap(owner: str) -> Cap:
+    return ASKING_PREFIX + owner, PENDING_QUESTIONS, (
+        f"Too many writes of this credential are waiting for the user's confirmation ({PENDING_QUESTIONS} at "
+        "most): answer or cancel the pending confirmation questions (elicitation/create), then retry.")

@@ -90,8 +90,10 @@ def streamed_call(
     work: Callable[[Callable[[dict[str, Any]], None]], dict[str, Any]],
     cancelled: threading.Event,
     keepalive: float,
+    beat: Callable[[], bool] = lambda: True,
 ) -> Iterator[str]:
-    """Run `work` in a thread; stream its notifications, then its final message. Disconnect cancels it."""
+    """Run `work` in a thread; stream its notifications, then its final message. Disconnect cancels it, and so
+    does `beat` (run at each keep-alive) saying the stream lost its place."""
     events: queue.Queue[tuple[bool, dict[str, Any]]] = queue.Queue()
     threading.Thread(target=_run_work, args=(work, events), daemon=True, name="mcp-call").start()
     finished = False
@@ -100,6 +102,8 @@ def streamed_call(
             try:
                 finished, message = events.get(timeout=keepalive)
             except queue.Empty:
+                if not beat():
+                    return
                 yield KEEPALIVE
                 continue
             yield sse_event(message)
