@@ -24,7 +24,7 @@ from app.auth.principal import Principal
 from app.errors import BadRequest, NotFound, read_body
 from app.limits import EXTENSION as LIMITS_EXTENSION
 from app.limits.calls import CallBudget
-from app.limits.keys import client_address, credential_key
+from app.limits.keys import client_address
 from app.limits.responses import refusal
 from app.logging import current_request_id
 from app.mcp.admission import accepts_sse, require_event_stream, require_json_post
@@ -40,9 +40,10 @@ from app.mcp.revisions import (
     legacy_version,
     modern_version,
 )
-from app.mcp.runtime import McpRuntime, mcp_runtime
+from app.mcp.runtime import McpRuntime, StreamHold, mcp_runtime
 from app.mcp.sessions import Session
-from app.mcp.streaming import SSE_HEADERS, held_stream, sse_event, streamed_call
+from app.mcp.stream_caps import TooManyStreams
+from app.mcp.streaming import SSE_HEADERS, StreamsExhausted, held_stream, sse_event, streamed_call
 from app.outcomes import error_response, http_error, json_response, rest_tool_response, rpc_error_response, tool_error
 from app.tools.call import UnknownTool
 from app.tools.selection import (
@@ -76,7 +77,7 @@ def _admit() -> None:
     if request.endpoint == WS_ENDPOINT:
         g.mcp_principal = authenticate()
         g.mcp_selection = http_selection()  # a bad selection is refused before the upgrade
-        g.mcp_hold = runtime.admit_stream("websocket", credential_key(), client_address())
+        g.mcp_hold = runtime.admit_stream("websocket", g.mcp_principal, client_address())
 
 
 def _correlate() -> None:
@@ -257,10 +258,15 @@ def respond(message: Message, context: CallContext, scope: str | None) -> Respon
     be asked to confirm a flagged flow (elicitation), and the client reads SSE."""
     runtime = mcp_runtime()
     wants_progress = message.method == "tools/call" and "progressToken" in message.meta
-    if (wants_progress or may_ask(runtime, message, scope)) and accepts_sse(request.headers.get("Accept")):
+    asking = may_ask(runtime, message, scope)
+    if (wants_progress or asking) and accepts_sse(request.headers.get("Accept")):
         params = message.params if isinstance(message.params, dict) else {}
         runtime.engine.tools.scope_challenge(context.principal, params.get("name"), params.get("arguments"), context)
-        return progress_stream(runtime, message, context, scope)
+        try:
+            hold = admit_asking(runtime, context) if asking else None
+        except (TooManyStreams, StreamsExhausted) as exc:  # this message's JSON-RPC error, with Retry-After
+            return rpc_error_response(exc, message.id)
+        return progress_stream(runtime, message, context, scope, hold)
     with runtime.inflight.running(scope, message.id, context.cancelled):
         status, reply = runtime.engine.answer(message, context, http_errors=True)
     return json_response(reply, status)
@@ -273,17 +279,27 @@ def may_ask(runtime: McpRuntime, message: Message, scope: str | None) -> bool:
     return runtime.engine.tools.is_write(message.params.get("name"))
 
 
-def progress_stream(runtime: McpRuntime, message: Message, context: CallContext, scope: str | None) -> Response:
+def admit_asking(runtime: McpRuntime, context: CallContext) -> StreamHold:
+    """A write that may wait minutes for the user holds a stream like any other (caps, worker slots), and
+    counts against the credential's pending questions (app.mcp.stream_caps.PENDING_QUESTIONS)."""
+    return runtime.admit_stream("streamable_http", context.principal, client_address(), asking=True)
+
+
+def progress_stream(runtime: McpRuntime, message: Message, context: CallContext, scope: str | None,
+                    hold: StreamHold | None) -> Response:
     @copy_current_request_context
     def work(notify: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         context.notify = notify
-        if scope is not None and can_ask(runtime.store, scope):
-            context.ask = asker(runtime.store, scope, notify)
+        if scope is not None and hold is not None:
+            context.ask = asker(runtime.store, scope, notify, context.cancelled)
         with runtime.inflight.running(scope, message.id, context.cancelled):
             return runtime.engine.answer(message, context)[1]
 
-    body = streamed_call(work, context.cancelled, runtime.keepalive)
-    return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
+    body = streamed_call(work, context.cancelled, runtime.keepalive, beat=hold.beat if hold else lambda: True)
+    response = Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
+    if hold is not None:
+        response.call_on_close(hold.release)
+    return response
 
 
 def batch(values: list[Any], principal: Principal) -> Response:
@@ -329,9 +345,10 @@ def standalone_stream() -> Response:
     if is_modern(None, request.headers):
         return method_not_allowed()
     require_event_stream(request.headers)
-    open_session(authenticate())
+    principal = authenticate()
+    open_session(principal)
     runtime = mcp_runtime()
-    hold = runtime.admit_stream("streamable_http", credential_key(), client_address())
+    hold = runtime.admit_stream("streamable_http", principal, client_address())
     body = held_stream(nothing_to_send, runtime.keepalive, runtime.lifetime, beat=hold.beat)
     response = Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
     response.call_on_close(hold.release)
@@ -360,7 +377,7 @@ def sse_stream() -> Response:
     principal = authenticate()
     http_selection()  # refused now, with the valid toolsets named; the endpoint URL repeats the selection
     runtime = mcp_runtime()
-    hold = runtime.admit_stream("sse", credential_key(), client_address())
+    hold = runtime.admit_stream("sse", principal, client_address())
     try:
         stream_id = runtime.seal.mint(principal, "2024-11-05")
         subscription = runtime.bus.attach(stream_id)
@@ -457,7 +474,7 @@ class WebSocketConnection:
         with self._send_lock:
             self.ws.send(json_codec.encode(message).decode())
 
-    def serve(self, beat: Callable[[], None]) -> None:
+    def serve(self, beat: Callable[[], bool]) -> None:
         for text in held_frames(self.ws, self.runtime.keepalive, self.runtime.lifetime, beat):
             try:
                 message = to_message(decode(text))
@@ -490,8 +507,8 @@ class WebSocketConnection:
             self._slots.release()
 
 
-def held_frames(ws: Any, keepalive: float, lifetime: float, beat: Callable[[], None]) -> Any:
-    """Text frames until the client closes or the lifetime ends; `beat` after each wait."""
+def held_frames(ws: Any, keepalive: float, lifetime: float, beat: Callable[[], bool]) -> Any:
+    """Text frames until the client closes, the lifetime ends or `beat` says the place was lost."""
     deadline = threading.Event()
     timer = threading.Timer(lifetime, deadline.set)
     timer.daemon = True
@@ -499,7 +516,8 @@ def held_frames(ws: Any, keepalive: float, lifetime: float, beat: Callable[[], N
     try:
         while not deadline.is_set() and ws.connected:
             frame = ws.receive(timeout=keepalive)
-            beat()
+            if not beat():
+                return
             if frame is not None:
                 yield frame
     finally:

@@ -10,18 +10,21 @@ server-to-client requests (only MRTR `input_required`), so there the write is re
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from app import json_codec
 from app.mcp.jsonrpc import Message
-from app.store import Store
+from app.store import Store, Subscription
 
 ELICITATION_SINCE = "2025-06-18"
 CAPABLE_PREFIX = "mcp:session:elicitation:"
 ANSWER_PREFIX = "mcp:elicitation:answer:"
 REQUEST_PREFIX = "aegis-elicit-"
 ANSWER_SECONDS = 120.0  # a person reads the question; past this the write is refused
+ANSWER_SLICE = 1.0  # the wait for an answer looks this often whether the call was cancelled (client gone)
 SESSION_SECONDS = 24 * 3600.0
 
 
@@ -42,15 +45,27 @@ def deliver_answer(store: Store, nonce: str, message: Message) -> None:
         store.publish(f"{ANSWER_PREFIX}{nonce}:{message.id}", json_codec.encode(message.raw))
 
 
-def asker(store: Store, nonce: str, notify: Callable[[dict[str, Any]], None]) -> Callable[[str, dict], Any]:
-    """ask(message, requestedSchema) -> the client's result, or None (no answer in time, or an error)."""
+def asker(store: Store, nonce: str, notify: Callable[[dict[str, Any]], None],
+          cancelled: threading.Event) -> Callable[[str, dict], Any]:
+    """ask(message, requestedSchema) -> the client's result, or None (no answer in time, the call cancelled,
+    or an error)."""
     def ask(message: str, schema: dict[str, Any]) -> Any:
         request_id = f"{REQUEST_PREFIX}{secrets.token_hex(12)}"
         with store.subscribe(f"{ANSWER_PREFIX}{nonce}:{request_id}") as answers:  # before asking: no lost answer
             notify({"jsonrpc": "2.0", "id": request_id, "method": "elicitation/create",
                     "params": {"message": message, "requestedSchema": schema}})
-            raw = answers.get(timeout=ANSWER_SECONDS)
+            raw = first_answer(answers, cancelled)
         answer = json_codec.decode(raw) if raw is not None else None
         return answer.get("result") if isinstance(answer, dict) else None
 
     return ask
+
+
+def first_answer(answers: Subscription, cancelled: threading.Event) -> bytes | None:
+    """The answer, waited for in short slices: a client that went away frees the wait within a slice."""
+    deadline = time.monotonic() + ANSWER_SECONDS
+    while not cancelled.is_set() and (left := deadline - time.monotonic()) > 0:
+        raw = answers.get(timeout=min(ANSWER_SLICE, left))
+        if raw is not None:
+            return raw
+    return None

@@ -11,13 +11,14 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from app.auth.principal import Principal
 from app.logging import log_event
 from app.mcp.admission import OriginPolicy
 from app.mcp.bus import SseBus
 from app.mcp.engine import Engine
 from app.mcp.inflight import InFlight
 from app.mcp.sessions import SessionSeal, session_secret
-from app.mcp.stream_caps import StreamCaps
+from app.mcp.stream_caps import StreamCaps, stream_owner
 from app.mcp.streaming import StreamSlots
 from app.mcp.tool_surface import CoreToolSurface
 from app.store import Store, StoreUnavailable
@@ -29,9 +30,10 @@ EXTENSION = "aegis.mcp"
 
 @dataclass(frozen=True)
 class StreamHold:
-    """An admitted stream: `beat` on every keep-alive or message (renews its leases), `release` when it ends."""
+    """An admitted stream: `beat` on every keep-alive or message (renews its leases; False: end the stream, its
+    place was taken), `release` when it ends."""
 
-    beat: Callable[[], None]
+    beat: Callable[[], bool]
     release: Callable[[], None]
 
 
@@ -62,20 +64,24 @@ class McpRuntime:
                 self._seal = SessionSeal(session_secret(self.settings, self.store), self.store)
             return self._seal
 
-    def admit_stream(self, transport: str, credential: str, address: str) -> StreamHold:
-        """A new long-lived stream: the caller's caps first (429), then this worker's slots (503)."""
-        lease, renew = self.caps.take(credential, address)
+    def admit_stream(self, transport: str, principal: Principal, address: str, asking: bool = False) -> StreamHold:
+        """A new long-lived stream: the caller's caps first (429), then this worker's slots (503); `asking`: a
+        write that may wait for the user's confirmation (elicitation)."""
+        lease, renew = self.caps.take(stream_owner(principal), address, asking)
         try:
             release_slot = self.slots.acquire(transport)
         except BaseException:
             lease.release()
             raise
 
-        def beat() -> None:
+        def beat() -> bool:
             # Redis down mid-stream: the lease lapses and the caps count one stream fewer until it is back;
-            # ending a stream that was admitted would punish its client for the store's outage.
-            with contextlib.suppress(StoreUnavailable):
-                renew()
+            # ending a stream that was admitted would punish its client for the store's outage. Once it is back,
+            # a stream whose place another took ends (its client reconnects and meets the cap).
+            try:
+                return renew()
+            except StoreUnavailable:
+                return True
 
         def release() -> None:
             release_slot()

@@ -71,17 +71,18 @@ class StreamSlots:
 
 def held_stream(
     next_message: Callable[[float], str | None], keepalive: float, lifetime: float, first: str = KEEPALIVE,
-    beat: Callable[[], None] = lambda: None,
+    beat: Callable[[], bool] = lambda: True,
 ) -> Iterator[str]:
     """Yield `first` (so the headers go out now), then what `next_message` returns, with keep-alives,
-    until the lifetime ends; `beat` runs before each. A disconnected client is noticed at the next write
-    (gthread), which ends it.
+    until the lifetime ends or `beat` says the stream lost its place; `beat` runs before each. A disconnected
+    client is noticed at the next write (gthread), which ends it.
     """
     yield first
     deadline = time.monotonic() + lifetime
     while (left := deadline - time.monotonic()) > 0:
         message = next_message(min(keepalive, left))
-        beat()
+        if not beat():
+            return
         yield message if message is not None else KEEPALIVE
 
 
@@ -89,8 +90,10 @@ def streamed_call(
     work: Callable[[Callable[[dict[str, Any]], None]], dict[str, Any]],
     cancelled: threading.Event,
     keepalive: float,
+    beat: Callable[[], bool] = lambda: True,
 ) -> Iterator[str]:
-    """Run `work` in a thread; stream its notifications, then its final message. Disconnect cancels it."""
+    """Run `work` in a thread; stream its notifications, then its final message. Disconnect cancels it, and so
+    does `beat` (run at each keep-alive) saying the stream lost its place."""
     events: queue.Queue[tuple[bool, dict[str, Any]]] = queue.Queue()
     threading.Thread(target=_run_work, args=(work, events), daemon=True, name="mcp-call").start()
     finished = False
@@ -99,6 +102,8 @@ def streamed_call(
             try:
                 finished, message = events.get(timeout=keepalive)
             except queue.Empty:
+                if not beat():
+                    return
                 yield KEEPALIVE
                 continue
             yield sse_event(message)

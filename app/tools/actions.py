@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from datetime import datetime
 from typing import Any
 
 from app.gitea.bound import BoundGiteaClient
 from app.gitea.errors import GiteaConflict, GiteaNotFound
+from app.safety.secrets import default_scanner
 from app.tools import payload as p
 from app.tools.call import ToolCall, ToolFailure
 from app.tools.job_logs import (
@@ -205,12 +206,18 @@ def beyond_scan(stream: LogStream, shown: Shown) -> str | None:
             "reads; lines past them cannot be shown here: open the job's page in Gitea for the rest.")
 
 
+def row_masker(call: ToolCall) -> Callable[[str], str]:
+    """SECRET_DETECTION_MODE on each whole row before it is cut or searched (a cut secret escapes the scanner)."""
+    scanner, mode = default_scanner(), call.runtime.settings.secret_detection_mode
+    return lambda text: scanner.apply(text, mode).text
+
+
 def get_job_log(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     """Read the job (its steps place the lines), then only as much of its log as the mode needs."""
     job = gitea.get_job(args["owner"], args["repo"], args["job_id"])
     clock, mode = clock_of(job), read_mode(args)
     with closing(LogStream(gitea, args, call, job)) as stream:
-        shown, matches = read_log(log_lines(stream), args, mode, call.limits.chars)
+        shown, matches = read_log(log_lines(stream, row_masker(call)), args, mode, call.limits.chars)
     if mode == "lines" and not shown.lines and shown.complete:
         raise ToolFailure(f"start_line {args['start_line']} is past the end of the log of job {args['job_id']} "
                           f"({shown.total} lines).", "invalid_arguments")
@@ -266,7 +273,7 @@ def find_failing_step(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolC
     step = failed_step_of(job)
     clock = clock_of(job)
     with closing(LogStream(gitea, args, call, job)) as stream:
-        shown, found = read_first_error(log_lines(stream), clock, step, ERROR_BEFORE, ERROR_AFTER)
+        shown, found = read_first_error(log_lines(stream, row_masker(call)), clock, step, ERROR_BEFORE, ERROR_AFTER)
     shown.lines = fitting_start(shown.lines, call.limits.chars)
     where = f"step {step!r}" if step else "the log"
     note = (f"First error marker in {where} at line {found}." if found else

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +19,13 @@ ROW_STAMP = re.compile(rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d{1,9})?(?:Z|[+-
 # Terminal colour and cursor codes (ANSI CSI sequences) that CI tools print: noise for a model, and tokens.
 ANSI_CODES = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
 LINE_CHARS = 2000  # one log line shown at most this long (Gitea allows 64 KiB per line)
+ROW_BYTES = 64 * 1024 + 64  # Gitea's longest line and its timestamp: a longer row is cut here while read
 SET_UP, COMPLETE = "Set up job", "Complete job"  # what Gitea's UI calls the lines outside every step
 ZERO_TIME = "1970-01-01T00:00:00"  # Go's zero time.Time as Gitea marshals a step that never ran
 # Literal markers of a failure, searched as plain substrings (no pattern from a model or a log is compiled).
 ERROR_MARKERS = ("::error", "##[error]", "Error:", "ERROR", "FAILED", "FAIL:", "Traceback (most recent call last)",
                  "error:", "panic:", "fatal:", "exit code", "AssertionError")
+Mask = Callable[[str], str]  # a row's text with its secrets masked
 
 
 @dataclass(frozen=True)
@@ -33,26 +35,59 @@ class LogLine:
     text: str
 
 
-def parse_row(number: int, raw: bytes) -> LogLine:
-    """One stored row: its timestamp taken off, its content cut to LINE_CHARS."""
+def parse_row(number: int, raw: bytes, mask: Mask = str) -> LogLine:
+    """One stored row: its timestamp taken off, secrets masked in the whole row, then cut to LINE_CHARS
+    (masking first: a secret straddling the cut would otherwise leave its unmasked start)."""
     stamp = ROW_STAMP.match(raw)
     content = raw[stamp.end():] if stamp else raw
-    text = ANSI_CODES.sub("", content.rstrip(b"\r").decode("utf-8", errors="replace"))
+    text = mask(ANSI_CODES.sub("", content.rstrip(b"\r").decode("utf-8", errors="replace")))
     if len(text) > LINE_CHARS:
         text = text[:LINE_CHARS] + f" [... line cut at {LINE_CHARS} characters]"
     return LogLine(number, stamp.group(1).decode() if stamp else "", text)
 
 
-def log_lines(chunks: Iterable[bytes]) -> Iterator[LogLine]:
-    """Rows of a streamed log, numbered from 1, as soon as each is complete."""
-    pending, number = b"", 0
+class RowSplitter:
+    """Rows out of streamed chunks in linear time: each byte is scanned once, and a row longer than ROW_BYTES
+    is given out cut there while the rest of it is skipped up to its newline (a log without newlines
+    cannot grow the buffer, nor make each chunk re-scan it)."""
+
+    def __init__(self) -> None:
+        self.pending = bytearray()
+        self.skipping = False  # inside a row already given out cut
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            if not self.skipping:
+                self.pending += chunk[start:end]
+                yield bytes(self.pending[:ROW_BYTES])
+            self.pending.clear()
+            self.skipping, start = False, end + 1
+        yield from self.hold(chunk[start:])
+
+    def hold(self, tail: bytes) -> Iterator[bytes]:
+        """Keep a row's start until its newline comes; give it out cut once it passes ROW_BYTES."""
+        if self.skipping:
+            return
+        self.pending += tail
+        if len(self.pending) > ROW_BYTES:
+            yield bytes(self.pending[:ROW_BYTES])
+            self.pending.clear()
+            self.skipping = True
+
+    def rest(self) -> bytes:
+        return bytes(self.pending)
+
+
+def log_lines(chunks: Iterable[bytes], mask: Mask = str) -> Iterator[LogLine]:
+    """Rows of a streamed log, numbered from 1, as soon as each is complete; `mask` hides secrets in each."""
+    rows, number = RowSplitter(), 0
     for chunk in chunks:
-        *complete, pending = (pending + chunk).split(b"\n")
-        for raw in complete:
+        for raw in rows.feed(chunk):
             number += 1
-            yield parse_row(number, raw)
-    if pending:
-        yield parse_row(number + 1, pending)
+            yield parse_row(number, raw, mask)
+    if rest := rows.rest():
+        yield parse_row(number + 1, rest, mask)
 
 
 class StepClock:

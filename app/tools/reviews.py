@@ -296,12 +296,28 @@ def gitea_comment(comment: Mapping[str, Any]) -> dict[str, Any]:
     return {"path": comment["path"], "body": comment["body"], position: comment["line"]}
 
 
+def head_sha(gitea: BoundGiteaClient, call: ToolCall, args: dict[str, Any]) -> str:
+    return p.text(p.mapping(pull_request(gitea, call, args), "head"), "sha")
+
+
+def checked_head(gitea: BoundGiteaClient, call: ToolCall, args: dict[str, Any]) -> str:
+    """The head the inline comments were checked against: read before and after the diff, refused if it moved
+    (a push between the reads would pin the comments to a commit whose diff was not the one checked)."""
+    head = head_sha(gitea, call, args)
+    if not args.get("comments"):
+        return head
+    check_inline_comments(gitea, call, args)
+    if head_sha(gitea, call, args) != head:
+        raise ToolFailure("create_pull_request_review: nothing was sent; the pull request's head moved (a push) "
+                          "while its diff was checked. Read the new diff and send the review again.",
+                          "upstream_conflict")
+    return head
+
+
 def create_pull_request_review(gitea: BoundGiteaClient, args: dict[str, Any], call: ToolCall) -> dict[str, Any]:
     owner, repo, number = args["owner"], args["repo"], args["pull_number"]
-    head = p.text(p.mapping(pull_request(gitea, call, args), "head"), "sha")
+    head = checked_head(gitea, call, args)
     comments = args.get("comments") or []
-    if comments:
-        check_inline_comments(gitea, call, args)
     # commit_id pins the comments to the head whose diff was just checked, not to one pushed since.
     raw = gitea.create_pull_review(owner, repo, number, event=GITEA_EVENTS[args["event"]], body=args.get("body"),
                                    commit_id=head or None, comments=[gitea_comment(c) for c in comments] or None)

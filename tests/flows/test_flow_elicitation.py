@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import httpx2
@@ -15,7 +17,9 @@ import requests
 from mcp import Client, types
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.flows.conftest import KEYS, FlowWorld, text_of
+from app.mcp.elicitation import ANSWER_SECONDS
+from app.mcp.stream_caps import PENDING_QUESTIONS
+from tests.flows.conftest import KEYS, FlowWorld, flow_world, text_of
 
 pytestmark = pytest.mark.timeout(120)
 READ = {"owner": "acme", "repo": "roadmap", "filepath": "notes/plan.md"}
@@ -76,8 +80,8 @@ def test_client_without_elicitation_is_refused_without_being_asked(sdk_world: Fl
 
 
 def post(world: FlowWorld, host: int, body: dict[str, Any], session: str | None = None,
-         stream: bool = False) -> requests.Response:
-    headers = {"Authorization": f"Bearer {KEYS[15]}", "Accept": "application/json, text/event-stream"}
+         stream: bool = False, *, key: str = KEYS[15]) -> requests.Response:
+    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json, text/event-stream"}
     if session:
         headers |= {"Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"}
     return requests.post(f"{world.servers[host].url}/mcp", json=body, headers=headers, stream=stream, timeout=60)
@@ -108,3 +112,57 @@ def test_the_answer_reaches_the_waiting_call_from_another_host(two_hosts: FlowWo
         final = next(messages)
     assert final["id"] == 3 and final["result"]["isError"] is False, final
     assert final["result"]["structuredContent"]["title"] == "confirmed on another host"
+
+
+@pytest.fixture(scope="module")
+def asking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowWorld]:
+    """One gateway with 1-second keep-alives, so a client that went away is noticed at once."""
+    with ExitStack() as stack:
+        yield flow_world(stack, tmp_path_factory.mktemp("flows-asking"), 1, SSE_KEEPALIVE_SECONDS="1",
+                         GUNICORN_WORKERS="1", GUNICORN_THREADS="16")
+
+
+def asking_session(world: FlowWorld, key: str) -> str:
+    """A legacy session that declared elicitation and read a private file: its public writes are flagged."""
+    hello = {"protocolVersion": "2025-06-18", "capabilities": {"elicitation": {}},
+             "clientInfo": {"name": "raw", "version": "1"}}
+    session = post(world, 0, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello}, key=key
+                   ).headers["Mcp-Session-Id"]
+    post(world, 0, {"jsonrpc": "2.0", "method": "notifications/initialized"}, session, key=key)
+    read = {"name": "get_file_contents", "arguments": READ}
+    assert post(world, 0, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": read}, session, key=key).ok
+    return session
+
+
+def flagged_write(world: FlowWorld, session: str, key: str, number: int) -> requests.Response:
+    write = {"name": "create_issue", "arguments": comment(f"unanswered {number}")}
+    return post(world, 0, {"jsonrpc": "2.0", "id": 100 + number, "method": "tools/call", "params": write}, session,
+                stream=True, key=key)
+
+
+def test_unanswered_questions_are_capped_per_credential(asking: FlowWorld) -> None:
+    session = asking_session(asking, KEYS[20])
+    waiting = [flagged_write(asking, session, KEYS[20], number) for number in range(PENDING_QUESTIONS)]
+    try:
+        for stream in waiting:
+            assert next(sse_messages(stream))["method"] == "elicitation/create"
+        refused = flagged_write(asking, session, KEYS[20], PENDING_QUESTIONS)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        error = refused.json()["error"]
+        assert refused.json()["id"] == 100 + PENDING_QUESTIONS and "waiting for the user's confirmation" in error[
+            "message"]
+    finally:
+        for stream in waiting:
+            stream.close()
+
+
+def test_a_client_that_goes_away_frees_its_question_and_the_write_is_refused(asking: FlowWorld) -> None:
+    session = asking_session(asking, KEYS[21])
+    with flagged_write(asking, session, KEYS[21], 0) as stream:
+        assert next(sse_messages(stream))["method"] == "elicitation/create"
+    # Gone: the wait ends at the next keep-alive (not after ANSWER_SECONDS) and the write is refused, audited.
+    deadline = time.monotonic() + ANSWER_SECONDS / 2
+    while not events(asking, 21, "flow_denied"):
+        assert time.monotonic() < deadline, "the question kept waiting for a client that went away"
+        time.sleep(0.2)
+    assert not events(asking, 21, "flow_confirmed")

@@ -27,7 +27,8 @@ def open_stream(server: GunicornServer, key: str = API_KEY) -> requests.Response
     response = requests.get(f"{server.url}/mcp/sse", stream=True, timeout=(5, 10),
                             headers={"Authorization": f"Bearer {key}", "Accept": "text/event-stream"})
     if response.status_code == 200:
-        next(response.iter_lines())  # the endpoint event: the stream is established
+        response.lines = response.iter_lines()  # type: ignore[attr-defined]  # one reader for the whole stream
+        next(response.lines)  # type: ignore[attr-defined]  # the endpoint event: the stream is established
     return response
 
 
@@ -139,3 +140,40 @@ def test_the_cap_counts_every_transport_and_refuses_a_websocket_before_the_upgra
     refused = requests.get(f"{server.url}/mcp/ws", headers=upgrade, timeout=(5, 10))
     assert refused.status_code == 429
     assert "MCP_MAX_STREAMS_PER_CREDENTIAL=1" in refused.json()["error"]["message"]
+
+
+def open_from(server: GunicornServer, address: str, key: str = API_KEY) -> requests.Response:
+    """A stream from `address` as the trusted proxy in front (loopback) forwards it."""
+    response = requests.get(f"{server.url}/mcp/sse", stream=True, timeout=(5, 10),
+                            headers={"Authorization": f"Bearer {key}", "Accept": "text/event-stream",
+                                     "X-Forwarded-For": address})
+    if response.status_code == 200:
+        next(response.iter_lines())
+    return response
+
+
+def test_ipv6_addresses_of_one_64_share_the_address_cap_and_ipv4_addresses_do_not(
+    capped: Callable[..., GunicornServer], held: list[requests.Response]
+) -> None:
+    server = capped(MCP_MAX_STREAMS_PER_ADDRESS="1", MCP_MAX_STREAMS_PER_CREDENTIAL="10", TRUSTED_PROXY_COUNT="1")
+    held.append(open_from(server, "2001:db8:1:2::1"))
+    refused = open_from(server, "2001:db8:1:2:ffff::9")  # another address of the same /64
+    assert held[0].status_code == 200 and refused.status_code == 429
+    assert "MCP_MAX_STREAMS_PER_ADDRESS=1" in refused.json()["error"]["message"]
+    for address in ("2001:db8:1:3::1", "192.0.2.1", "192.0.2.2"):  # another /64; IPv4 counts each address
+        held.append(open_from(server, address))
+        assert held[-1].status_code == 200, address
+
+
+def test_a_stream_whose_lapsed_place_was_taken_ends_and_its_client_meets_the_cap(
+    capped: Callable[..., GunicornServer], shared_redis: RedisServer, held: list[requests.Response]
+) -> None:
+    server = capped(MCP_MAX_STREAMS_PER_CREDENTIAL="1")
+    fill(server, held, 1)
+    client = redis.Redis.from_url(shared_redis.url)
+    lapsed = list(client.scan_iter("*mcp:streams:credential:*"))
+    assert lapsed and client.delete(*lapsed)  # the lease lapsed (a store outage outlived it)
+    fill(server, held, 1)  # another stream took the place
+    events = list(zip(range(60), held[0].lines, strict=False))  # a keep-alive a second, 60 lines at most
+    assert len(events) < 60, "the stream over the cap kept running"
+    assert open_stream(server).status_code == 429  # its client reconnects and gets the cap

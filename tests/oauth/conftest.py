@@ -27,7 +27,7 @@ TOKEN_KEYS = "k2:" + "A" * 43 + ",k1:" + "B" * 43  # two keys: k2 seals, both op
 SERVER_APP = "tests.oauth.server_app:app"
 CLIENT_REDIRECT = "http://127.0.0.1:7777/callback"
 SERVER_NAMES = ("main", "pat", "raw", "browser", "cimd", "short", "raw-expected", "memory", "redis", "redis-peer",
-                "automation-oauth", "automation-service-pat")
+                "automation-oauth", "automation-service-pat", "streams")
 
 
 @dataclass

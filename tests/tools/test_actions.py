@@ -138,6 +138,15 @@ def test_secrets_echoed_in_a_log_are_masked(actions: Caller) -> None:
         assert TOKEN not in shown and AWS_SECRET not in shown and "[REDACTED:" in shown, args
 
 
+def test_a_secret_straddling_the_line_cut_is_masked_whole(actions: Caller) -> None:
+    found = actions("get_job_log", job_id=BUILD_JOB, grep="STRADDLE", context=0)
+    line = found.structured["first_line"]
+    window = actions("get_job_log", job_id=BUILD_JOB, start_line=line, end_line=line)
+    for result in (found, window):
+        shown = result.text + str(result.structured)
+        assert "line cut at 2000 characters" in shown and TOKEN[:8] not in shown and "[REDACTED:" in shown
+
+
 def test_a_log_line_cannot_close_the_fence_around_the_log(actions: Caller) -> None:
     result = actions("get_job_log", job_id=BUILD_JOB, grep="ignore previous instructions", context=0)
     fence = result.text.split(">", 1)[0].lstrip("Log").split("<", 1)[1]  # e.g. untrusted-0123456789 author=...

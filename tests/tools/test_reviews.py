@@ -7,6 +7,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -359,3 +360,40 @@ def test_pull_diff_patches_cut_by_the_budget_are_marked_and_headers_start_lines(
     assert "notes.txt" in cut and all(f"\n[patch of {path} cut: " in out["diff"] for path in cut)
     assert out["diff"].count("diff --git ") == 3
     assert all(line.startswith("diff --git ") for line in out["diff"].split("\n") if "diff --git" in line)
+
+
+def push_empty_commit(emulator: EmulatorProcess, branch: str) -> tuple[str, str]:
+    """A push to the pull request's branch (same tree, new head) straight into the emulator's repository."""
+    repo = Path(emulator.state_dir) / "repositories" / "acme" / "service-a.git"
+    git = ["git", "-C", str(repo), "-c", "user.name=pusher", "-c", "user.email=pusher@example.test"]
+    old = subprocess.run([*git, "rev-parse", f"refs/heads/{branch}"], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    new = subprocess.run([*git, "commit-tree", f"{old}^{{tree}}", "-p", old, "-m", "pushed meanwhile"], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    subprocess.run([*git, "update-ref", f"refs/heads/{branch}", new, old], check=True)
+    return old, new
+
+
+def test_a_push_while_the_diff_is_checked_refuses_the_review(runtime: ToolRuntime,
+                                                             write_emulator: EmulatorProcess) -> None:
+    """The comments are checked against the diff of exactly the head they are pinned to, or nothing is sent."""
+    before, branch = sent_reviews(write_emulator), gitea_get(write_emulator, "/repos/acme/service-a/pulls/6")["head"]
+    faults = f"{write_emulator.base_url}/_emulator/faults"
+    diff_path = "/api/v1/repos/acme/service-a/pulls/6.diff"
+    httpx2.post(faults, json={"method": "GET", "path": diff_path, "kind": "latency", "latency_ms": 4000})
+    results: list[ToolResult] = []
+    worker = threading.Thread(target=lambda: results.append(review(
+        runtime, write_emulator, event="COMMENT", comments=[{"path": "src/service_a/metrics.py", "line": 3,
+                                                               "body": "Here."}])))
+    worker.start()
+    while not any(f["path"] == diff_path and f["hits"] for f in httpx2.get(faults).json()):
+        worker.join(0.05)  # the diff is being read (held by the latency fault): push now
+    old, new = push_empty_commit(write_emulator, branch["ref"])
+    try:
+        worker.join()
+    finally:
+        httpx2.delete(faults)
+        subprocess.run(["git", "-C", str(Path(write_emulator.state_dir) / "repositories" / "acme" / "service-a.git"),
+                        "update-ref", f"refs/heads/{branch['ref']}", old, new], check=True)
+    assert results[0].is_error and "head moved" in results[0].text, results[0].text
+    assert sent_reviews(write_emulator) == before
