@@ -24,7 +24,7 @@ from app.gitea.credentials import GiteaCredentials
 from app.tools import build_catalog
 from app.tools.call import ToolCall
 from app.tools.execution import ToolRuntime, execute_tool
-from bench.bench_tokens import count_tokens, tokenizer_available
+from bench.bench_tokens import count_tokens, run_counted
 from tests.emulator.process import EmulatorProcess
 
 REPO = {"owner": "acme", "repo": "service-a"}
@@ -86,12 +86,7 @@ def report(rows: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if not tokenizer_available():
-        print("Node or gpt-tokenizer is missing: run `make clients`", file=sys.stderr)
-        return 2
-    rows = measure()
-    print(json.dumps(rows, indent=2) if "--json" in argv else report(rows))
-    return 0
+    return run_counted(argv, measure, report)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import logging
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -157,13 +157,18 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
+def run_counted(argv: list[str], measure: Callable[[], Any], report: Callable[[Any], str]) -> int:
+    """A token benchmark's main: the measurement as JSON (--json) or its report; 2 without the tokenizer."""
     if not tokenizer_available():
         print("Node or gpt-tokenizer is missing: run `make clients`", file=sys.stderr)
         return 2
     result = measure()
     print(json.dumps(result, indent=2) if "--json" in argv else report(result))
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return run_counted(argv, measure, report)
 
 
 if __name__ == "__main__":
