@@ -240,6 +240,17 @@ def kill_host(host: GunicornServer) -> None:
         with contextlib.suppress(ProcessLookupError):  # it may have gone with its master
             os.kill(pid, signal.SIGKILL)
     host.process.wait(timeout=10)
+    deadline = time.monotonic() + 10  # the workers' sockets close when they have exited, not when signalled
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def alive(pid: int) -> bool:
+    """Still running (a zombie has exited and closed its sockets, even while nobody has reaped it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
 
 
 def audited_correlations(host: GunicornServer) -> list[str]:
