@@ -274,9 +274,9 @@ def respond(message: Message, context: CallContext, scope: str | None) -> Respon
 
 def may_ask(runtime: McpRuntime, message: Message, scope: str | None) -> bool:
     """A write in a session whose client can be asked: answered on a stream, so the flow guard can ask."""
-    if message.method != "tools/call" or not can_ask(runtime.store, scope):
+    if message.method != "tools/call" or not runtime.engine.tools.is_write(message.params.get("name")):
         return False
-    return runtime.engine.tools.is_write(message.params.get("name"))
+    return can_ask(runtime.store, scope)  # a store lookup: only for writes, not on every read call
 
 
 def admit_asking(runtime: McpRuntime, context: CallContext) -> StreamHold:
