@@ -43,6 +43,9 @@ class SlowTools:
     def scope_challenge(self, principal: Any, name: Any, arguments: Any, context: CallContext) -> None:
         return None  # `wait` needs no scope beyond read
 
+    def is_write(self, name: Any) -> bool:
+        return False  # `wait` reads
+
     def call(self, principal: Any, name: str, arguments: dict[str, Any], version: str,
              context: CallContext) -> dict[str, Any]:
         report = progress_notifier((context.request_meta or {}).get("progressToken"), context)
