@@ -26,6 +26,17 @@ class Principal:
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
+    @property
+    def identity(self) -> str:
+        """The user and their client, whatever token they hold: what a session is bound to, what a flow window
+        and a stream cap count under.
+
+        An API key is its own identity: its display login changes from `api-key-N` to GITEA_TOKEN's user
+        once that lookup succeeds, and what was bound or counted before must hold afterwards."""
+        if self.kind == "api_key":
+            return f"api_key:{self.client_id}"
+        return f"{self.kind}:{self.client_id or ''}:{self.login}"
+
 
 def service_credentials(token: Secret) -> GiteaCredentials | None:
     """GITEA_TOKEN as upstream credentials (None when unset: tool calls then say so)."""

@@ -25,16 +25,6 @@ class Session:
     nonce: str
 
 
-def principal_identity(principal: Any) -> str:
-    """What a session is bound to: the kind of credential, the client and the user.
-
-    An API key is its own identity: its display login changes from `api-key-N` to GITEA_TOKEN's user
-    once that lookup succeeds, and a session opened before must still open afterwards."""
-    if principal.kind == "api_key":
-        return f"api_key:{principal.client_id}"
-    return f"{principal.kind}:{principal.client_id or ''}:{principal.login}"
-
-
 class SessionSeal:
     """Mints and opens `<version>.<issued>.<nonce>.<mac>` ids; the mac covers the principal too."""
 
@@ -64,7 +54,7 @@ class SessionSeal:
         self._store.set(ENDED_PREFIX + session.nonce, b"1", ttl=self._max_age)
 
     def _mac(self, body: str, principal: Any) -> str:
-        message = f"{body}|{principal_identity(principal)}".encode()
+        message = f"{body}|{principal.identity}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:40]
 
 

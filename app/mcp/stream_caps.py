@@ -33,12 +33,11 @@ class TooManyStreams(TooManyRequests):
 
 
 def stream_owner(principal: Principal) -> str:
-    """Whose streams count together: the user and the client (OAuth login + client_id, or the API key), not the
-    token: one user minting many tokens for one client still shares one cap. '' for anonymous access."""
+    """Whose streams count together: the user and the client (Principal.identity), not the token: one user
+    minting many tokens for one client still shares one cap. '' for anonymous access."""
     if principal.kind == "anonymous":
         return ""
-    who = f"{principal.kind}\0{principal.login}\0{principal.client_id or ''}".encode()
-    return hashlib.sha256(b"aegis-mcp/stream-owner/v1\0" + who).hexdigest()[:32]
+    return hashlib.sha256(b"aegis-mcp/stream-owner/v2\0" + principal.identity.encode()).hexdigest()[:32]
 
 
 def address_group(address: str) -> str:

@@ -141,14 +141,8 @@ def same_network(source: Repository, sink: Repository) -> bool:
 
 
 def flow_key(call: ToolCall) -> str:
-    """Principal and client, no session: see the module docstring.
-
-    An API key is its own identity (as for legacy sessions, app.mcp.sessions): its login turns from
-    `api-key-N` into GITEA_TOKEN's user once that lookup succeeds, which must not start a new window."""
-    principal = call.principal
-    if principal.kind == "api_key":
-        return f"{KEY_PREFIX}api_key:{principal.client_id}"
-    return f"{KEY_PREFIX}{principal.kind}:{principal.client_id or '-'}:{principal.login.lower()}"
+    """Principal and client (Principal.identity), no session: see the module docstring."""
+    return KEY_PREFIX + call.principal.identity
 
 
 def guarding(call: ToolCall) -> bool:
