@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -240,16 +241,23 @@ def kill_host(host: GunicornServer) -> None:
         with contextlib.suppress(ProcessLookupError):  # it may have gone with its master
             os.kill(pid, signal.SIGKILL)
     host.process.wait(timeout=10)
-    deadline = time.monotonic() + 10  # the workers' sockets close when they have exited, not when signalled
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+    # The host has died once its port refuses connections. Until then the kernel may still queue a
+    # connection on the listening socket (a killed process's threads close its files only when the
+    # last of them has exited, while its main thread already shows as a zombie); nginx would send the
+    # POST on it, get a reset, and rightly not resend a POST to the other host: a 502.
+    deadline = time.monotonic() + 10
+    while not refuses(host.port):
+        assert time.monotonic() < deadline, f"port {host.port} still accepts connections 10 s after the kill"
         time.sleep(0.02)
 
 
-def alive(pid: int) -> bool:
-    """Still running (a zombie has exited and closed its sockets, even while nobody has reaped it)."""
+def refuses(port: int) -> bool:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError, IndexError):
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:  # a timeout or reset: the socket is going away, not gone yet
         return False
 
 
