@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.safety.allowlist import is_documented_example, is_filler, is_placeholder, is_template, shannon_entropy
+from app.safety.anchors import matches_at
 
 _RUN_CHARS = r"A-Za-z0-9_\-"  # characters that continue a token: a match never starts mid-run
 _B64 = r"a-zA-Z0-9+/="
@@ -81,9 +82,14 @@ class Detector:
 
     kind: str
     pattern: re.Pattern[str]
-    # Lower-case literals, one of which every match contains: a text holding none of
-    # them skips this detector (SecretScanner finds them all in one pass).
+    # Lower-case literals, one of which every match starts with: a text holding none of them skips this
+    # detector, and SecretScanner tries the pattern only where they occur (found for all detectors in one pass).
     anchors: tuple[str, ...]
+    # Where a match starts in its anchor: 0 at its first character, -1 at its last (`_` in `npm_`).
+    anchor_offset: int = 0
+    # Anchors common in code and prose (credential names, `://`): found on nearly every line of config and
+    # docs, they are cheaper to find with the pattern's own literal search over the whole text.
+    common: bool = False
     on_lowered: bool = False  # match against the lower-cased text
     accept: Accept | None = None  # extra check on the match and its original value
     back: int = 0  # the secret starts this many characters before the match
@@ -94,11 +100,12 @@ class Detector:
     # (every pass costs ~1 ms per 2 MB even where nothing matches).
     named: Callable[[re.Match[str]], str] | None = None
 
-    def spans(self, text: str, lowered: str) -> list[tuple[str, int, int]]:
-        """Return (kind, start, end) of each secret value this detector finds."""
+    def spans(self, text: str, lowered: str, starts: Sequence[int] | None = None) -> list[tuple[str, int, int]]:
+        """Return (kind, start, end) of each secret value this detector finds (trying only at `starts`, sorted
+        positions that hold every start of a match, if given)."""
         found = []
         floor = 0
-        for match in self.pattern.finditer(lowered if self.on_lowered else text):
+        for match in matches_at(self.pattern, lowered if self.on_lowered else text, starts):
             start, end = _value_span(match)
             start = start - self.back if self.begin is None else self.begin(text, match, floor)
             floor = match.end()
@@ -403,7 +410,7 @@ def _assignment(kind: str, name: str) -> Detector:
     quoted = _QUOTED_SPACED if kind in _PASSPHRASE_KINDS else _QUOTED
     pattern = _compile(f"(?:{name})(?:{_ASSIGN}(?:{quoted}|{_BARE})|{_XML}|{_CALL}|{_PROSE})")
     anchors = _ASSIGNMENT_ANCHORS.get(kind, (kind,))
-    return Detector(kind, pattern, anchors, on_lowered=True, accept=_real_assignment)
+    return Detector(kind, pattern, anchors, on_lowered=True, common=True, accept=_real_assignment)
 
 
 # A JWT, glued or not, is found by its `.eyJ` payload (a literal the engine skips to); its header is
@@ -468,7 +475,7 @@ def _token_detectors() -> tuple[Detector, ...]:
             ("sk-ant-",), on_lowered=True, accept=_mixed),
         Detector("openai_key", _compile(_glued("sk-", r"[a-z0-9_\-]{20}", r"[a-z0-9_\-]")), ("sk-",),
                  on_lowered=True, accept=_openai_key),
-        Detector("jwt", _compile(_JWT_PAYLOAD), ("eyj",), begin=_jwt_header),
+        Detector("jwt", _compile(_JWT_PAYLOAD), (".eyj",), begin=_jwt_header),
         *_registry_detectors(),
     )  # fmt: skip
 
@@ -476,8 +483,8 @@ def _token_detectors() -> tuple[Detector, ...]:
 def _registry_detectors() -> tuple[Detector, ...]:
     """Package registries, model hubs and SaaS APIs whose tokens carry a fixed prefix (free-standing only)."""
     return (
-        Detector("registry_token", _compile(_UNDERSCORE_TOKENS), _UNDERSCORE_ANCHORS, accept=_underscore_token,
-                 begin=_underscore_token_start, named=_underscore_token_kind),
+        Detector("registry_token", _compile(_UNDERSCORE_TOKENS), _UNDERSCORE_ANCHORS, anchor_offset=-1,
+                 accept=_underscore_token, begin=_underscore_token_start, named=_underscore_token_kind),
         Detector("pypi_token", _compile(_token("pypi-AgEIcHlwaS5vcmc", r"[A-Za-z0-9_\-]{50,1000}+")),
                  ("pypi-ageichlwas5vcmc",)),
         Detector("sendgrid_key", _compile(_token(r"SG\.", r"[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}")), ("sg.",)),
@@ -525,13 +532,13 @@ def _keyed_detectors() -> tuple[Detector, ...]:
     return (
         Detector("aws_secret_key", _compile(
             rf"secret[_-]?(?:access[_-]?)?key{_ASSIGN}[\"']?(?P<value>[{_B64}]{{40}})(?![{_B64}])"),
-            ("secret",), on_lowered=True, accept=_mixed),
+            ("secret",), on_lowered=True, common=True, accept=_mixed),
         Detector("azure_storage_key", _compile(
             rf"key={_after('accountkey=', 'sharedaccesskey=')}(?P<value>[{_B64}]{{20,200}}+)"),
             ("key=",), on_lowered=True),
         Detector("url_password", _compile(
             r"://[^\s:/?#@'\"<>]{1,128}+:(?P<value>[^\s/?#@'\"<>]{1,256}+)@"),
-            ("://",), accept=_real_password),
+            ("://",), common=True, accept=_real_password),
         Detector("authorization", _compile(
             r"bearer[ \t]{1,5}+(?P<value>[a-z0-9._~+/=\-]{16,4096}+)"),
             ("bearer",), on_lowered=True, accept=_has_digit),
@@ -541,7 +548,7 @@ def _keyed_detectors() -> tuple[Detector, ...]:
             ("authorization",), on_lowered=True, accept=_has_digit),
         *(_assignment(kind, name) for kind, name in _ASSIGNMENT_KINDS.items()),
         Detector("generic_key", _compile(f"{_OTHER_KEY_NAME}{_ASSIGN}(?:{_KEY_VALUE})"), ("key",),
-                 on_lowered=True, accept=_generic_key),
+                 on_lowered=True, common=True, accept=_generic_key),
     )  # fmt: skip
 
 

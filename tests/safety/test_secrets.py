@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from app.safety.anchors import CHUNK, AnchorLocator
 from app.safety.patterns import build_detectors
 from app.safety.secrets import (
-    PREFILTERED_TEXT,
+    DENSE_ANCHORS,
+    SATURATED_ANCHORS,
     SecretFinding,
     SecretMode,
     SecretScanner,
@@ -83,15 +85,65 @@ def every_detector(text: str) -> list[SecretFinding]:
 
 
 @pytest.mark.parametrize("corpus", ["secrets.jsonl.gz", "clean.jsonl.gz"])
-def test_the_anchor_prefilter_loses_no_finding(scanner, corpus):
-    # Every match of a detector must contain one of its anchors, or the one-pass pre-filter would skip it.
-    padding = "\n" + "# filler line of a long file\n" * 200
-    long_padding = padding * (PREFILTERED_TEXT // len(padding) + 1)  # past the pre-filtered size
+def test_trying_patterns_only_at_their_anchors_loses_no_finding(scanner, corpus):
+    # Every match of a detector must start at one of its anchors, or trying the pattern only there would miss
+    # it. A short row holds its anchors densely (the pattern searches the whole row); padded, sparsely.
+    padding = "\n" + "# filler line of a long file\n" * (DENSE_ANCHORS // 10)
     for row in load(corpus):
         glued = f"rt-{row['text']}-x" if corpus == "secrets.jsonl.gz" else f"x{row['text']}y"
-        for text in (row["text"], row["text"] + padding, padding + row["text"].upper(), row["text"] + long_padding,
-                     glued, glued.upper(), glued + long_padding):
+        for text in (row["text"], row["text"] + padding, padding + row["text"].upper(), padding + row["text"] + padding,
+                     glued, glued.upper(), glued + padding, padding + glued.upper() + padding):
             assert scanner.find(text) == every_detector(text), text[:80]
+
+
+def test_secrets_across_a_long_text_are_found_wherever_they_fall(scanner):
+    # 300 labelled secrets in ~1 MB of clean rows: anchors sparse enough to be pinpointed, tokens falling across
+    # the boundaries of the stretches the anchor search reads at a time (CHUNK), findings as with every pattern
+    # searching the whole text.
+    rng = random.Random(11)
+    secrets, clean = load("secrets.jsonl.gz"), [row["text"] for row in load("clean.jsonl.gz")]
+    parts = []
+    for row in rng.sample(secrets, 300):
+        parts += [rng.choice(clean), "# filler\n" * rng.randrange(800), row["text"]]
+    text = "".join(parts)
+    assert len(text) > 16 * CHUNK and scanner._locator.occurrences(text.lower(), SATURATED_ANCHORS) is not None
+    found = scanner.find(text)
+    assert found == every_detector(text)
+    assert len(found) >= 250  # some run into the row after them: one finding
+
+
+def test_every_anchor_occurrence_is_found_even_inside_or_across_another():
+    # The automaton reports no occurrence starting inside a reported one (`xox` at 2 in `xoxox`, `sk-` in
+    # `sk-ant-`); those must still be tried. Random text made of anchors, pieces of them and separators.
+    literals = sorted({*SecretScanner()._locator.literals, "xox", "sk-", "sk-ant-", "ant", "t-a"})
+    locator = AnchorLocator(literals)
+    rng = random.Random(5)
+    pieces = [*literals, *(lit[:cut] for lit in literals for cut in range(1, len(lit))), "-", "_", " ", "é"]
+    for size in (50, 5000, 3 * CHUNK):
+        text = ""
+        while len(text) < size:
+            text += rng.choice(pieces)
+        expected = [(n, at) for at in range(len(text)) for n, lit in enumerate(literals) if text.startswith(lit, at)]
+        assert sorted(locator.occurrences(text, density=1) or []) == sorted(expected)
+
+
+FILLER = "# filler line of a long file\n" * 200  # anchors sparse: a pattern is tried only where its anchors are
+
+
+@pytest.mark.parametrize(("glue", "token", "kind"), [
+    ("xo", "xoxb-123456789012-1234567890123-FAKEabcdefABCDEF0123", "slack_token"),  # `xox` at 0 and 2
+    ("run-", "sk-ant-FAKE0123456789abcdefABCDEF0123456789", "openai_key"),  # `sk-` inside `sk-ant-`
+])
+def test_a_token_whose_prefix_overlaps_another_anchor_is_masked(scanner, glue, token, kind):
+    masked, findings = scanner.mask(f"{FILLER}id={glue}{token}\n{FILLER}")
+    assert [f.kind for f in findings] == [kind] and token[8:] not in masked
+
+
+@pytest.mark.parametrize("before", range(CHUNK - 12, CHUNK + 1))
+def test_a_token_across_two_stretches_of_the_anchor_search_is_masked(scanner, before):
+    text = (FILLER * (CHUNK // len(FILLER) + 1))[: before - 1] + " " + FAKE_GITHUB + " " + FILLER
+    masked, findings = scanner.mask(text)
+    assert [f.kind for f in findings] == ["github_token"] and FAKE_GITHUB[4:] not in masked
 
 
 def test_false_positives_stay_under_one_percent_and_none_on_shas_uuids_or_lockfiles(scanner):
