@@ -34,33 +34,79 @@ class AnchorLocator:
         self._partners = [_partners(literal, self.literals) for literal in self.literals]
         self._longest = max(map(len, self.literals))
 
-    def occurrences(self, lowered: str, density: int) -> list[tuple[int, int]] | None:
-        """(literal number, start) of every occurrence, by start; None if some stretch of the text holds more than
-        one in `density` characters (hostile input such as `ghp_ghp_…`: there every pattern searches the whole text).
+    def occurrences(self, lowered: str, density: int) -> dict[int, list[int]] | None:
+        """Where the literals occur, by number (those that do); None if some stretch of the text holds more than one
+        occurrence in `density` characters (hostile input such as `ghp_ghp_…`: every pattern then searches the
+        whole text).
 
-        Non-ASCII characters become one `?` byte each, so byte offsets are character offsets. The text is read in
-        CHUNK-sized stretches, so that a saturated one is noticed before its occurrences are all listed."""
-        encoded = memoryview(lowered.encode("ascii", "replace"))
-        found: list[tuple[int, int]] = []
+        Non-ASCII characters become one `?` byte each, so byte offsets are character offsets. A long text is read
+        in CHUNK-sized stretches, so that a saturated one is noticed before its occurrences are all listed."""
+        encoded = lowered.encode("ascii", "replace")
+        if len(encoded) <= CHUNK:  # most texts: one call, nothing copied
+            reported = self._automaton.find_matches_as_indexes(encoded)
+            return self._add({}, lowered, reported, 0, len(encoded) // density) if reported else {}
+        found: dict[int, list[int]] = {}
+        view = memoryview(encoded)
         for offset in range(0, len(encoded), CHUNK):
-            stretch = encoded[offset : offset + CHUNK + self._longest - 1]  # a literal may cross the chunk's end
+            stretch = view[offset : offset + CHUNK + self._longest - 1]  # a literal may cross the chunk's end
             reported = self._automaton.find_matches_as_indexes(stretch)
-            if len(reported) > min(len(stretch), CHUNK) // density + _FEW:
+            if self._add(found, lowered, reported, offset, CHUNK // density) is None:
                 return None
-            self._add(found, lowered, reported, offset)
         return found
 
-    def _add(self, found: list[tuple[int, int]], lowered: str, reported: list[tuple[int, int, int]],
-             offset: int) -> None:  # fmt: skip
-        """Append the occurrences reported in the chunk at `offset` (those starting in it) and their partners."""
+    def _add(self, found: dict[int, list[int]], lowered: str, reported: list[tuple[int, int, int]], offset: int,
+             most: int) -> dict[int, list[int]] | None:  # fmt: skip
+        """Add the occurrences reported in the chunk at `offset` (those starting in it) and their partners; None if
+        there are more than `most` (and a few)."""
+        if len(reported) > most + _FEW:
+            return None
+        partners = self._partners
         for number, relative, _end in reported:
             if relative >= CHUNK:
-                return  # in the next chunk's overlap: reported there
+                break  # in the next chunk's overlap: reported there
             start = offset + relative
-            found.append((number, start))
-            for other, shift, runs_past in self._partners[number]:
+            found.setdefault(number, []).append(start)
+            for other, shift, runs_past in partners[number]:
                 if runs_past is None or lowered.startswith(runs_past, start + shift):
-                    found.append((other, start + shift))
+                    found.setdefault(other, []).append(start + shift)
+        return found
+
+
+class StartFinder:
+    """Where each of some patterns, by slot, may start: at the occurrences of its anchors (lower-case literals
+    each of its matches starts with), shifted by its offset into them."""
+
+    def __init__(self, patterns: Sequence[tuple[int, tuple[str, ...], int]]) -> None:
+        self._slots = [slot for slot, _, _ in patterns]
+        self._locator = AnchorLocator(sorted({anchor for _, anchors, _ in patterns for anchor in anchors}))
+        number = {anchor: index for index, anchor in enumerate(self._locator.literals)}
+        # For each anchor, by its number: the slots it gives a start to, and the start's offset into the anchor.
+        self._targets: list[list[tuple[int, int]]] = [[] for _ in number]
+        for slot, anchors, offset in patterns:
+            for anchor in anchors:
+                self._targets[number[anchor]].append((slot, offset if offset >= 0 else len(anchor) + offset))
+
+    def starts(self, lowered: str, saturated: int, dense: int) -> list[tuple[int, list[int] | None]]:
+        """The slots with an anchor in the text, each with the sorted positions to try its pattern at, or None to
+        search the whole text: its anchors occur more than once in `dense` characters, or some stretch of the
+        text holds more than one anchor in `saturated` (then every slot searches)."""
+        occurrences = self._locator.occurrences(lowered, saturated)
+        if not occurrences:
+            return [] if occurrences is not None else [(slot, None) for slot in self._slots]
+        starts: dict[int, list[int]] = {}
+        for number, positions in occurrences.items():
+            for slot, offset in self._targets[number]:
+                shifted = positions if offset == 0 else [position + offset for position in positions]
+                starts.setdefault(slot, []).extend(shifted)
+        return [(slot, _sorted_unless_dense(positions, len(lowered) // dense)) for slot, positions in starts.items()]
+
+
+def _sorted_unless_dense(positions: list[int], most: int) -> list[int] | None:
+    """The positions sorted (one sorted run per anchor), or None if there are more than `most`."""
+    if len(positions) > most:
+        return None
+    positions.sort()
+    return positions
 
 
 def _partners(literal: str, literals: Sequence[str]) -> list[Partner]:

@@ -281,15 +281,18 @@ _CHECKSUM_PREFIXES = ("sha1", "sha256", "sha384", "sha512", "md5", "blake2", "h1
 
 
 def _generic_key(match: re.Match[str], value: str) -> bool:
-    """`ENCRYPTION_KEY=…`, `signingKey: "…"`: a random-looking value under a `*key` name not known as public."""
+    """`ENCRYPTION_KEY=…`, `signingKey: "…"`: a random-looking value under a `*key` name not known as public.
+
+    (Every check refuses; the cheapest and most often refusing come first: on docs and config, public key
+    names, UUIDs and checksums.)"""
+    name = match.string[max(0, match.start() - 16) : match.start()].rstrip("_-.")
+    if name.endswith(_PUBLIC_KEY_NAMES) or _UUID.fullmatch(value) or _labelled_checksum(match, value):
+        return False
     if _DIGIT.search(value) is None or (match.lastgroup == "bare" and not _ends_cleanly(match)):
         return False
     if _code_or_path(value) or _DOTTED_NAME.search(value) or _continues_as_code(match):
         # Code, not a key: `RegEnumKey = win32api.RegEnumKey`, `o.key=e.altKey?r.C0.ESC:…`, `K = Ed25519Key | …`
         # (generated keys hold no `name.attr`: base64 and hex have no dots).
-        return False
-    name = match.string[max(0, match.start() - 16) : match.start()].rstrip("_-.")
-    if name.endswith(_PUBLIC_KEY_NAMES) or _UUID.fullmatch(value) or _labelled_checksum(match, value):
         return False
     return _random_looking(value) and not is_placeholder(value)
 
@@ -410,7 +413,8 @@ def _assignment(kind: str, name: str) -> Detector:
     quoted = _QUOTED_SPACED if kind in _PASSPHRASE_KINDS else _QUOTED
     pattern = _compile(f"(?:{name})(?:{_ASSIGN}(?:{quoted}|{_BARE})|{_XML}|{_CALL}|{_PROSE})")
     anchors = _ASSIGNMENT_ANCHORS.get(kind, (kind,))
-    return Detector(kind, pattern, anchors, on_lowered=True, common=True, accept=_real_assignment)
+    common = kind != "credential"  # `credentials = …` is rarer than the other names
+    return Detector(kind, pattern, anchors, on_lowered=True, common=common, accept=_real_assignment)
 
 
 # A JWT, glued or not, is found by its `.eyJ` payload (a literal the engine skips to); its header is
@@ -538,7 +542,7 @@ def _keyed_detectors() -> tuple[Detector, ...]:
             ("key=",), on_lowered=True),
         Detector("url_password", _compile(
             r"://[^\s:/?#@'\"<>]{1,128}+:(?P<value>[^\s/?#@'\"<>]{1,256}+)@"),
-            ("://",), common=True, accept=_real_password),
+            ("://",), accept=_real_password),
         Detector("authorization", _compile(
             r"bearer[ \t]{1,5}+(?P<value>[a-z0-9._~+/=\-]{16,4096}+)"),
             ("bearer",), on_lowered=True, accept=_has_digit),

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
-from app.safety.anchors import AnchorLocator, matches_at
+from app.safety.anchors import StartFinder, matches_at
 from app.safety.patterns import (
     PRIVATE_KEY_ANCHOR,
     PRIVATE_KEY_BODY,
@@ -80,60 +80,56 @@ def redaction(kind: str) -> str:
 DENSE_ANCHORS = 512
 # Past one occurrence in this many characters (hostile input: `ghp_ghp_…`), no detector is pinpointed.
 SATURATED_ANCHORS = 64
+# Up to this size, one pass finds the common anchors too (credential names occur rarely in short texts, and one
+# call costs less than a literal search for each name): most strings of a tool result are this short.
+SMALL_TEXT = 4096
 
 
 class SecretScanner:
     """Every detector compiled once; safe to share between threads.
 
     Each detector names literals (anchors) one of which every match of it starts with. One Aho-Corasick pass
-    over the lower-cased text (AnchorLocator) finds where the rare anchors occur (provider prefixes, `bearer`,
+    over the lower-cased text (StartFinder) finds where the rare anchors occur (provider prefixes, `bearer`,
     `begin`...) and each of their detectors tries its pattern only there, as finditer would, instead of
     searching the whole text: on credential-dense text most of the time went into those ~20 searches, each
-    ~1 ms per 2 MB although it found next to nothing. Common anchors (credential names, `://`) are on nearly
-    every line of config and docs: their detectors search the whole text with their own literal prefix, if
-    the anchor occurs at all.
+    ~1 ms per 2 MB although it found next to nothing. Common anchors (credential names) are on nearly every
+    line of config and docs: past SMALL_TEXT their detectors search the whole text with their own literal
+    prefix, if the anchor occurs at all.
     """
 
     def __init__(self) -> None:
         self._detectors = build_detectors()
-        pinpointed = [(0, (PRIVATE_KEY_ANCHOR,), 0)] + [
-            (rank, d.anchors, d.anchor_offset) for rank, d in enumerate(self._detectors, 1) if not d.common
+        patterns = [(0, (PRIVATE_KEY_ANCHOR,), 0)] + [
+            (rank, d.anchors, d.anchor_offset) for rank, d in enumerate(self._detectors, 1)
         ]
-        self._locator = AnchorLocator(sorted({a for _, anchors, _ in pinpointed for a in anchors}))
-        number = {anchor: index for index, anchor in enumerate(self._locator.literals)}
-        # For each anchor, by its number: the detectors (0: private keys) it gives a start to, and where.
-        self._targets: list[list[tuple[int, int]]] = [[] for _ in number]
-        for rank, anchors, offset in pinpointed:
-            for anchor in anchors:
-                self._targets[number[anchor]].append((rank, offset if offset >= 0 else len(anchor) + offset))
+        self._every_start = StartFinder(patterns)
+        self._rare_start = StartFinder([(rank, anchors, offset) for rank, anchors, offset in patterns
+                                        if rank == 0 or not self._detectors[rank - 1].common])  # fmt: skip
+        self._common = [(rank, d.anchors) for rank, d in enumerate(self._detectors, 1) if d.common]
 
     def find(self, text: str) -> list[SecretFinding]:
         """Return the secrets in `text`, ordered by position and never overlapping."""
         if not text:
             return []
         lowered = _lower_keeping_offsets(text)
-        starts = self._starts(lowered)
-        spans = _private_key_spans(text, lowered, starts[0]) if starts[0] != [] else []
-        for rank, detector in enumerate(self._detectors, 1):
-            where = starts[rank] if not detector.common else _whole_text_if_any(lowered, detector.anchors)
-            if where != []:
-                spans.extend((start, -end, rank, kind) for kind, start, end in detector.spans(text, lowered, where))
+        if not (plan := self._plan(lowered)):
+            return []
+        spans: list[tuple[int, int, int, str]] = []
+        for rank, starts in plan:
+            if rank == 0:
+                spans += _private_key_spans(text, lowered, starts)
+                continue
+            found = self._detectors[rank - 1].spans(text, lowered, starts)
+            spans += ((start, -end, rank, kind) for kind, start, end in found)
         return _without_overlaps(spans)
 
-    def _starts(self, lowered: str) -> list[list[int] | None]:
-        """For private keys and each detector by rank: the sorted positions to try its pattern at, or None
-        to search the whole text (anchors too dense to pinpoint)."""
-        slots = len(self._detectors) + 1
-        occurrences = self._locator.occurrences(lowered, SATURATED_ANCHORS)
-        if occurrences is None:
-            return [None] * slots
-        starts: list[list[int]] = [[] for _ in range(slots)]
-        for number, position in occurrences:
-            for rank, offset in self._targets[number]:
-                starts[rank].append(position + offset)
-        for positions in starts:
-            positions.sort()  # already sorted but for the registry's anchors, whose offsets differ
-        return [None if len(positions) * DENSE_ANCHORS > len(lowered) else positions for positions in starts]
+    def _plan(self, lowered: str) -> list[tuple[int, list[int] | None]]:
+        """The detectors to run (0: private keys) by rank, each with the sorted positions to try its pattern at,
+        or None to search the whole text."""
+        if len(lowered) <= SMALL_TEXT:
+            return self._every_start.starts(lowered, SATURATED_ANCHORS, DENSE_ANCHORS)
+        common = [(rank, None) for rank, anchors in self._common if any(anchor in lowered for anchor in anchors)]
+        return self._rare_start.starts(lowered, SATURATED_ANCHORS, DENSE_ANCHORS) + common
 
     def mask(self, text: str) -> tuple[str, list[SecretFinding]]:
         """Replace each secret with `[REDACTED:<kind>]`; the rest of the text stays."""
@@ -222,11 +218,6 @@ _ASCII_UPPER = re.compile(r"[A-Z]+")
 def _ascii_lower(text: str) -> str:
     """Lower-case ASCII letters only (keeps every offset)."""
     return _ASCII_UPPER.sub(lambda m: m.group().lower(), text)
-
-
-def _whole_text_if_any(lowered: str, anchors: tuple[str, ...]) -> list[int] | None:
-    """None (search the whole text) if one of the anchors occurs in it, else no start at all."""
-    return None if any(anchor in lowered for anchor in anchors) else []
 
 
 def _private_key_spans(text: str, lowered: str, starts: list[int] | None = None) -> list[tuple[int, int, int, str]]:

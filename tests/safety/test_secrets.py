@@ -15,8 +15,8 @@ import pytest
 from app.safety.anchors import CHUNK, AnchorLocator
 from app.safety.patterns import build_detectors
 from app.safety.secrets import (
-    DENSE_ANCHORS,
     SATURATED_ANCHORS,
+    SMALL_TEXT,
     SecretFinding,
     SecretMode,
     SecretScanner,
@@ -87,8 +87,8 @@ def every_detector(text: str) -> list[SecretFinding]:
 @pytest.mark.parametrize("corpus", ["secrets.jsonl.gz", "clean.jsonl.gz"])
 def test_trying_patterns_only_at_their_anchors_loses_no_finding(scanner, corpus):
     # Every match of a detector must start at one of its anchors, or trying the pattern only there would miss
-    # it. A short row holds its anchors densely (the pattern searches the whole row); padded, sparsely.
-    padding = "\n" + "# filler line of a long file\n" * (DENSE_ANCHORS // 10)
+    # it. A row alone is a short text (one pass finds all anchors); padded, a long one (rare anchors only).
+    padding = "\n" + "# filler line of a long file\n" * (SMALL_TEXT // 29)
     for row in load(corpus):
         glued = f"rt-{row['text']}-x" if corpus == "secrets.jsonl.gz" else f"x{row['text']}y"
         for text in (row["text"], row["text"] + padding, padding + row["text"].upper(), padding + row["text"] + padding,
@@ -106,7 +106,8 @@ def test_secrets_across_a_long_text_are_found_wherever_they_fall(scanner):
     for row in rng.sample(secrets, 300):
         parts += [rng.choice(clean), "# filler\n" * rng.randrange(800), row["text"]]
     text = "".join(parts)
-    assert len(text) > 16 * CHUNK and scanner._locator.occurrences(text.lower(), SATURATED_ANCHORS) is not None
+    rare = AnchorLocator(sorted({"begin", *(a for d in build_detectors() if not d.common for a in d.anchors)}))
+    assert len(text) > 16 * CHUNK and rare.occurrences(text.lower(), SATURATED_ANCHORS) is not None
     found = scanner.find(text)
     assert found == every_detector(text)
     assert len(found) >= 250  # some run into the row after them: one finding
@@ -115,7 +116,8 @@ def test_secrets_across_a_long_text_are_found_wherever_they_fall(scanner):
 def test_every_anchor_occurrence_is_found_even_inside_or_across_another():
     # The automaton reports no occurrence starting inside a reported one (`xox` at 2 in `xoxox`, `sk-` in
     # `sk-ant-`); those must still be tried. Random text made of anchors, pieces of them and separators.
-    literals = sorted({*SecretScanner()._locator.literals, "xox", "sk-", "sk-ant-", "ant", "t-a"})
+    anchors = {"begin", *(anchor for detector in build_detectors() for anchor in detector.anchors)}
+    literals = sorted({*anchors, "xox", "sk-", "sk-ant-", "ant", "t-a"})
     locator = AnchorLocator(literals)
     rng = random.Random(5)
     pieces = [*literals, *(lit[:cut] for lit in literals for cut in range(1, len(lit))), "-", "_", " ", "é"]
@@ -124,7 +126,8 @@ def test_every_anchor_occurrence_is_found_even_inside_or_across_another():
         while len(text) < size:
             text += rng.choice(pieces)
         expected = [(n, at) for at in range(len(text)) for n, lit in enumerate(literals) if text.startswith(lit, at)]
-        assert sorted(locator.occurrences(text, density=1) or []) == sorted(expected)
+        found = locator.occurrences(text, density=1) or {}
+        assert sorted((n, at) for n, positions in found.items() for at in positions) == sorted(expected)
 
 
 FILLER = "# filler line of a long file\n" * 200  # anchors sparse: a pattern is tried only where its anchors are
