@@ -13,6 +13,8 @@ clean corpus (code, lockfiles, go.sum, SHAs, UUIDs, data URIs, READMEs...) with 
 `git archive c526966 app | tar -x -C /tmp/before`, then `--code /tmp/before`), for a side-by-side run.
 `--field DIR...` also scans the text files under real directories (installed packages, our docs and
 code: no credentials expected) and prints what it finds there, by kind, for a reader to judge.
+`--source-from COMMIT` builds the source text from the corpus as it was at COMMIT (e.g. 4a3e41d, the
+corpus before secret detection v2: the "previous bench text") and measures only speed on it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import gzip
 import json
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -61,10 +64,23 @@ HOSTILE_UNITS = [
 ]
 
 
-def load(name: str) -> list[dict[str, str]]:
-    """The rows of one gzipped corpus file."""
+def load(name: str, commit: str | None = None) -> list[dict[str, str]]:
+    """The rows of one gzipped corpus file (as it was at `commit`, gzipped or not, if given)."""
+    if commit is not None:
+        return load_from_git(name, commit)
     with gzip.open(CORPUS / name, "rt") as rows:
         return [json.loads(line) for line in rows]
+
+
+def load_from_git(name: str, commit: str) -> list[dict[str, str]]:
+    """The rows of a corpus file at `commit`: `name` or, before the corpus was gzipped, `name` without `.gz`."""
+    for file in (name, name.removesuffix(".gz")):
+        path = f"{commit}:{CORPUS.relative_to(ROOT)}/{file}"
+        shown = subprocess.run(["git", "-C", str(ROOT), "show", path], capture_output=True, check=False)
+        if shown.returncode == 0:
+            data = gzip.decompress(shown.stdout) if file.endswith(".gz") else shown.stdout
+            return [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+    raise SystemExit(f"no {name} at {commit}")
 
 
 def accuracy(scanner: SecretScanner) -> None:
@@ -98,12 +114,13 @@ def hostile(scanner: SecretScanner) -> None:
 CONFIG_KINDS = frozenset({"placeholder", "interpolation", "example_key", "allowlist_near_miss"})
 
 
-def source_text(size: int, config: bool = False) -> str:
+def source_text(size: int, config: bool = False, commit: str | None = None) -> str:
     """Shuffled clean snippets (config lines only, or everything else) up to `size` characters, with a
-    secret every ~50 KiB."""
+    secret every ~50 KiB (from the corpus at `commit`, all its clean snippets, if given)."""
     rng = random.Random(7)
-    clean = [row["text"] for row in load("clean.jsonl.gz") if (row["kind"] in CONFIG_KINDS) == config]
-    secrets = [row["text"] for row in load("secrets.jsonl.gz")]
+    rows = load("clean.jsonl.gz", commit)
+    clean = [row["text"] for row in rows if commit is not None or (row["kind"] in CONFIG_KINDS) == config]
+    secrets = [row["text"] for row in load("secrets.jsonl.gz", commit)]
     parts, total = [], 0
     while total < size:
         snippet = rng.choice(secrets) if rng.random() < 0.004 else rng.choice(clean)
@@ -201,6 +218,12 @@ def main() -> None:
     print(f"scanner: {sys.modules[SecretScanner.__module__].__file__}")
     if sys.argv[1:2] == ["--field"]:
         field(scanner, sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["--source-from"]:
+        text = source_text(TARGET_BYTES, commit=sys.argv[2])
+        print(f"source text: {len(text):,} chars from {CORPUS.relative_to(ROOT)} at {sys.argv[2]}")
+        throughput(scanner, text)
+        linearity(scanner, text)
         return
     accuracy(scanner)
     text = source_text(TARGET_BYTES)

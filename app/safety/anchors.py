@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
 from ahocorasick_rs import MATCHKIND_LEFTMOST_LONGEST, BytesAhoCorasick
@@ -44,8 +45,8 @@ class AnchorLocator:
         encoded = lowered.encode("ascii", "replace")
         if len(encoded) <= CHUNK:  # most texts: one call, nothing copied
             reported = self._automaton.find_matches_as_indexes(encoded)
-            return self._add({}, lowered, reported, 0, len(encoded) // density) if reported else {}
-        found: dict[int, list[int]] = {}
+            return self._add(defaultdict(list), lowered, reported, 0, len(encoded) // density) if reported else {}
+        found: dict[int, list[int]] = defaultdict(list)
         view = memoryview(encoded)
         for offset in range(0, len(encoded), CHUNK):
             stretch = view[offset : offset + CHUNK + self._longest - 1]  # a literal may cross the chunk's end
@@ -65,16 +66,16 @@ class AnchorLocator:
             if relative >= CHUNK:
                 break  # in the next chunk's overlap: reported there
             start = offset + relative
-            found.setdefault(number, []).append(start)
+            found[number].append(start)
             for other, shift, runs_past in partners[number]:
                 if runs_past is None or lowered.startswith(runs_past, start + shift):
-                    found.setdefault(other, []).append(start + shift)
+                    found[other].append(start + shift)
         return found
 
 
 class StartFinder:
     """Where each of some patterns, by slot, may start: at the occurrences of its anchors (lower-case literals
-    each of its matches starts with), shifted by its offset into them."""
+    each of its matches starts with), shifted by its offset into them (-1: at the anchor's last character)."""
 
     def __init__(self, patterns: Sequence[tuple[int, tuple[str, ...], int]]) -> None:
         self._slots = [slot for slot, _, _ in patterns]

@@ -1,8 +1,9 @@
 """The secret detectors: compiled, linear-time patterns, one or two per credential family.
 
 Speed and safety come from the same rules, because Python's `re` backtracks:
-- every pattern starts with a literal (`ghp_`, `eyJ`, `token`), so the engine skips
-  ahead at C speed and the pattern is its own pre-filter; a qualifier that comes before
+- every pattern starts with a literal (`ghp_`, `.eyJ`, `token`), one of its detector's
+  anchors: SecretScanner tries it only where an anchor occurs, or, where anchors are dense,
+  lets the engine skip ahead to the literal at C speed; a qualifier that comes before
   the literal in the text (`sk` in `sk_live_`, `api_` in `api_key`) is checked by a
   fixed-width lookbehind placed after the literal;
 - every repeat is possessive, so a failed attempt never re-scans; an unbounded one either
@@ -87,8 +88,8 @@ class Detector:
     anchors: tuple[str, ...]
     # Where a match starts in its anchor: 0 at its first character, -1 at its last (`_` in `npm_`).
     anchor_offset: int = 0
-    # Anchors common in code and prose (credential names, `://`): found on nearly every line of config and
-    # docs, they are cheaper to find with the pattern's own literal search over the whole text.
+    # Anchors common in code and prose (credential names): found on nearly every line of config and docs,
+    # they are cheaper to find with the pattern's own literal search over a long text than one by one.
     common: bool = False
     on_lowered: bool = False  # match against the lower-cased text
     accept: Accept | None = None  # extra check on the match and its original value

@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
+from ahocorasick_rs import AhoCorasick
+
 from app.safety.anchors import StartFinder, matches_at
 from app.safety.patterns import (
     PRIVATE_KEY_ANCHOR,
@@ -80,32 +82,37 @@ def redaction(kind: str) -> str:
 DENSE_ANCHORS = 512
 # Past one occurrence in this many characters (hostile input: `ghp_ghp_…`), no detector is pinpointed.
 SATURATED_ANCHORS = 64
-# Up to this size, one pass finds the common anchors too (credential names occur rarely in short texts, and one
-# call costs less than a literal search for each name): most strings of a tool result are this short.
+# Up to this size the detectors with an anchor in the text search all of it, found in one Aho-Corasick pass: on a
+# short text pinpointing saves little and costs a Python step per anchor. Most strings of a tool result are short.
 SMALL_TEXT = 4096
+# The detectors to run (0: private keys) by rank, each with the sorted positions to try its pattern at, or None.
+Plan = list[tuple[int, list[int] | None]]
 
 
 class SecretScanner:
     """Every detector compiled once; safe to share between threads.
 
-    Each detector names literals (anchors) one of which every match of it starts with. One Aho-Corasick pass
-    over the lower-cased text (StartFinder) finds where the rare anchors occur (provider prefixes, `bearer`,
-    `begin`...) and each of their detectors tries its pattern only there, as finditer would, instead of
-    searching the whole text: on credential-dense text most of the time went into those ~20 searches, each
-    ~1 ms per 2 MB although it found next to nothing. Common anchors (credential names) are on nearly every
-    line of config and docs: past SMALL_TEXT their detectors search the whole text with their own literal
-    prefix, if the anchor occurs at all.
+    Each detector names literals (anchors) one of which every match of it starts with. In a long text one
+    Aho-Corasick pass over the lower-cased text (StartFinder) finds where the rare anchors occur (provider
+    prefixes, `bearer`, `begin`...) and each of their detectors tries its pattern only there, as finditer
+    would, instead of searching the whole text: on credential-dense text most of the time went into those
+    ~20 searches, each ~1 ms per 2 MB although it found next to nothing. Common anchors (credential names)
+    are on nearly every line of config and docs: their detectors search the whole text with their own
+    literal prefix, if the anchor occurs at all.
     """
 
     def __init__(self) -> None:
         self._detectors = build_detectors()
-        patterns = [(0, (PRIVATE_KEY_ANCHOR,), 0)] + [
+        slots = [(0, (PRIVATE_KEY_ANCHOR,), 0)] + [
             (rank, d.anchors, d.anchor_offset) for rank, d in enumerate(self._detectors, 1)
         ]
-        self._every_start = StartFinder(patterns)
-        self._rare_start = StartFinder([(rank, anchors, offset) for rank, anchors, offset in patterns
-                                        if rank == 0 or not self._detectors[rank - 1].common])  # fmt: skip
-        self._common = [(rank, d.anchors) for rank, d in enumerate(self._detectors, 1) if d.common]
+        common = {rank for rank, d in enumerate(self._detectors, 1) if d.common}
+        self._rare_start = StartFinder([slot for slot in slots if slot[0] not in common])
+        self._common = [(rank, anchors) for rank, anchors, _ in slots if rank in common]
+        anchors = sorted({anchor for _, slot_anchors, _ in slots for anchor in slot_anchors})
+        number = {anchor: index for index, anchor in enumerate(anchors)}
+        self._presence = AhoCorasick(anchors)
+        self._slot_anchors = [(rank, frozenset(number[a] for a in slot_anchors)) for rank, slot_anchors, _ in slots]
 
     def find(self, text: str) -> list[SecretFinding]:
         """Return the secrets in `text`, ordered by position and never overlapping."""
@@ -123,13 +130,21 @@ class SecretScanner:
             spans += ((start, -end, rank, kind) for kind, start, end in found)
         return _without_overlaps(spans)
 
-    def _plan(self, lowered: str) -> list[tuple[int, list[int] | None]]:
+    def _plan(self, lowered: str) -> Plan:
         """The detectors to run (0: private keys) by rank, each with the sorted positions to try its pattern at,
         or None to search the whole text."""
         if len(lowered) <= SMALL_TEXT:
-            return self._every_start.starts(lowered, SATURATED_ANCHORS, DENSE_ANCHORS)
-        common = [(rank, None) for rank, anchors in self._common if any(anchor in lowered for anchor in anchors)]
+            return self._present(lowered)
+        common: Plan = [(rank, None) for rank, anchors in self._common if any(anchor in lowered for anchor in anchors)]
         return self._rare_start.starts(lowered, SATURATED_ANCHORS, DENSE_ANCHORS) + common
+
+    def _present(self, lowered: str) -> Plan:
+        """The detectors with an anchor in a short text, each to search all of it."""
+        # Overlapping: every anchor that occurs is reported, even inside a longer one (`key` in `key=`).
+        present = frozenset(index for index, _, _ in self._presence.find_matches_as_indexes(lowered, overlapping=True))
+        if not present:
+            return []
+        return [(rank, None) for rank, anchors in self._slot_anchors if not anchors.isdisjoint(present)]
 
     def mask(self, text: str) -> tuple[str, list[SecretFinding]]:
         """Replace each secret with `[REDACTED:<kind>]`; the rest of the text stays."""
