@@ -8,7 +8,8 @@ from collections.abc import Iterator, Sequence
 
 from ahocorasick_rs import MATCHKIND_LEFTMOST_LONGEST, BytesAhoCorasick
 
-# Stretch of text searched in one call (a call costs ~12 us of setup).
+# Stretch of text searched in one call: long, since each call has a fixed cost; short enough that a saturated
+# stretch is noticed early.
 CHUNK = 64 * 1024
 # Occurrences a short text may hold whatever its size before it counts as saturated.
 _FEW = 16
@@ -20,7 +21,7 @@ class AnchorLocator:
     """Finds every occurrence of some lower-case ASCII literals in a lower-cased text.
 
     One pass of ahocorasick-rs (a binding of the Rust aho-corasick crate) over the text's bytes, in
-    leftmost-longest mode: the mode in which it runs its SIMD prefilter (~5x faster than reporting
+    leftmost-longest mode: the mode in which it runs its SIMD prefilter (2-5x faster than reporting
     overlapping occurrences). That mode skips the occurrences that start inside a reported one; a table
     built once adds them back: a literal lying wholly inside the reported one (`sk-` in `sk-ant-`) is there
     by construction, one running past its end (`xox` at 2 in `xoxox`) is checked in the text.
