@@ -5,8 +5,11 @@ answers 1% of API requests with an injected fault (500, 502 or a reset connectio
 16 closed-loop clients send 2026-07-28 tools/call requests on kept-alive connections, in a fixed mix per 20
 calls: 14 reads (get_repository_info, list_issues, list_branches), 3 dry-run writes (create_issue with
 dry_run on the whitelisted repository), 3 denials (create_issue on a repository outside the whitelist).
-The workers' RSS, threads and open file descriptors are sampled every second; at the end the audit log's
-hash chain is verified from genesis with the operator's command (`python -m app verify-audit`).
+The workers' RSS, threads and open file descriptors are sampled every second, and the name of every thread
+(bench/thread_names names each OS thread after its Python thread in the soak's server); at the end the audit
+log's hash chain is verified from genesis with the operator's command (`python -m app verify-audit`).
+The soak does not warm the server up: a worker starts its GUNICORN_THREADS request threads at boot
+(app/gunicorn_config.py), so its thread count must be flat from the first call.
 Targets (exit 1 when one misses): RSS growth after warm-up (the first 10% of calls) <= 5%; no growth in file
 descriptors or threads; no 5xx other than 502/503/504, and no more of those than faults injected; every call
 answered (no connection error); the audit chain validates and holds at least one entry per call.
@@ -19,6 +22,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -42,6 +46,7 @@ from tests.fixtures.gunicorn import ROOT, TEST_API_KEY, GunicornServer, base_env
 from tests.fixtures.redis import RedisServer
 
 TIME_LIMIT_S = 600
+THREAD_NAMES = Path(__file__).with_name("thread_names")  # its sitecustomize.py names the server's OS threads
 REPO = {"owner": "acme", "repo": "service-a"}
 READS = [("get_repository_info", REPO), ("list_issues", REPO), ("list_branches", REPO)]
 DRY_RUN = ("create_issue", {**REPO, "title": "Soak", "body": "planned only", "dry_run": True})
@@ -134,6 +139,19 @@ class Sample:
     done: int
     footprint: Footprint
     pids: list[int]
+    threads: Counter[tuple[int, str]]  # (worker, OS thread name): how many
+
+
+def thread_names(pids: list[int]) -> Counter[tuple[int, str]]:
+    """Every thread of the workers as (worker, name); a thread that ends while being read is left out."""
+    names: Counter[tuple[int, str]] = Counter()
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                names[(pid, Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip())] += 1
+            except FileNotFoundError:
+                continue
+    return names
 
 
 def sample_workers(server: GunicornServer, tally: Tally, samples: list[Sample], stop: threading.Event) -> None:
@@ -141,18 +159,10 @@ def sample_workers(server: GunicornServer, tally: Tally, samples: list[Sample], 
     while not stop.wait(1.0):
         pids = worker_pids(server)
         try:
-            samples.append(Sample(time.monotonic() - started, tally.done, Footprint.of(pids), pids))
+            samples.append(Sample(time.monotonic() - started, tally.done, Footprint.of(pids), pids,
+                                  thread_names(pids)))
         except (FileNotFoundError, ProcessLookupError):
             continue  # a worker went away between listing and reading: the pid check below reports it
-
-
-def warm_pools(port: int) -> None:
-    """Grow every worker's thread pool to its size first: gthread starts threads as concurrency first needs
-    them, and that growth during the run is not a leak."""
-    stop_at = time.monotonic() + 5
-    with ThreadPoolExecutor(96) as pool:
-        for _ in range(96):
-            pool.submit(run_client, port, counter(10**9), Tally(), stop_at)
 
 
 def arm_faults(emulator: EmulatorProcess, rate: float) -> None:
@@ -189,6 +199,36 @@ class Verdict:
         if not ok:
             self.missed.append(label)
 
+    def note(self, label: str, value: str) -> None:
+        self.lines.append(f"| {label} | {value} | - |")
+
+
+def by_kind(threads: Counter[tuple[int, str]]) -> str:
+    """Threads of all workers by name without its sequence number: "gunicorn 2, TPE-0 64"."""
+    kinds: Counter[str] = Counter()
+    for (_, name), count in threads.items():
+        kinds[re.sub(r"[-_]\d+$", "", name)] += count
+    return ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+
+
+def started_late(samples: list[Sample], base: list[Sample]) -> str:
+    """Threads alive at the end that no sample of the warm-up window saw, with the call they appeared by."""
+    seen = {key for s in base for key in s.threads}
+    late = sorted(set(samples[-1].threads) - seen)
+    appeared = {key: next(s.done for s in samples if key in s.threads) for key in late}
+    return ", ".join(f"{name} (worker {pid}, by call {appeared[(pid, name)]:,})" for pid, name in late) or "none"
+
+
+def judge_threads(verdict: Verdict, samples: list[Sample], base: list[Sample], end: list[Sample]) -> None:
+    top = max(s.footprint.threads for s in base)
+    last = statistics.median(s.footprint.threads for s in end)
+    verdict.check("threads (max after warm-up vs median at the end)", f"{top} -> {last:g}", last <= top)
+    counts = [s.footprint.threads for s in samples]
+    verdict.note("threads by name: first sample / after warm-up / end",
+                 f"{by_kind(samples[0].threads)} / {by_kind(base[-1].threads)} / {by_kind(end[-1].threads)} "
+                 f"(every sample: {min(counts)}-{max(counts)})")
+    verdict.note("threads started after warm-up, alive at the end", started_late(samples, base))
+
 
 def judge(tally: Tally, samples: list[Sample], calls: int, *, injected: int, audit: tuple[bool, int, str],
           elapsed: float) -> Verdict:
@@ -214,10 +254,9 @@ def judge(tally: Tally, samples: list[Sample], calls: int, *, injected: int, aud
     rss0, rss1 = (statistics.median(s.footprint.rss_mib for s in w) for w in (base, end))
     verdict.check("RSS growth after warm-up (median, calls 10-30% vs 80-100%)",
                   f"{rss0:.1f} -> {rss1:.1f} MiB ({(rss1 / rss0 - 1) * 100:+.1f}%)", rss1 <= rss0 * 1.05)
-    for name in ("fds", "threads"):
-        top = max(getattr(s.footprint, name) for s in base)
-        last = statistics.median(getattr(s.footprint, name) for s in end)
-        verdict.check(f"{name} (max after warm-up vs median at the end)", f"{top} -> {last:g}", last <= top)
+    top, last = max(s.footprint.fds for s in base), statistics.median(s.footprint.fds for s in end)
+    verdict.check("fds (max after warm-up vs median at the end)", f"{top} -> {last:g}", last <= top)
+    judge_threads(verdict, samples, base, end)
     verdict.check("workers replaced", str(len({tuple(s.pids) for s in samples}) - 1),
                   len({tuple(s.pids) for s in samples}) == 1)
     valid, entries, text = audit
@@ -233,11 +272,10 @@ def soak(calls: int, clients: int, rate: float) -> tuple[Verdict, Tally]:
            "WRITE_REPOSITORY_WHITELIST": "acme/service-a"}
     policy = Path(tempfile.mkdtemp(prefix="soak-policy-")) / "policy.yaml"
     policy.write_text("defaults:\n  read: allow\n  write: allow\n")  # the whitelist still refuses bob/dotfiles
-    server = GunicornServer(base_env(**env, POLICY_FILE=str(policy))).start()
+    server = GunicornServer(base_env(**env, POLICY_FILE=str(policy), PYTHONPATH=str(THREAD_NAMES))).start()
     tally, stop = Tally(), threading.Event()
     samples: list[Sample] = []
     try:
-        warm_pools(server.port)
         arm_faults(emulator, rate)
         sampler = threading.Thread(target=sample_workers, args=(server, tally, samples, stop), daemon=True)
         sampler.start()
