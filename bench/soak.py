@@ -260,18 +260,20 @@ def judge_files(verdict: Verdict, samples: list[Sample], base: list[Sample], end
                   last <= top)
     verdict.note("fds, all (max after warm-up vs median at the end)", f"{max(s.footprint.fds for s in base)} -> "
                  f"{statistics.median(s.footprint.fds for s in end):g}")
-    worst = dict.fromkeys(("redis", "gitea"), 0.0)
+    worst, held = dict.fromkeys(("redis", "gitea"), 0.0), Counter[int]()
     for sample in samples:
         for pid in sample.pids:
-            in_flight = max(of_kind(sample, "clients", pid), 1)  # a worker's calls at once <= its connections
-            worst["redis"] = max(worst["redis"], of_kind(sample, "redis", pid) / in_flight)
-            worst["gitea"] = max(worst["gitea"], of_kind(sample, "gitea", pid) / in_flight)
+            # A pool holds as many connections as the worker has had calls in flight at once, at most as many as
+            # the client connections it has held so far (the clients close theirs as they finish).
+            held[pid] = max(held[pid], of_kind(sample, "clients", pid), 1)
+            worst["redis"] = max(worst["redis"], of_kind(sample, "redis", pid) / held[pid])
+            worst["gitea"] = max(worst["gitea"], of_kind(sample, "gitea", pid) / held[pid])
     verdict.check("connections per client connection, worst worker and sample: Redis <= 2 (the store's and the "
                   "rate limiter's pools), Gitea <= 1", f"Redis {worst['redis']:.2f}, Gitea {worst['gitea']:.2f}",
                   worst["redis"] <= 2 and worst["gitea"] <= 1)
-    verdict.note("connections after warm-up / at the end (clients, Redis, Gitea; both workers)",
-                 " / ".join(", ".join(str(of_kind(w[-1], kind)) for kind in ("clients", "redis", "gitea"))
-                            for w in (base, end)))
+    verdict.note("connections, median after warm-up / at the end (clients, Redis, Gitea; both workers)",
+                 " / ".join(", ".join(f"{statistics.median(of_kind(s, kind) for s in w):g}"
+                                      for kind in ("clients", "redis", "gitea")) for w in (base, end)))
 
 
 def judge_threads(verdict: Verdict, samples: list[Sample], base: list[Sample], end: list[Sample]) -> None:
