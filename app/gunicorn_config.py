@@ -12,7 +12,28 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
+from concurrent import futures
 from typing import Any
+
+# How long a worker waits at boot for its request threads to start (milliseconds on an idle machine).
+THREADS_START_TIMEOUT = 10.0
+
+
+def start_request_threads(worker: Any) -> None:
+    """Start every one of gthread's request threads now, before the worker takes its first request.
+
+    gthread's pool is a ThreadPoolExecutor, which adds a thread only when a request finds none idle: a
+    worker's thread count would otherwise creep up towards GUNICORN_THREADS for hours, and each new thread
+    is started inside some request. Every task waits at a barrier until all are running, so no thread is
+    idle before the last one is created.
+    """
+    pool, size = getattr(worker, "tpool", None), worker.cfg.threads
+    if pool is None:
+        return
+    everyone = threading.Barrier(size, timeout=THREADS_START_TIMEOUT)
+    started = [pool.submit(everyone.wait) for _ in range(size)]
+    futures.wait(started, timeout=THREADS_START_TIMEOUT)
 
 
 def gunicorn_settings() -> dict[str, Any]:
@@ -121,6 +142,7 @@ def gunicorn_settings() -> dict[str, Any]:
         # X-Forwarded-Proto is honoured from the same proxies whose X-Forwarded-For the app trusts.
         "forwarded_allow_ips": ",".join(settings.trusted_proxy_ips),
         "on_starting": on_starting,
+        "post_worker_init": start_request_threads,
         "child_exit": child_exit,
         "on_exit": on_exit,
     }

@@ -1,24 +1,33 @@
 """Soak (issue #19 part 4): 50,000 mixed tool calls at 16 clients against 2 workers, bounded at 10 minutes.
 
-gunicorn (2 workers, Redis, write mode with one whitelisted repository) in front of the Gitea emulator, which
-answers 1% of API requests with an injected fault (500, 502 or a reset connection, a third each; seeded).
-16 closed-loop clients send 2026-07-28 tools/call requests on kept-alive connections, in a fixed mix per 20
-calls: 14 reads (get_repository_info, list_issues, list_branches), 3 dry-run writes (create_issue with
-dry_run on the whitelisted repository), 3 denials (create_issue on a repository outside the whitelist).
-The workers' RSS, threads and open file descriptors are sampled every second; at the end the audit log's
-hash chain is verified from genesis with the operator's command (`python -m app verify-audit`).
-Targets (exit 1 when one misses): RSS growth after warm-up (the first 10% of calls) <= 5%; no growth in file
-descriptors or threads; no 5xx other than 502/503/504, and no more of those than faults injected; every call
-answered (no connection error); the audit chain validates and holds at least one entry per call.
+gunicorn (2 workers, GUNICORN_REUSE_PORT, Redis, write mode with one whitelisted repository) in front of the
+Gitea emulator, which answers 1% of API requests with an injected fault (500, 502 or a reset connection, a third
+each; seeded). 16 closed-loop clients send 2026-07-28 tools/call requests on kept-alive connections, in a fixed
+mix per 20 calls: 14 reads (get_repository_info, list_issues, list_branches), 3 dry-run writes (create_issue
+with dry_run on the whitelisted repository), 3 denials (create_issue on a repository outside the whitelist).
+With one shared listening socket the 16 connections, opened at once, all went to one worker (measured 16/0);
+with SO_REUSEPORT the kernel spreads them, and the soak checks that each worker did at least a tenth of the work.
+The workers' RSS, threads and open files are sampled every second: each thread by name (bench/thread_names names
+the server's OS threads after their Python threads), each file by kind (a connection by its other end). The
+server is not warmed up: a worker starts its GUNICORN_THREADS request threads at boot (app/gunicorn_config.py).
+At the end the audit log's hash chain is verified from genesis with `python -m app verify-audit`.
+Targets (exit 1 when one misses): RSS growth after warm-up (the first 10% of calls) <= 5%; no growth in threads
+or in open files other than connections; connections to Redis and Gitea are pools that grow, lazily, to the
+calls a worker has had in flight at once, and stay within that bound (per client connection of the worker:
+Redis <= 2, the store's and the rate limiter's pools; Gitea <= 1); no 5xx other than 502/503/504, and no more of
+those than faults injected; every call answered (no connection error); the audit chain validates and holds at
+least one entry per call.
 Usage: make soak, or .venv/bin/python -m bench.soak [--calls 50000] [--clients 16] [--fault-rate 0.01]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -30,18 +39,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests
 
 from bench.bench_mcp import META
-from bench.bench_streams import Footprint, worker_pids
+from bench.bench_streams import Footprint, cpu_seconds, worker_pids
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import ROOT, TEST_API_KEY, GunicornServer, base_env
 from tests.fixtures.redis import RedisServer
 
 TIME_LIMIT_S = 600
+THREAD_NAMES = Path(__file__).with_name("thread_names")  # its sitecustomize.py names the server's OS threads
 REPO = {"owner": "acme", "repo": "service-a"}
 READS = [("get_repository_info", REPO), ("list_issues", REPO), ("list_branches", REPO)]
 DRY_RUN = ("create_issue", {**REPO, "title": "Soak", "body": "planned only", "dry_run": True})
@@ -134,25 +145,54 @@ class Sample:
     done: int
     footprint: Footprint
     pids: list[int]
+    threads: Counter[tuple[int, str]]  # (worker, OS thread name): how many
+    files: Counter[tuple[int, str]]  # (worker, kind of open file: clients, redis, gitea, other): how many
 
 
-def sample_workers(server: GunicornServer, tally: Tally, samples: list[Sample], stop: threading.Event) -> None:
+def thread_names(pids: list[int]) -> Counter[tuple[int, str]]:
+    """Every thread of the workers as (worker, name); a thread that ends while being read is left out."""
+    names: Counter[tuple[int, str]] = Counter()
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                names[(pid, Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip())] += 1
+            except FileNotFoundError:
+                continue
+    return names
+
+
+def tcp_ports() -> dict[str, tuple[int, int]]:
+    """Every TCP socket of the machine: inode -> (local port, remote port)."""
+    ports = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            fields = row.split()
+            ports[fields[9]] = (int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def open_files(pids: list[int], peers: dict[int, str], server_port: int) -> Counter[tuple[int, str]]:
+    """Each worker's open files by kind: a connection by who is at the other end (the soak's clients, Redis,
+    Gitea), anything else (files, pipes, listening sockets) as "other"."""
+    ports, files = tcp_ports(), Counter[tuple[int, str]]()
+    for pid in pids:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(FileNotFoundError):
+                local, remote = ports.get(os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1], (0, 0))
+                files[(pid, "clients" if local == server_port and remote else peers.get(remote, "other"))] += 1
+    return files
+
+
+def sample_workers(server: GunicornServer, tally: Tally, samples: list[Sample], stop: threading.Event,
+                   peers: dict[int, str]) -> None:
     started = time.monotonic()
     while not stop.wait(1.0):
         pids = worker_pids(server)
         try:
-            samples.append(Sample(time.monotonic() - started, tally.done, Footprint.of(pids), pids))
+            samples.append(Sample(time.monotonic() - started, tally.done, Footprint.of(pids), pids,
+                                  thread_names(pids), open_files(pids, peers, server.port)))
         except (FileNotFoundError, ProcessLookupError):
             continue  # a worker went away between listing and reading: the pid check below reports it
-
-
-def warm_pools(port: int) -> None:
-    """Grow every worker's thread pool to its size first: gthread starts threads as concurrency first needs
-    them, and that growth during the run is not a leak."""
-    stop_at = time.monotonic() + 5
-    with ThreadPoolExecutor(96) as pool:
-        for _ in range(96):
-            pool.submit(run_client, port, counter(10**9), Tally(), stop_at)
 
 
 def arm_faults(emulator: EmulatorProcess, rate: float) -> None:
@@ -189,12 +229,71 @@ class Verdict:
         if not ok:
             self.missed.append(label)
 
+    def note(self, label: str, value: str) -> None:
+        self.lines.append(f"| {label} | {value} | - |")
+
+
+def by_kind(threads: Counter[tuple[int, str]]) -> str:
+    """Threads of all workers by name without its sequence number: "gunicorn 2, TPE-0 64"."""
+    kinds: Counter[str] = Counter()
+    for (_, name), count in threads.items():
+        kinds[re.sub(r"[-_]\d+$", "", name)] += count
+    return ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+
+
+def started_late(samples: list[Sample], base: list[Sample]) -> str:
+    """Threads alive at the end that no sample of the warm-up window saw, with the call they appeared by."""
+    seen = {key for s in base for key in s.threads}
+    late = sorted(set(samples[-1].threads) - seen)
+    appeared = {key: next(s.done for s in samples if key in s.threads) for key in late}
+    return ", ".join(f"{name} (worker {pid}, by call {appeared[(pid, name)]:,})" for pid, name in late) or "none"
+
+
+def of_kind(sample: Sample, kind: str, pid: int | None = None) -> int:
+    return sum(n for (worker, seen), n in sample.files.items() if seen == kind and pid in (None, worker))
+
+
+def judge_files(verdict: Verdict, samples: list[Sample], base: list[Sample], end: list[Sample]) -> None:
+    """Files and pipes must not grow at all; connections are pools, bounded by the calls a worker has in flight."""
+    top, last = max(of_kind(s, "other") for s in base), statistics.median(of_kind(s, "other") for s in end)
+    verdict.check("fds other than connections (max after warm-up vs median at the end)", f"{top} -> {last:g}",
+                  last <= top)
+    verdict.note("fds, all (max after warm-up vs median at the end)", f"{max(s.footprint.fds for s in base)} -> "
+                 f"{statistics.median(s.footprint.fds for s in end):g}")
+    worst, held = dict.fromkeys(("redis", "gitea"), 0.0), Counter[int]()
+    for sample in samples:
+        for pid in sample.pids:
+            # A pool holds as many connections as the worker has had calls in flight at once, at most as many as
+            # the client connections it has held so far (the clients close theirs as they finish).
+            held[pid] = max(held[pid], of_kind(sample, "clients", pid), 1)
+            worst["redis"] = max(worst["redis"], of_kind(sample, "redis", pid) / held[pid])
+            worst["gitea"] = max(worst["gitea"], of_kind(sample, "gitea", pid) / held[pid])
+    verdict.check("connections per client connection, worst worker and sample: Redis <= 2 (the store's and the "
+                  "rate limiter's pools), Gitea <= 1", f"Redis {worst['redis']:.2f}, Gitea {worst['gitea']:.2f}",
+                  worst["redis"] <= 2 and worst["gitea"] <= 1)
+    verdict.note("connections, median after warm-up / at the end (clients, Redis, Gitea; both workers)",
+                 " / ".join(", ".join(f"{statistics.median(of_kind(s, kind) for s in w):g}"
+                                      for kind in ("clients", "redis", "gitea")) for w in (base, end)))
+
+
+def judge_threads(verdict: Verdict, samples: list[Sample], base: list[Sample], end: list[Sample]) -> None:
+    top = max(s.footprint.threads for s in base)
+    last = statistics.median(s.footprint.threads for s in end)
+    verdict.check("threads (max after warm-up vs median at the end)", f"{top} -> {last:g}", last <= top)
+    counts = [s.footprint.threads for s in samples]
+    verdict.note("threads by name: first sample / after warm-up / end",
+                 f"{by_kind(samples[0].threads)} / {by_kind(base[-1].threads)} / {by_kind(end[-1].threads)} "
+                 f"(every sample: {min(counts)}-{max(counts)})")
+    verdict.note("threads started after warm-up, alive at the end", started_late(samples, base))
+
 
 def judge(tally: Tally, samples: list[Sample], calls: int, *, injected: int, audit: tuple[bool, int, str],
-          elapsed: float) -> Verdict:
+          elapsed: float, cpu: list[float]) -> Verdict:
     verdict = Verdict()
     verdict.check("calls answered", f"{tally.done:,} of {calls:,} in {elapsed:.0f} s "
                   f"({tally.done / max(elapsed, 1e-9):.0f}/s)", tally.done == calls and elapsed <= TIME_LIMIT_S)
+    verdict.check("CPU each worker used (each at least a tenth of the total)", " / ".join(f"{s:.0f} s" for s in cpu),
+                  min(cpu) >= sum(cpu) / 10)
     verdict.check("connection errors", f"{len(tally.errors)} {tally.errors[:2]}", not tally.errors)
     statuses = Counter(int(o.split()[1]) for (_, o), n in tally.outcomes.items() for _ in range(n) if o[:4] == "HTTP")
     server_errors = {s: n for s, n in statuses.items() if s >= 500}
@@ -214,10 +313,8 @@ def judge(tally: Tally, samples: list[Sample], calls: int, *, injected: int, aud
     rss0, rss1 = (statistics.median(s.footprint.rss_mib for s in w) for w in (base, end))
     verdict.check("RSS growth after warm-up (median, calls 10-30% vs 80-100%)",
                   f"{rss0:.1f} -> {rss1:.1f} MiB ({(rss1 / rss0 - 1) * 100:+.1f}%)", rss1 <= rss0 * 1.05)
-    for name in ("fds", "threads"):
-        top = max(getattr(s.footprint, name) for s in base)
-        last = statistics.median(getattr(s.footprint, name) for s in end)
-        verdict.check(f"{name} (max after warm-up vs median at the end)", f"{top} -> {last:g}", last <= top)
+    judge_files(verdict, samples, base, end)
+    judge_threads(verdict, samples, base, end)
     verdict.check("workers replaced", str(len({tuple(s.pids) for s in samples}) - 1),
                   len({tuple(s.pids) for s in samples}) == 1)
     valid, entries, text = audit
@@ -225,21 +322,25 @@ def judge(tally: Tally, samples: list[Sample], calls: int, *, injected: int, aud
     return verdict
 
 
+def port_of(url: str) -> int:
+    return int(urlsplit(url).port or 0)
+
+
 def soak(calls: int, clients: int, rate: float) -> tuple[Verdict, Tally]:
     emulator = EmulatorProcess().start(tempfile.mkdtemp(prefix="soak-emulator-"))
     redis = RedisServer().start()
     env = {"GITEA_URL": emulator.base_url, "GITEA_TOKEN": emulator.token("alice"), "LOG_LEVEL": "WARNING",
-           "GUNICORN_WORKERS": "2", "REDIS_URL": redis.url, "WRITE_MODE": "true",
+           "GUNICORN_WORKERS": "2", "GUNICORN_REUSE_PORT": "true", "REDIS_URL": redis.url, "WRITE_MODE": "true",
            "WRITE_REPOSITORY_WHITELIST": "acme/service-a"}
     policy = Path(tempfile.mkdtemp(prefix="soak-policy-")) / "policy.yaml"
     policy.write_text("defaults:\n  read: allow\n  write: allow\n")  # the whitelist still refuses bob/dotfiles
-    server = GunicornServer(base_env(**env, POLICY_FILE=str(policy))).start()
+    server = GunicornServer(base_env(**env, POLICY_FILE=str(policy), PYTHONPATH=str(THREAD_NAMES))).start()
     tally, stop = Tally(), threading.Event()
     samples: list[Sample] = []
     try:
-        warm_pools(server.port)
         arm_faults(emulator, rate)
-        sampler = threading.Thread(target=sample_workers, args=(server, tally, samples, stop), daemon=True)
+        peers = {port_of(redis.url): "redis", port_of(emulator.base_url): "gitea"}
+        sampler = threading.Thread(target=sample_workers, args=(server, tally, samples, stop, peers), daemon=True)
         sampler.start()
         started = time.monotonic()
         take = counter(calls)
@@ -247,6 +348,7 @@ def soak(calls: int, clients: int, rate: float) -> tuple[Verdict, Tally]:
             for _ in range(clients):
                 pool.submit(run_client, server.port, take, tally, started + TIME_LIMIT_S)
         elapsed = time.monotonic() - started
+        cpu = [cpu_seconds([pid]) for pid in worker_pids(server)]
         stop.set()
         sampler.join()
         injected = faults_injected(emulator)
@@ -256,7 +358,7 @@ def soak(calls: int, clients: int, rate: float) -> tuple[Verdict, Tally]:
         redis.stop()
         emulator.stop()
     audit = verify_audit(server.env["AUDIT_LOG_PATH"])
-    return judge(tally, samples, calls, injected=injected, audit=audit, elapsed=elapsed), tally
+    return judge(tally, samples, calls, injected=injected, audit=audit, elapsed=elapsed, cpu=cpu), tally
 
 
 def main() -> None:
