@@ -387,10 +387,7 @@ def sse_stream() -> Response:
 
     def next_message(timeout: float) -> str | None:
         raw = subscription.get(timeout)
-        if raw is None:
-            runtime.bus.refresh(stream_id)
-            return None
-        return sse_event(raw.decode())
+        return None if raw is None else sse_event(raw.decode())
 
     endpoint = sse_event(url_for("mcp.sse_post", session_id=stream_id, **selection_query()), event="endpoint")
     body = held_stream(next_message, runtime.keepalive, runtime.lifetime, first=endpoint, beat=hold.beat)

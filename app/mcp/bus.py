@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import json_codec
+from app.mcp.renewals import StreamRenewals
 from app.store import Store, Subscription
 
 OPEN_PREFIX = "mcp:sse:open:"
@@ -12,23 +13,22 @@ CHANNEL_PREFIX = "mcp:sse:channel:"
 
 
 class SseBus:
-    """Marks streams open (with a TTL the stream refreshes) and carries messages to them."""
+    """Marks streams open (with a TTL this worker's StreamRenewals refreshes) and carries messages to them."""
 
-    def __init__(self, store: Store, open_ttl: float) -> None:
+    def __init__(self, store: Store, renewals: StreamRenewals) -> None:
         self.store = store
-        self.open_ttl = open_ttl
+        self.renewals = renewals
 
     def attach(self, stream_id: str) -> Subscription:
         """Subscribe first, then mark open: a POST that sees the stream open cannot lose its reply."""
         subscription = self.store.subscribe(CHANNEL_PREFIX + stream_id)
-        self.store.set(OPEN_PREFIX + stream_id, b"1", ttl=self.open_ttl)
+        self.store.set(OPEN_PREFIX + stream_id, b"1", ttl=self.renewals.mark_ttl)
+        self.renewals.keep_mark(OPEN_PREFIX + stream_id)
         return subscription
-
-    def refresh(self, stream_id: str) -> None:
-        self.store.set(OPEN_PREFIX + stream_id, b"1", ttl=self.open_ttl)
 
     def detach(self, stream_id: str, subscription: Subscription) -> None:
         subscription.close()
+        self.renewals.drop_mark(OPEN_PREFIX + stream_id)
         self.store.delete(OPEN_PREFIX + stream_id)
 
     def is_open(self, stream_id: str) -> bool:

@@ -17,6 +17,7 @@ from app.mcp.admission import OriginPolicy
 from app.mcp.bus import SseBus
 from app.mcp.engine import Engine
 from app.mcp.inflight import InFlight
+from app.mcp.renewals import StreamRenewals
 from app.mcp.sessions import SessionSeal, session_secret
 from app.mcp.stream_caps import StreamCaps, stream_owner
 from app.mcp.streaming import StreamSlots
@@ -30,8 +31,8 @@ EXTENSION = "aegis.mcp"
 
 @dataclass(frozen=True)
 class StreamHold:
-    """An admitted stream: `beat` on every keep-alive or message (renews its leases; False: end the stream, its
-    place was taken), `release` when it ends."""
+    """An admitted stream: `beat` on every keep-alive or message (False: end the stream, its place was taken;
+    it reads a flag, this worker's StreamRenewals talks to the store), `release` when it ends."""
 
     beat: Callable[[], bool]
     release: Callable[[], None]
@@ -49,11 +50,13 @@ class McpRuntime:
         self.slots = StreamSlots(stream_limit(settings))
         self.origins = OriginPolicy(settings)
         self.inflight = InFlight()
-        self.bus = SseBus(store, open_ttl=max(3 * self.keepalive, 30.0))
-        # A stream beats every keep-alive and renews every second beat: a lease outlives two missed renewals,
+        # One timer renews every stream of this worker each keep-alive: a lease outlives two missed renewals,
         # and a dead worker's places come free within 3 keep-alives.
+        self.renewals = StreamRenewals(store, period=self.keepalive, lease_ttl=3 * self.keepalive + 5.0,
+                                       mark_ttl=max(3 * self.keepalive, 30.0))
+        self.bus = SseBus(store, self.renewals)
         self.caps = StreamCaps(store, settings.mcp_max_streams_per_credential, settings.mcp_max_streams_per_address,
-                               ttl=3 * self.keepalive + 5.0)
+                               self.renewals)
         self._seal: SessionSeal | None = None
         self._lock = threading.Lock()
 
@@ -67,28 +70,19 @@ class McpRuntime:
     def admit_stream(self, transport: str, principal: Principal, address: str, asking: bool = False) -> StreamHold:
         """A new long-lived stream: the caller's caps first (429), then this worker's slots (503); `asking`: a
         write that may wait for the user's confirmation (elicitation)."""
-        lease, renew = self.caps.take(stream_owner(principal), address, asking)
+        lease = self.caps.take(stream_owner(principal), address, asking)
         try:
             release_slot = self.slots.acquire(transport)
         except BaseException:
-            lease.release()
+            self.caps.give_back(lease)
             raise
-
-        def beat() -> bool:
-            # Redis down mid-stream: the lease lapses and the caps count one stream fewer until it is back;
-            # ending a stream that was admitted would punish its client for the store's outage. Once it is back,
-            # a stream whose place another took ends (its client reconnects and meets the cap).
-            try:
-                return renew()
-            except StoreUnavailable:
-                return True
 
         def release() -> None:
             release_slot()
             with contextlib.suppress(StoreUnavailable):  # the lease then expires by itself
-                lease.release()
+                self.caps.give_back(lease)
 
-        return StreamHold(beat, release)
+        return StreamHold(lambda: not lease.lost.is_set(), release)
 
 
 def stream_limit(settings: Any) -> int:

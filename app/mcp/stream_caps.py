@@ -1,8 +1,9 @@
 """Caps on the streams one credential and one client address hold, counted across workers and hosts.
 
 Each open stream holds a lease in the store (Redis on a fleet): a sorted set per credential and per address
-whose entries expire unless the stream renews them. A stream that ends releases its leases; one whose worker
-died (or whose release was lost) frees its place when its lease expires, so nothing leaks a place for good.
+whose entries expire unless renewed (app.mcp.renewals: one timer per worker renews all of its streams'). A
+stream that ends releases its leases; one whose worker died (or whose release was lost) frees its place when
+its lease expires, so nothing leaks a place for good.
 """
 
 from __future__ import annotations
@@ -10,13 +11,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
-import threading
-import time
-import uuid
-from collections.abc import Callable
 
 from app.auth.principal import Principal
 from app.errors import TooManyRequests
+from app.mcp.renewals import StreamLease, StreamRenewals
 from app.store import Store
 
 CREDENTIAL_PREFIX = "mcp:streams:credential:"
@@ -53,47 +51,20 @@ def address_group(address: str) -> str:
     return str(parsed)
 
 
-class StreamLease:
-    """One stream's places (per credential, per address); renewed on the stream's beat, released once."""
-
-    def __init__(self, store: Store, keys: list[str], ttl: float) -> None:
-        self.store = store
-        self.keys = keys
-        self.ttl = ttl
-        self.holder = uuid.uuid4().hex.encode()
-        self._renewed = time.monotonic()
-        self._released = threading.Event()
-
-    def renew(self, limits: list[int]) -> bool:
-        """Extend the leases once a third of their life has passed (a store call per beat would be waste);
-        False when a place was lost (it lapsed in a store outage and another stream took it)."""
-        if time.monotonic() - self._renewed < self.ttl / 3:
-            return True
-        self._renewed = time.monotonic()
-        held = [self.store.lease(key, self.holder, limit, self.ttl)  # every key renewed, even after a loss
-                for key, limit in zip(self.keys, limits, strict=True)]
-        return all(held)
-
-    def release(self) -> None:
-        if self._released.is_set():
-            return
-        self._released.set()
-        for key in self.keys:
-            self.store.release(key, self.holder)
-
-
 class StreamCaps:
     """MCP_MAX_STREAMS_PER_CREDENTIAL and MCP_MAX_STREAMS_PER_ADDRESS, answered with 429 + Retry-After."""
 
-    def __init__(self, store: Store, per_credential: int, per_address: int, ttl: float) -> None:
+    def __init__(self, store: Store, per_credential: int, per_address: int, renewals: StreamRenewals) -> None:
         self.store = store
         self.per_credential = per_credential
         self.per_address = per_address
-        self.ttl = ttl
+        self.renewals = renewals
+        self.ttl = renewals.lease_ttl
 
-    def take(self, owner: str, address: str, asking: bool = False) -> tuple[StreamLease, Callable[[], bool]]:
-        """Lease a place for a new stream (TooManyStreams when a cap is reached); return it and its renewal.
-        `asking`: a write that may wait for the user's confirmation, also under PENDING_QUESTIONS."""
+    def take(self, owner: str, address: str, asking: bool = False) -> StreamLease:
+        """Lease a place for a new stream (TooManyStreams when a cap is reached), renewed by this worker's timer
+        until `give_back`. `asking`: a write that may wait for the user's confirmation, also under
+        PENDING_QUESTIONS."""
         caps = [self.stream_cap(ADDRESS_PREFIX + address_group(address), self.per_address, "client address",
                                 "MCP_MAX_STREAMS_PER_ADDRESS")]
         if owner:  # anonymous access (AUTH_ENABLED=false) has no credential: the address cap still holds
@@ -101,14 +72,19 @@ class StreamCaps:
                                         "MCP_MAX_STREAMS_PER_CREDENTIAL"))
         if asking:
             caps.append(asking_cap(owner or address_group(address)))
-        lease = StreamLease(self.store, [], self.ttl)
+        lease = StreamLease(self.store)
         for key, limit, message in caps:
             if not self.store.lease(key, lease.holder, limit, self.ttl):
                 lease.release()
                 raise TooManyStreams(message, retry_after=math.ceil(self.ttl))
-            lease.keys.append(key)
-        limits = [limit for _, limit, _ in caps]
-        return lease, lambda: lease.renew(limits)
+            lease.places.append((key, limit))
+        self.renewals.keep_lease(lease)
+        return lease
+
+    def give_back(self, lease: StreamLease) -> None:
+        """The stream ended: its renewals stop and its places come free (StoreUnavailable: they expire)."""
+        self.renewals.drop_lease(lease)
+        lease.release()
 
     @staticmethod
     def stream_cap(key: str, limit: int, who: str, setting: str) -> Cap:

@@ -9,6 +9,8 @@ from typing import Self
 
 from app.errors import ServiceUnavailable
 
+Claim = tuple[str, bytes, int]  # a lease's key, its holder, and how many places the key has
+
 
 class StoreUnavailable(ServiceUnavailable):
     """The shared store cannot be reached; the error handler answers 503."""
@@ -142,6 +144,14 @@ class Store(abc.ABC):
     def lease(self, key: str, holder: bytes, limit: int, ttl: float) -> bool:
         """Atomically hold (or renew) one of `limit` places at `key` for `ttl` seconds; a lease not renewed in
         time frees its place by itself. Return whether `holder` holds a place."""
+
+    @abc.abstractmethod
+    def lease_many(self, claims: list[Claim], ttl: float) -> list[bool]:
+        """`lease` for many (key, holder, limit) claims in one round trip, in order: whether each holds a place."""
+
+    @abc.abstractmethod
+    def expire_many(self, keys: list[str], ttl: float) -> None:
+        """Give each key that exists a new TTL (a missing key stays missing), in one round trip."""
 
     @abc.abstractmethod
     def release(self, key: str, holder: bytes) -> None:

@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from app.store.base import Store, Subscription, ttl_milliseconds
+from app.store.base import Claim, Store, Subscription, ttl_milliseconds
 
 log = logging.getLogger(__name__)
 
@@ -259,16 +259,31 @@ class MemoryStore(Store):
             return True
 
     def lease(self, key: str, holder: bytes, limit: int, ttl: float) -> bool:
+        return self.lease_many([(key, holder, limit)], ttl)[0]
+
+    def lease_many(self, claims: list[Claim], ttl: float) -> list[bool]:
         now = time.monotonic()
-        expires = deadline(ttl)
+        expires = deadline(ttl) or now
         with self._lock:
-            held = {h: t for h, t in self._leases.get(key, {}).items() if t > now}
-            if holder not in held and len(held) >= limit:
-                self._leases[key] = held
-                return False
-            held[bytes(holder)] = expires if expires is not None else now
-            self._leases[key] = held
-            return True
+            for key in {key for key, _, _ in claims}:  # expired places are dropped once per key, then counted
+                self._leases[key] = {h: t for h, t in self._leases.get(key, {}).items() if t > now}
+            return [self._lease(self._leases[key], holder, limit, expires) for key, holder, limit in claims]
+
+    @staticmethod
+    def _lease(held: dict[bytes, float], holder: bytes, limit: int, expires: float) -> bool:
+        """Hold or renew one place among the live ones (lock held)."""
+        if holder not in held and len(held) >= limit:
+            return False
+        held[bytes(holder)] = expires
+        return True
+
+    def expire_many(self, keys: list[str], ttl: float) -> None:
+        expires_at = deadline(ttl)
+        with self._lock:
+            for key in keys:
+                entry = self._live(key)
+                if entry is not None:
+                    entry.expires_at = expires_at
 
     def release(self, key: str, holder: bytes) -> None:
         with self._lock:

@@ -15,7 +15,7 @@ from prometheus_client import Counter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from app.store.base import Store, StoreUnavailable, Subscription, ttl_milliseconds
+from app.store.base import Claim, Store, StoreUnavailable, Subscription, ttl_milliseconds
 
 log = logging.getLogger(__name__)
 SUBSCRIBER_QUEUE_SIZE = 1_000
@@ -34,16 +34,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 """
 # Expired leases are dropped before counting, by the server's clock, so every host agrees on who holds one.
+# ARGV: the key's limit, the TTL in ms, then the holders, each renewed or taken in order: 1 or 0 for each.
 LEASE = """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local limit, ttl, held, taken = tonumber(ARGV[1]), tonumber(ARGV[2]), {}, false
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms)
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[3]), ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return 1
+for i = 3, #ARGV do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) or redis.call('ZCARD', KEYS[1]) < limit then
+    redis.call('ZADD', KEYS[1], ms + ttl, ARGV[i])
+    held[#held + 1], taken = 1, true
+  else
+    held[#held + 1] = 0
+  end
 end
-return 0
+if taken then redis.call('PEXPIRE', KEYS[1], ttl) end
+return held
 """
 DELETE_IF_EQUAL = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -319,7 +325,38 @@ class RedisStore(Store):
 
     def lease(self, key: str, holder: bytes, limit: int, ttl: float) -> bool:
         px = ttl_milliseconds(ttl)
-        return self._run("lease", lambda: bool(self._lease(keys=[key], args=[holder, limit, px or 1])))
+        return self._run("lease", lambda: bool(self._lease(keys=[key], args=[limit, px or 1, holder])[0]))
+
+    def lease_many(self, claims: list[Claim], ttl: float) -> list[bool]:
+        if not claims:
+            return []
+        px = ttl_milliseconds(ttl) or 1
+        groups: dict[tuple[str, int], list[int]] = {}  # one script run per key renews all of its holders
+        for index, (key, _, limit) in enumerate(claims):
+            groups.setdefault((key, limit), []).append(index)
+        return self._run("lease_many", lambda: self._lease_groups(claims, groups, px))
+
+    def _lease_groups(self, claims: list[Claim], groups: dict[tuple[str, int], list[int]], px: int) -> list[bool]:
+        pipe = self._client.pipeline(transaction=False)
+        for (key, limit), indexes in groups.items():
+            self._lease(keys=[key], args=[limit, px, *(claims[index][1] for index in indexes)], client=pipe)
+        held = [False] * len(claims)
+        for indexes, answers in zip(groups.values(), pipe.execute(), strict=True):
+            for index, answer in zip(indexes, answers, strict=True):
+                held[index] = bool(answer)
+        return held
+
+    def expire_many(self, keys: list[str], ttl: float) -> None:
+        if not keys:
+            return
+        px = ttl_milliseconds(ttl) or 1
+        self._run("expire_many", lambda: self._expire_many(keys, px))
+
+    def _expire_many(self, keys: list[str], px: int) -> None:
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipe.pexpire(key, px)
+        pipe.execute()
 
     def release(self, key: str, holder: bytes) -> None:
         self._run("release", lambda: self._client.zrem(key, holder))

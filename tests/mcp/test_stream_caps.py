@@ -177,3 +177,36 @@ def test_a_stream_whose_lapsed_place_was_taken_ends_and_its_client_meets_the_cap
     events = list(zip(range(60), held[0].lines, strict=False))  # a keep-alive a second, 60 lines at most
     assert len(events) < 60, "the stream over the cap kept running"
     assert open_stream(server).status_code == 429  # its client reconnects and gets the cap
+
+
+def test_a_stream_held_past_its_lease_ttl_keeps_its_place(capped: Callable[..., GunicornServer],
+                                                          held: list[requests.Response]) -> None:
+    server = capped(MCP_MAX_STREAMS_PER_CREDENTIAL="1")
+    fill(server, held, 1)
+    keepalives = 0
+    for line in held[0].lines:  # a keep-alive a second, 11 s in all: past the 8 s lease TTL
+        keepalives += line == b": keep-alive"
+        if keepalives == 11:
+            break
+    assert keepalives == 11, "the stream ended"
+    refused = open_stream(server)  # its worker's timer renewed the lease: the place is still taken
+    assert refused.status_code == 429, refused.status_code
+    assert next(held[0].lines) is not None  # and the stream still runs
+
+
+def test_idle_streams_renew_places_and_open_marks_with_a_store_call_per_worker_not_per_stream(
+    capped: Callable[..., GunicornServer], shared_redis: RedisServer, held: list[requests.Response]
+) -> None:
+    server = capped(MCP_MAX_STREAMS_PER_CREDENTIAL="10")
+    fill(server, held, 6)  # one credential, one address: two lease keys in all
+    client = redis.Redis.from_url(shared_redis.url)
+    before, window = client.info("commandstats"), 5.0
+    time.sleep(window)
+    after = client.info("commandstats")
+    calls = {name: after.get(f"cmdstat_{name}", {}).get("calls", 0) - before.get(f"cmdstat_{name}", {}).get("calls", 0)
+             for name in ("evalsha", "set")}
+    # Per stream, 6 streams would make ~50 such calls in 5 s; per worker, at most 2 keys x 2 workers x 6 passes.
+    assert calls["evalsha"] + calls["set"] <= 2 * 2 * (window / KEEPALIVE_SECONDS + 1), calls
+    marks = list(client.scan_iter("mcp:sse:open:*"))
+    assert len(marks) == 6
+    assert all(client.pttl(mark) > 28_000 for mark in marks)  # 30 s marks, renewed within the last second

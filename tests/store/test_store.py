@@ -261,3 +261,27 @@ def test_a_lease_not_renewed_frees_its_place_when_it_expires(store: Store, key: 
 def test_releasing_a_place_never_held_changes_nothing(store: Store, key: str) -> None:
     store.release(key, b"stranger")
     assert store.lease(key, b"a", 1, ttl=30) and store.lease(key, b"b", 1, ttl=30) is False
+
+
+def test_lease_many_renews_held_places_retakes_lapsed_ones_and_refuses_past_the_limit(
+    store: Store, peer: Store, key: str
+) -> None:
+    other = key + ":other"
+    assert store.lease(key, b"kept", 2, ttl=0.4) and store.lease(other, b"lapsing", 1, ttl=0.3)
+    time.sleep(0.5)  # both lapsed; a stranger takes `other`'s only place meanwhile
+    assert peer.lease(other, b"stranger", 1, ttl=30)
+    claims = [(key, b"kept", 2), (other, b"lapsing", 1), (key, b"new", 2), (key, b"third", 2)]
+    assert store.lease_many(claims, ttl=30) == [True, False, True, False]  # in order, counted as they come
+    time.sleep(0.5)
+    assert store.lease(key, b"late", 2, ttl=30) is False  # the renewals outlived the first TTL
+    assert store.lease_many([], ttl=30) == []
+
+
+def test_expire_many_extends_existing_keys_and_recreates_none(store: Store, key: str) -> None:
+    kept, deleted = key + ":kept", key + ":deleted"
+    store.set(kept, b"1", ttl=0.4)
+    store.set(deleted, b"1", ttl=0.4)
+    store.delete(deleted)
+    store.expire_many([kept, deleted], ttl=30)
+    time.sleep(0.6)
+    assert store.get(kept) == b"1" and store.get(deleted) is None
