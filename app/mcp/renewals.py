@@ -9,6 +9,7 @@ keep-alive, and reads whether its place was lost from a flag this timer sets.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 import uuid
@@ -16,6 +17,8 @@ from itertools import islice
 
 from app.store import Store, StoreUnavailable
 from app.store.base import Claim
+
+log = logging.getLogger(__name__)
 
 
 class StreamLease:
@@ -45,7 +48,7 @@ class StreamLease:
 
 class StreamRenewals:
     """Every `period` seconds, while this worker holds a stream: every lease renewed in one `lease_many`, every
-    open mark in one `expire_many`. The thread starts with the first stream and ends when none is left."""
+    open mark in one `expire_many`. The thread starts with the first stream and stays for the worker's life."""
 
     def __init__(self, store: Store, period: float, lease_ttl: float, mark_ttl: float) -> None:
         self.store = store
@@ -82,14 +85,22 @@ class StreamRenewals:
             self._thread.start()
 
     def _run(self) -> None:
+        """Runs for the worker's life once started: an idle sleep costs nothing, and a thread that came and went
+        with the streams would make the worker's thread count move (the soak checks it stays flat)."""
         while True:
             time.sleep(self.period)
             with self._lock:
-                if not self._leases and not self._marks:
-                    self._thread = None
-                    return
                 leases, marks = list(self._leases), list(self._marks)
+            if leases or marks:
+                self._renew_logged(leases, marks)
+
+    def _renew_logged(self, leases: list[StreamLease], marks: list[str]) -> None:
+        """A pass that fails for any other reason is logged and the next one runs: a dead timer would let every
+        lease of this worker lapse, and the caps would stop counting its streams."""
+        try:
             self.renew(leases, marks)
+        except Exception:  # the timer must outlive any one pass
+            log.exception("stream renewal pass failed; retrying in %.0f s", self.period)
 
     def renew(self, leases: list[StreamLease], marks: list[str]) -> None:
         """One pass. Redis down (the store logs it): the leases lapse and the caps count those streams out until
