@@ -162,27 +162,27 @@ def sample(pyspy: str, url: str, pid: int, seconds: float, clients: int) -> Path
 
 
 def frame_name(frame: str) -> str:
-    """'function (path/to/module.py:123)' -> 'module.py:function'."""
+    """py-spy's 'function (path/module.py:123)' -> 'path/module.py:function' (paths as py-spy shortens them)."""
     function, _, where = frame.rpartition(" (")
-    path = where.split(":")[0]
-    parts = Path(path).parts
-    short = "/".join(parts[-2:]) if parts else path
-    return f"{short}:{function}" if function else frame
+    return f"{where.rsplit(':', 1)[0]}:{function}" if function else frame
 
 
-def shares(stacks: Path) -> tuple[Counter[str], Counter[str], int]:
+def stacks_of(raw: Path) -> list[tuple[list[str], int]]:
+    """Each collapsed stack (root first) and its sample count."""
+    found = []
+    for line in raw.read_text().splitlines():
+        trace, _, count = line.rpartition(" ")
+        if trace and count.isdigit():
+            found.append(([frame_name(frame) for frame in trace.split(";")], int(count)))
+    return found
+
+
+def shares(raw: Path) -> tuple[Counter[str], Counter[str], int]:
     """Self and cumulative sample counts per function (a function counted once per stack), and the total."""
     own: Counter[str] = Counter()
     cumulative: Counter[str] = Counter()
     total = 0
-    for line in stacks.read_text().splitlines():
-        trace, _, count_text = line.rpartition(" ")
-        if not trace or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = [frame_name(frame) for frame in trace.split(";")[1:]]  # the first entry is the thread
-        if not frames:
-            continue
+    for frames, count in stacks_of(raw):
         total += count
         own[frames[-1]] += count
         for name in set(frames):
@@ -190,14 +190,48 @@ def shares(stacks: Path) -> tuple[Counter[str], Counter[str], int]:
     return own, cumulative, total
 
 
-def profile_lines(name: str, stacks: Path, top: int = 15) -> list[str]:
-    own, cumulative, total = shares(stacks)
-    lines = [f"{name}: {total} samples holding the GIL", "", "| self | function | | cumulative | function |",
-             "|---|---|---|---|---|"]
-    for (self_name, self_count), (cum_name, cum_count) in zip(own.most_common(top), cumulative.most_common(top),
-                                                              strict=False):
+# Where a sample's CPU goes: the innermost frame matching one of these (checked in this order) names it.
+COMPONENTS = (
+    ("Gitea request (requests, urllib3)", ("app/gitea/client.py:GiteaClient.send",)),
+    ("secret scan, text normalisation (app/safety)", ("app/safety/",)),
+    ("audit log (app/audit)", ("app/audit/",)),
+    ("rate limits (Flask-Limiter, limits)", ("flask_limiter/", "limits/")),
+    ("metrics (prometheus_client)", ("prometheus_client/",)),
+    ("argument validation (marshmallow)", ("marshmallow/",)),
+    ("policy (app/policy)", ("app/policy/",)),
+    ("tool core (app/tools: execute_tool, handlers, shaping, flow guard)", ("app/tools/",)),
+    ("MCP layer and auth (blueprints/mcp.py, app/mcp, app/auth)", ("blueprints/mcp.py", "app/mcp/", "app/auth/")),
+    ("other app code (logging, errors, hosts, CORS, JSON)", ("app/", "blueprints/")),
+    ("Flask and Werkzeug", ("flask/", "werkzeug/")),
+    ("gunicorn (parsing, writing, event loop)", ("gunicorn/",)),
+)
+
+
+def component_of(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for label, patterns in COMPONENTS:
+            if any(frame.startswith(pattern) or f"/{pattern}" in frame for pattern in patterns):
+                return label
+    return "other (threads, stdlib)"
+
+
+def profile_lines(name: str, raw: Path, top: int = 15) -> list[str]:
+    own, cumulative, total = shares(raw)
+    parts: Counter[str] = Counter()
+    for frames, count in stacks_of(raw):
+        parts[component_of(frames)] += count
+    lines = [f"{name}: {total} samples holding the GIL", "", "| share | where |", "|---|---|"]
+    lines += [f"| {count / total:.1%} | {label} |" for label, count in parts.most_common()]
+    lines += ["", "| self | function | | cumulative | function |", "|---|---|---|---|---|"]
+    ours = [(key, count) for key, count in cumulative.most_common() if key.startswith(("app/", "blueprints/"))]
+    for (self_name, self_count), (cum_name, cum_count) in zip(own.most_common(top), ours[:top], strict=False):
         lines.append(f"| {self_count / total:.1%} | {self_name} | | {cum_count / total:.1%} | {cum_name} |")
     return lines
+
+
+def report(raw: Path, name: str) -> None:
+    """Print the tables of a stacks file sampled earlier (--report)."""
+    print("\n".join(profile_lines(name, raw)))
 
 
 # --- Running it ---------------------------------------------------------------------------------------------
@@ -220,7 +254,11 @@ def main() -> None:
     parser.add_argument("--pyspy", type=float, default=0.0, help="seconds of py-spy sampling per gateway")
     parser.add_argument("--pyspy-bin", default="py-spy")
     parser.add_argument("--no-pin", action="store_true")
+    parser.add_argument("--report", type=Path, help="only print the tables of a py-spy raw stacks file")
     args = parser.parse_args()
+    if args.report:
+        report(args.report, args.report.name)
+        return
     cores = None if args.no_pin else two_cores()
     if cores:
         os.sched_setaffinity(0, cores[1])
