@@ -116,16 +116,19 @@ def measure(servers: dict[str, tuple[str, int]], args: argparse.Namespace) -> di
 
 
 def table(values: dict[tuple[str, str], list[float]], names: list[str]) -> list[str]:
-    lines = ["| tool | " + " | ".join(f"{name} CPU ms/call (median; rounds)" for name in names)
-             + (" | after / before |" if len(names) == 2 else " |"),
-             "|" + "---|" * (len(names) + 1 + (len(names) == 2))]
+    """CPU ms per call of each tree (median over rounds, then each round's); with two trees, the first's over
+    the second's: each round's ratio (the two windows of a round ran within seconds) and their median."""
+    pair = len(names) == 2
+    lines = ["| tool | " + " | ".join(f"{name} CPU ms/call: median (rounds)" for name in names)
+             + (f" | {names[0]} / {names[1]}: median (rounds) |" if pair else " |"),
+             "|" + "---|" * (len(names) + 1 + pair)]
     for tool in TOOLS:
         cells = [f"{statistics.median(values[name, tool]):.2f} ({', '.join(f'{v:.2f}' for v in values[name, tool])})"
                  for name in names]
-        ratio = ""
-        if len(names) == 2:
-            ratio = f" {statistics.median(values[names[0], tool]) / statistics.median(values[names[1], tool]):.2f} |"
-        lines.append(f"| {tool} | " + " | ".join(cells) + " |" + ratio)
+        if pair:
+            ratios = [a / b for a, b in zip(values[names[0], tool], values[names[1], tool], strict=True)]
+            cells.append(f"{statistics.median(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)})")
+        lines.append(f"| {tool} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -263,8 +266,8 @@ def main() -> None:
     if cores:
         os.sched_setaffinity(0, cores[1])
     trees = {"after": ROOT} if args.baseline is None else {"after": ROOT, "before": args.baseline.resolve()}
-    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.2f}, "
-          f"{'pinned: servers on core %s' % sorted(cores[0]) if cores else 'not pinned'}; "
+    where = f"pinned: servers on core {sorted(cores[0])}" if cores else "not pinned"
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.2f}, {where}; "
           f"{args.rounds} rounds x {args.calls} calls, {args.clients} clients; trees: "
           + ", ".join(f"{name} {path}" for name, path in trees.items()), flush=True)
     emulator = EmulatorProcess().start(tempfile.mkdtemp(prefix="bench-percall-emulator-"))
