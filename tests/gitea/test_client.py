@@ -169,3 +169,31 @@ def test_a_cookie_gitea_sets_never_rides_along_on_any_later_request() -> None:
         server.shutdown()
         server.server_close()
     assert len(CookieSettingGitea.received) == 9 and set(CookieSettingGitea.received) == {None}
+
+
+class LongNumberGitea(BaseHTTPRequestHandler):
+    """A Gitea stand-in answering numbers past 64 bits, which a careless JSON reader turns into floats."""
+
+    def do_GET(self) -> None:
+        body = b'{"full_name": "acme/service-a", "id": 123456789012345678901234, "size": 18446744073709551617}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def test_numbers_past_64_bits_in_a_gitea_answer_are_read_exactly() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), LongNumberGitea)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = GiteaClient(f"http://127.0.0.1:{server.server_address[1]}", timeout=5, pool_size=1, max_file_bytes=1024)
+    try:
+        repo = client.bind(GiteaCredentials("token", "alice-token")).get_repository("acme", "service-a")
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    assert repo["id"] == 123456789012345678901234 and repo["size"] == 18446744073709551617
