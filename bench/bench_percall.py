@@ -16,7 +16,9 @@ most samples while holding the GIL (py-spy --gil: the worker's Python CPU), by s
 
 Usage: .venv/bin/python -m bench.bench_percall [--baseline DIR] [--rounds 5] [--calls 400] [--clients 4]
        [--pyspy SECONDS --pyspy-bin PATH] [--no-pin]
+       .venv/bin/python -m bench.bench_percall --report STACKS   (the tables of a saved py-spy raw file)
   DIR: a checkout of the code to compare with, e.g. `git archive main | tar -x -C /tmp/aegis-main`.
+Results and the commands that produced them: bench/RESULTS.md, "Server CPU per tool call".
 """
 
 from __future__ import annotations
