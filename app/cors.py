@@ -62,12 +62,21 @@ def add_cors_headers(response: Response) -> Response:
     """after_request: echo an admitted Origin on CORS routes; `Vary: Origin` there either way (caches)."""
     if not is_cors_path(request.path):
         return response
-    response.vary.add("Origin")
+    vary_on_origin(response)
     origin = request.headers.get("Origin")
     if origin is not None and _origins().origin_allowed(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
     return response
+
+
+def vary_on_origin(response: Response) -> None:
+    """Add Origin to Vary, written directly: `response.vary` parses the header into a set and back."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Origin"
+    elif "origin" not in {value.strip().lower() for value in vary.split(",")}:
+        response.headers["Vary"] = f"{vary}, Origin"
 
 
 def init_app(app: Flask) -> None:

@@ -58,6 +58,7 @@ class AuditChain:
         self.state_path = path + ".state"
         self.fsync = fsync
         self._thread_lock = threading.Lock()
+        self._last_written: tuple[bytes, str] | None = None  # our last line and its hash (under the lock)
 
     def append(self, event: dict[str, Any]) -> dict[str, Any]:
         """Write one event and return the sealed entry; raise AuditWriteError on failure."""
@@ -98,7 +99,9 @@ class AuditChain:
         last_line, fragment = self._tail(fd)  # read once: the repair and the link both come from it
         prev_hash = self._repair(fd, last_line, fragment)[0] if fragment else self._link_to(last_line)
         entry = seal(event, prev_hash, utc_timestamp())
-        self._write(fd, (canonical_json(entry) + "\n").encode("utf-8"), entry["entry_hash"])
+        line = canonical_json(entry).encode("utf-8")
+        self._write(fd, line + b"\n", entry["entry_hash"])
+        self._last_written = (line, entry["entry_hash"])
         return entry
 
     def _recover_locked(self, fd: int) -> dict[str, Any] | None:
@@ -134,7 +137,10 @@ class AuditChain:
         return self._hash_of(last_line) if last_line is not None else self._state_hash()
 
     def _hash_of(self, line: bytes) -> str:
-        """Read entry_hash from the last whole line; a corrupt tail stops writing."""
+        """Read entry_hash from the last whole line; a corrupt tail stops writing. The line this process wrote
+        last (no other writer since) is not parsed again: the same bytes hold the same hash."""
+        if self._last_written is not None and line == self._last_written[0]:
+            return self._last_written[1]
         try:
             value = json.loads(line)["entry_hash"]
         except (ValueError, KeyError, TypeError) as exc:

@@ -12,9 +12,13 @@ HEX_HASH = re.compile(r"^[0-9a-f]{64}$")
 TORN_LINE_RECOVERED = "audit_torn_line_recovered"
 
 
+# json.dumps would build this encoder anew for each entry (twice per append); json.dumps returns its encode().
+CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(entry: dict[str, Any]) -> str:
     """Serialise one way only, so a hash can be recomputed from the stored line."""
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return CANONICAL.encode(entry)
 
 
 def compute_entry_hash(entry: dict[str, Any]) -> str:

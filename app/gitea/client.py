@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
+from requests.cookies import RequestsCookieJar
 from urllib3.util.retry import Retry
 
 from app.gitea.bound import BoundGiteaClient
@@ -99,18 +101,22 @@ class GiteaClient:
         return response
 
     def _prepare(self, call: GiteaRequest, credentials: GiteaCredentials | None) -> requests.PreparedRequest:
-        """The request Session.request would build from this call, built directly.
+        """The request Session.request would build from this call, built directly: prepare()'s steps in its order.
 
         Session.request merges each setting with the session's; every merge of two mappings and every dict
         of params is tested against a runtime_checkable Protocol inside requests (8 slow isinstance calls
-        per request). The query is encoded here (as requests encodes it) and the headers merged here.
+        per request). The query is encoded here (as requests encodes it) and the headers merged here; the
+        URL requests would build is remembered per (URL, query), and the cookie jar is the one empty jar
+        that refuses every cookie (the session's own policy), not a new jar per request.
         """
         prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method=call.method, url=self.api_url + call.url_path(), json=call.body, auth=CallAuth(credentials),
-            params=urlencode(call.query_params() or {}, doseq=True),
-            headers={**self._session.headers, **request_headers(call)},
-        )
+        prepared.prepare_method(call.method)
+        prepared.url = prepared_url(self.api_url + call.url_path(), urlencode(call.query_params() or {}, doseq=True))
+        prepared.prepare_headers({**self._session.headers, **request_headers(call)})
+        prepared.prepare_cookies(NO_COOKIES)
+        prepared.prepare_body(None, None, call.body)
+        prepared.prepare_auth(CallAuth(credentials), prepared.url)
+        prepared.prepare_hooks(None)
         return prepared
 
     def _transport_failure(self, call: GiteaRequest, exc: requests.RequestException, started: float) -> GiteaError:
@@ -135,6 +141,24 @@ class GiteaClient:
         """Close pooled connections (at shutdown and in tests), once running drains have ended."""
         self.drains.close()
         self._session.close()
+
+
+@functools.lru_cache(maxsize=1024)  # the URLs of recent calls; a few MB at worst with long paths
+def prepared_url(url: str, query: str) -> str:
+    """The URL requests sends for this URL and encoded query (requests' own prepare_url, a pure function)."""
+    scratch = requests.PreparedRequest()
+    scratch.prepare_url(url, query)
+    return str(scratch.url)
+
+
+def refusing_jar() -> RequestsCookieJar:
+    """An empty cookie jar that accepts no cookie, so it stays empty however many requests share it."""
+    jar = RequestsCookieJar()
+    jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return jar
+
+
+NO_COOKIES = refusing_jar()
 
 
 class CallAuth(AuthBase):

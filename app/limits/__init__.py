@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from app.limits.breaches import report_breach
 from app.limits.keys import client_address, credential_key, is_rejected_credential, sends_no_credential
+from app.limits.limiter import AegisLimiter
 from app.limits.memory import limiter_storage_uri
 from app.limits.proxy import LOCAL_PROXY_PEERS, ForwardedFor
 from app.limits.responses import refusal
@@ -26,7 +27,6 @@ from app.store import EXTENSION as STORE
 __all__ = ["EXTENSION", "init_app"]
 EXTENSION = "aegis.limits"
 KEY_PREFIX = "aegis"
-EXEMPT_PATHS = frozenset({"/health"})
 REDIS_TIMEOUT_SECONDS = 1.0
 
 
@@ -59,19 +59,6 @@ def storage_options(storage_uri: str) -> dict[str, Any]:
         "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
         "retry": Retry(NoBackoff(), 0),
     }
-
-
-class AegisLimiter(Limiter):
-    """Flask-Limiter whose per-request check returns at once for exempt paths.
-
-    Flask-Limiter consults request filters only deep inside its check (after resolving the view,
-    blueprint and limit scopes); liveness probes should not pay for that or touch the limit storage.
-    """
-
-    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
-        if request.path in EXEMPT_PATHS:
-            return
-        super()._check_request_limit(callable_name, in_middleware)
 
 
 def build_limiter(settings: Any, storage_uri: str) -> Limiter:

@@ -37,6 +37,8 @@ class CoreToolSurface:
     ) -> Selection:
         """A connection's selection from (where, raw value) pairs; SelectionError for unknown names, a bad
         readonly value or a selection that leaves no tool (the message names the valid toolsets)."""
+        if not toolsets and not readonly:
+            return EVERYTHING  # what parsing nothing gives, without counting the served toolsets on every call
         catalog = self.runtime.catalog
         selection = parse_selection(
             toolsets, readonly, known=catalog.known_toolsets, served=catalog.served_toolsets()

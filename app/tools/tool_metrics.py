@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Histogram
 
 TOOL_CALLS = Counter("aegis_tool_calls_total", "Tool calls by tool and outcome", ["tool", "status"])
@@ -13,6 +15,14 @@ TOOL_DURATION = Histogram(
 )
 
 
+_children: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
 def record_tool_call(tool: str, status: str, seconds: float) -> None:
-    TOOL_CALLS.labels(tool, status).inc()
-    TOOL_DURATION.labels(tool).observe(seconds)
+    """Count one call and its time (label children cached per series, as in app/http_metrics.py)."""
+    key = (tool, status)
+    if key not in _children:
+        _children[key] = (TOOL_CALLS.labels(tool, status), TOOL_DURATION.labels(tool))
+    counter, histogram = _children[key]
+    counter.inc()
+    histogram.observe(seconds)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,74 @@ def test_send_refuses_every_write_outside_the_allow_list_before_any_request(
 def test_allowed_writes_are_the_write_tools_endpoints_and_none_deletes_merges_or_writes_content() -> None:
     assert {method for method, _ in ALLOWED_WRITES} == {"POST", "PATCH", "PUT"}
     assert not [t for _, t in ALLOWED_WRITES if "/contents" in t or "/merge" in t or t.count("/") < 4]
+
+
+class CookieSettingGitea(BaseHTTPRequestHandler):
+    """A Gitea stand-in that sets a cookie on every answer (and on a redirect) and notes the cookies it receives."""
+
+    received: list[str | None] = []
+
+    def do_GET(self) -> None:
+        self.received.append(self.headers.get("Cookie"))
+        login = "alice" if "alice" in self.headers.get("Authorization", "") else "bob"
+        if self.path.endswith("/repos/acme/old-name"):
+            self.send_response(301)
+            self.send_header("Location", "/api/v1/repos/acme/service-a")
+            self.send_header("Set-Cookie", f"redirected_{login}=1; Path=/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = json.dumps({"login": login, "full_name": "acme/service-a"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Set-Cookie", f"session_{login}=secret-of-{login}; Path=/")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def test_a_cookie_gitea_sets_never_rides_along_on_any_later_request() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CookieSettingGitea)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = GiteaClient(f"http://127.0.0.1:{server.server_address[1]}", timeout=5, pool_size=2, max_file_bytes=1024)
+    try:
+        for login in ("alice", "bob", "alice"):
+            user = client.bind(GiteaCredentials("token", f"{login}-token"))
+            assert user.current_user()["login"] == login
+            assert user.get_repository("acme", "old-name")["full_name"] == "acme/service-a"  # through the redirect
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    assert len(CookieSettingGitea.received) == 9 and set(CookieSettingGitea.received) == {None}
+
+
+class LongNumberGitea(BaseHTTPRequestHandler):
+    """A Gitea stand-in answering numbers past 64 bits, which a careless JSON reader turns into floats."""
+
+    def do_GET(self) -> None:
+        body = b'{"full_name": "acme/service-a", "id": 123456789012345678901234, "size": 18446744073709551617}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def test_numbers_past_64_bits_in_a_gitea_answer_are_read_exactly() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), LongNumberGitea)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = GiteaClient(f"http://127.0.0.1:{server.server_address[1]}", timeout=5, pool_size=1, max_file_bytes=1024)
+    try:
+        repo = client.bind(GiteaCredentials("token", "alice-token")).get_repository("acme", "service-a")
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    assert repo["id"] == 123456789012345678901234 and repo["size"] == 18446744073709551617

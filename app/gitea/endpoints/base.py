@@ -3,11 +3,13 @@ a transport (GiteaClient, or the dry run's) with one principal's credentials."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import requests
 
+from app import json_codec
 from app.gitea.credentials import GiteaCredentials
 from app.gitea.download import Download, Drainer, read_capped
 from app.gitea.errors import GiteaUnavailable
@@ -15,6 +17,7 @@ from app.gitea.pagination import DEFAULT_LIMIT, Page, page_from_response
 from app.gitea.request import GiteaRequest
 
 JSON = dict[str, Any]
+UTF8 = frozenset({"utf-8", "utf8"})
 
 __all__ = ["DEFAULT_LIMIT", "JSON", "Endpoints", "Transport", "present"]
 
@@ -35,9 +38,15 @@ def present(**fields: Any) -> JSON:
 
 
 def decode_json(response: requests.Response) -> Any:
-    """Return the JSON body; an empty body is None, anything unparsable is Gitea misbehaving."""
+    """Return the JSON body; an empty body is None, anything unparsable is Gitea misbehaving.
+
+    orjson reads a UTF-8 body (Gitea's) several times faster than requests' stdlib json, and gives the same
+    value wherever it reads one at all; anything it refuses goes to requests as before."""
     if response.status_code == 204 or not response.content:
         return None
+    if (response.encoding or "").lower() in UTF8:
+        with contextlib.suppress(ValueError):
+            return json_codec.parse_utf8(response.content)
     try:
         return response.json()
     except ValueError:
