@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_tools import requests_served
-from bench.loadgen import Call, JsonClient, pct, saturated
+from bench.loadgen import FAILURE_REASONS, Call, JsonClient, pct, saturated
 from bench.mcp_session import McpSession
 from bench.pinning import cpu_seconds, pin, rss_mib, two_cores
 from tests.emulator.process import EmulatorProcess
@@ -297,8 +297,9 @@ def window(make: Maker, clients: int, seconds: float, pid: int | None, tally: Ta
     for client in opened:
         try:
             client.call()
-        except Exception:  # counted like a failure in the window: a busy server must not stop the run
+        except Exception as error:  # counted like a failure in the window: a busy server must not stop the run
             tally.failures += 1
+            FAILURE_REASONS[f"warm-up {type(error).__name__}: {str(error)[:160]}"] += 1
     before = cpu_seconds(pid) if pid else 0.0
     samples, elapsed, failures = saturated([client.call for client in opened], seconds)
     tally.cpu += (cpu_seconds(pid) - before) if pid else 0.0
@@ -387,8 +388,9 @@ def failures_line(tallies: dict[Any, Tally]) -> str:
         counts.setdefault(key[0], [0, 0])
         counts[key[0]][0] += tally.failures
         counts[key[0]][1] += len(tally.samples) + tally.failures
+    reasons = "".join(f"\n  {count} x {reason}" for reason, count in FAILURE_REASONS.most_common(5))
     return "Failed calls (not timed): " + "; ".join(f"{name} {failed} of {total}"
-                                                     for name, (failed, total) in counts.items())
+                                                     for name, (failed, total) in counts.items()) + reasons
 
 
 def peer_throughput(tallies: dict[Any, Tally], clients: int) -> float:

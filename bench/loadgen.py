@@ -18,10 +18,14 @@ import json
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
+
+# Why calls failed in saturated windows (exception type and message), for the report to name them.
+FAILURE_REASONS: Counter[str] = Counter()
 
 Call = Callable[[], Any]
 
@@ -135,8 +139,9 @@ def saturated(calls: list[Call], seconds: float) -> tuple[list[float], float, in
         while (started := time.perf_counter()) < box["deadline"]:
             try:
                 call()
-            except Exception:
+            except Exception as error:
                 failures += 1
+                FAILURE_REASONS[f"{type(error).__name__}: {str(error)[:160]}"] += 1
                 continue
             own.append((time.perf_counter() - started) * 1000)
         with lock:
