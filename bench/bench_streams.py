@@ -43,7 +43,7 @@ import redis as redis_client
 import requests
 
 from bench.bench_mcp import tool_maker
-from bench.loadgen import interleaved, pct
+from bench.loadgen import interleaved, pct, time_each
 from tests.emulator.process import EmulatorProcess
 from tests.fixtures.gunicorn import GUNICORN, TEST_API_KEY, GunicornServer, base_env
 from tests.fixtures.redis import RedisServer
@@ -260,10 +260,7 @@ def paced_pair(held: str, plain: str, origin: float, pace: float, index: int, *,
     for step in range(steps):
         time.sleep(max(0.0, origin + pace * (step + index / 16) - time.perf_counter()))
         shuffle(order)
-        for name, call in order:
-            started = time.perf_counter()
-            call()
-            samples[name].append((time.perf_counter() - started) * 1000)
+        time_each(order, samples)
     return samples
 
 

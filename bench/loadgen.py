@@ -62,11 +62,16 @@ def interleaved(calls: dict[str, Call], count: int, warmup: int = 5) -> dict[str
     shuffle = random.Random(20261127).shuffle
     for _ in range(count):
         shuffle(order)
-        for name, call in order:
-            started = time.perf_counter()
-            call()
-            samples[name].append((time.perf_counter() - started) * 1000)
+        time_each(order, samples)
     return samples
+
+
+def time_each(order: list[tuple[str, Call]], samples: dict[str, list[float]]) -> None:
+    """One round: each variant called once in the given order, its latency (ms) added to its samples."""
+    for name, call in order:
+        started = time.perf_counter()
+        call()
+        samples[name].append((time.perf_counter() - started) * 1000)
 
 
 def closed_loop(make: Callable[[], Call], clients: int, per_client: int) -> list[float]:
