@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -155,19 +157,26 @@ class CookieSettingGitea(BaseHTTPRequestHandler):
         """Quiet."""
 
 
-def test_a_cookie_gitea_sets_never_rides_along_on_any_later_request() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), CookieSettingGitea)
+@contextmanager
+def client_of(stand_in: type[BaseHTTPRequestHandler]) -> Iterator[GiteaClient]:
+    """A GiteaClient talking to this Gitea stand-in, served on loopback for the block's duration."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), stand_in)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     client = GiteaClient(f"http://127.0.0.1:{server.server_address[1]}", timeout=5, pool_size=2, max_file_bytes=1024)
     try:
-        for login in ("alice", "bob", "alice"):
-            user = client.bind(GiteaCredentials("token", f"{login}-token"))
-            assert user.current_user()["login"] == login
-            assert user.get_repository("acme", "old-name")["full_name"] == "acme/service-a"  # through the redirect
+        yield client
     finally:
         client.close()
         server.shutdown()
         server.server_close()
+
+
+def test_a_cookie_gitea_sets_never_rides_along_on_any_later_request() -> None:
+    with client_of(CookieSettingGitea) as client:
+        for login in ("alice", "bob", "alice"):
+            user = client.bind(GiteaCredentials("token", f"{login}-token"))
+            assert user.current_user()["login"] == login
+            assert user.get_repository("acme", "old-name")["full_name"] == "acme/service-a"  # through the redirect
     assert len(CookieSettingGitea.received) == 9 and set(CookieSettingGitea.received) == {None}
 
 
@@ -187,13 +196,6 @@ class LongNumberGitea(BaseHTTPRequestHandler):
 
 
 def test_numbers_past_64_bits_in_a_gitea_answer_are_read_exactly() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), LongNumberGitea)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    client = GiteaClient(f"http://127.0.0.1:{server.server_address[1]}", timeout=5, pool_size=1, max_file_bytes=1024)
-    try:
+    with client_of(LongNumberGitea) as client:
         repo = client.bind(GiteaCredentials("token", "alice-token")).get_repository("acme", "service-a")
-    finally:
-        client.close()
-        server.shutdown()
-        server.server_close()
     assert repo["id"] == 123456789012345678901234 and repo["size"] == 18446744073709551617
